@@ -1,0 +1,82 @@
+"""The ``ledger`` command: a thin layer over the library.
+
+Each stage's commands live in a module of this package and are merged into
+one app with ``add_typer``. Commands parse, call one library function and
+print. stdout carries data only (tables, JSON, CSV, ids); messages go to
+stderr. A :class:`~ledger.errors.LedgerError` becomes one line on stderr
+and its exit code; nothing a user can cause prints a traceback.
+
+Heavy libraries (rich, numpy, plotly, pydantic, duckdb) are imported inside
+the commands that need them, so ``ledger --help`` and ``ledger add`` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from ledger.errors import ExitCode, LedgerError
+
+
+class LedgerGroup(TyperGroup):
+    """Turns user mistakes raised anywhere in a command into one clear line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except LedgerError as error:
+            typer.echo(f"error: {error}", err=True)
+            ctx.exit(int(error.exit_code))
+        except KeyboardInterrupt:
+            typer.echo("interrupted; nothing half-written was kept", err=True)
+            ctx.exit(130)
+        except Exception as error:
+            message = _user_message(error)
+            if message is None:
+                raise
+            typer.echo(f"error: {message}", err=True)
+            ctx.exit(int(ExitCode.USER_ERROR))
+
+
+def _user_message(error: Exception) -> str | None:
+    """One line for the validation errors of pydantic; None for real bugs."""
+    from ledger.output import validation_message
+
+    return validation_message(error)
+
+
+app = typer.Typer(
+    cls=LedgerGroup,
+    help="Forecast Ledger: log forecasts, resolve them, score them, publish calibration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _register() -> None:
+    from ledger.cli import core
+
+    app.add_typer(core.app)
+    for name in ("score", "extract", "review", "report"):
+        try:
+            module = __import__(f"ledger.cli.{name}", fromlist=["app"])
+        except ModuleNotFoundError as error:
+            if error.name != f"ledger.cli.{name}":
+                raise
+            continue
+        app.add_typer(module.app)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

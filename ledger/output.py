@@ -1,0 +1,106 @@
+"""Rendering data for people and for scripts: tables, JSON, CSV.
+
+stdout is for data; :func:`say` writes messages to stderr. JSON timestamps
+are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
+spreadsheet would run as a formula are defused (principle 5: user text is
+data, never markup).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def say(message: str) -> None:
+    """A message for the person (stderr), never mixed with data."""
+    print(message, file=sys.stderr)
+
+
+def validation_message(error: Exception) -> str | None:
+    """One line from a pydantic ValidationError: ``field: what is wrong``."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return None
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(_jsonable(data), indent=2, ensure_ascii=False)
+
+
+def emit_json(data: Any) -> None:
+    print(to_json(data))
+
+
+def safe_cell(value: Any) -> Any:
+    """Prefix text a spreadsheet would evaluate (``=1+1``, ``@SUM``) with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    if isinstance(value, list | tuple):
+        return safe_cell(";".join(str(item) for item in value))
+    return value
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(_jsonable(cell)) for cell in row])
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (naive UTC) moment in the reader's local time, to the minute."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def percent(probability: float | None) -> str:
+    return "" if probability is None else f"{probability * 100:.4g}%"
+
+
+def console(stderr: bool = False):
+    """A rich console that respects NO_COLOR and never wraps data for pipes."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+
+
+def emit_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
+    """A readable table on a terminal. User text is escaped, never parsed as rich markup."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape("" if cell is None else str(cell)) for cell in row))
+    console().print(table)
