@@ -239,3 +239,16 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Forecast Ledger prediction file"
     return schema
+
+
+def default_forecaster() -> str:
+    """Who is forecasting when nobody says: ``$LEDGER_FORECASTER``, else the login name."""
+    import getpass
+    import os
+
+    if name := os.environ.get("LEDGER_FORECASTER"):
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in some containers
+        return "me"

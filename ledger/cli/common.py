@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,15 +22,28 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) ins
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets) instead of a table.")]
 
 
-def open_store(db: Path | None, *, write: bool = False):
-    """Open the ledger; a reading command never creates one (and says so)."""
+@contextmanager
+def open_store(db: Path | None, *, write: bool = False) -> Iterator:
+    """Open the ledger for one command.
+
+    A reading command never creates a ledger. A writing command creates it
+    on first use and says where, but removes it again if the command fails,
+    so a mistake leaves no trace.
+    """
+    from ledger.output import say
     from ledger.store import Store, default_path
 
     path = db or default_path()
     existed = path.exists()
-    store = Store.open(path, create=write, read_only=False)
-    if write and not existed:
-        from ledger.output import say
-
+    store = Store.open(path, create=write)
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        if not existed:
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    store.close()
+    if not existed:
         say(f"created a new ledger at {path}")
-    return store

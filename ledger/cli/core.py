@@ -1,0 +1,436 @@
+"""Everyday commands: init, add, forecast, list, show, resolve, annul, edit,
+import, export, verify, sql and schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import Csv, Db, Json, open_store
+from ledger.errors import LedgerError
+
+app = typer.Typer()
+
+Forecaster = Annotated[
+    str | None,
+    typer.Option("--forecaster", "-f", help="Who forecasts (default: $LEDGER_FORECASTER, else your login name)."),
+]
+Status = Annotated[str, typer.Option("--status", "-s", help="open, due, resolved, annulled or all.")]
+STATUSES = ("open", "due", "resolved", "annulled", "all")
+
+
+def _forecaster(name: str | None) -> str:
+    from ledger.models import default_forecaster
+
+    return name or default_forecaster()
+
+
+@app.command()
+def init(db: Db = None) -> None:
+    """Create an empty ledger (other commands create it on first write too).
+
+    Example: ledger init --db ~/forecasts.duckdb
+    """
+    from ledger.output import say
+    from ledger.store import Store, default_path
+
+    path = db or default_path()
+    if path.exists():
+        Store.open(path, create=False).close()
+        say(f"ledger already exists at {path} (schema up to date)")
+        return
+    Store.open(path).close()
+    say(f"created a new ledger at {path}")
+
+
+@app.command()
+def add(
+    statement: Annotated[str | None, typer.Argument(help="The question, as a resolvable statement.")] = None,
+    probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Resolve-by: 2027-06-30, 2027-Q3, 2027, +90d, +6m.")] = None,
+    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="How it will be resolved.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")] = None,
+    forecaster: Forecaster = None,
+    source_url: Annotated[str | None, typer.Option(help="URL of the analysis.")] = None,
+    source_title: Annotated[str | None, typer.Option(help="Title of the analysis.")] = None,
+    source_author: Annotated[str | None, typer.Option(help="Author of the analysis.")] = None,
+    source_outlet: Annotated[str | None, typer.Option(help="Outlet (newsletter, paper).")] = None,
+    source_date: Annotated[str | None, typer.Option(help="Publication date of the analysis.")] = None,
+    quote: Annotated[str | None, typer.Option(help="The sentence the prediction was taken from.")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When the forecast was made, if earlier (marks it backfilled).")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Log every prediction in a prediction file (YAML), atomically.")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Log a prediction (a question and your forecast) and print its id.
+
+    Example: ledger add "Russia and China sign a new defence treaty" -p 15% --by 2027 -c "Signed treaty text published"
+    """
+    if file is not None:
+        if statement or probability or by:
+            raise LedgerError("give either a statement with -p and --by, or --file, not both")
+        _add_file(file, db)
+        return
+    if statement is None or probability is None or by is None:
+        raise LedgerError('add needs a statement, -p PROBABILITY and --by DATE (e.g. ledger add "X happens" -p 70% --by 2027)')
+    from ledger.models import Forecast, Question, Source
+
+    source_fields = {"url": source_url, "title": source_title, "author": source_author,
+                     "outlet": source_outlet, "published": source_date}
+    source = Source(**source_fields) if any(source_fields.values()) else None
+    question = Question(statement=statement, criteria=criteria, resolve_by=by, tags=tag or [],
+                        source=source, quote=quote)
+    forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability, made_at=at)
+    with open_store(db, write=True) as store, store.write("add") as writer:
+        question_id = writer.add_question(question, forecast)
+    typer.echo(question_id[:8])
+
+
+def _add_file(path: Path, db: Path | None) -> None:
+    from ledger.output import say
+    from ledger.predictions import log_file, read_file
+
+    loaded = read_file(path)
+    with open_store(db, write=True) as store:
+        ids = log_file(store, loaded.file, lines=loaded.lines, name=str(path))
+    for question_id in ids:
+        typer.echo(question_id[:8])
+    say(f"logged {len(ids)} predictions from {path}")
+
+
+@app.command()
+def forecast(
+    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
+    probabilities: Annotated[
+        str | None, typer.Option("--probabilities", help="Multiple choice: one per option, e.g. 0.5,0.3,0.2.")
+    ] = None,
+    forecaster: Forecaster = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Why the forecast changed.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When it was made, if earlier (backfilled).")] = None,
+    db: Db = None,
+) -> None:
+    """Add a revision (or another forecaster's forecast); nothing earlier is overwritten.
+
+    Example: ledger forecast 3f9a1c2e -p 55% --note "talks stalled"
+    """
+    from ledger.models import Forecast
+
+    if (probability is None) == (probabilities is None):
+        raise LedgerError("give -p for a yes/no question or --probabilities for a multiple-choice one")
+    vector = [part.strip() for part in probabilities.split(",")] if probabilities else None
+    new = Forecast(forecaster=_forecaster(forecaster), probability=probability, probabilities=vector,
+                   note=note, made_at=at)
+    with open_store(db, write=True) as store:
+        question_id = store.resolve_id(question)
+        with store.write("forecast") as writer:
+            writer.add_forecast(question_id, new)
+    from ledger.output import say
+
+    say(f"forecast recorded on {question_id[:8]}")
+
+
+@app.command("list")
+def list_(
+    status: Status = "open",
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")] = None,
+    forecaster: Annotated[str | None, typer.Option("--forecaster", "-f", help="Only questions this person forecast.")] = None,
+    json_: Json = False,
+    csv_: Csv = False,
+    db: Db = None,
+) -> None:
+    """List questions (open ones by default), soonest resolve-by first.
+
+    Example: ledger list --status due --tag russia --json
+    """
+    from ledger.output import emit_csv, emit_json, emit_table, percent
+
+    if status not in STATUSES:
+        raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+    with open_store(db) as store:
+        rows = store.questions(status=status, tag=tag, forecaster=forecaster)
+    if json_:
+        emit_json(rows)
+        return
+    columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
+    table = [
+        [row["id"][:8], row["resolve_by"], row["status"], _latest(row, percent),
+         row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
+         ", ".join(row["tags"]), _outcome(row)]
+        for row in rows
+    ]
+    if csv_:
+        emit_csv(columns, table)
+    else:
+        emit_table(columns, table)
+
+
+def _latest(row: dict, percent) -> str:
+    if not row["forecasts"]:
+        return ""
+    last = row["forecasts"][-1]
+    if last["probability"] is not None:
+        return percent(last["probability"])
+    return " / ".join(f"{option} {percent(p)}" for option, p in zip(row["options"], last["probabilities"], strict=True))
+
+
+def _outcome(row: dict) -> str:
+    resolution = row["resolution"]
+    if resolution is None:
+        return ""
+    return "annulled" if resolution["annulled"] else resolution["outcome"]
+
+
+@app.command()
+def show(
+    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    json_: Json = False,
+    db: Db = None,
+) -> None:
+    """Show a question with its source, quote, and every forecast, resolution and edit in order.
+
+    Example: ledger show 3f9a
+    """
+    from ledger.output import emit_json
+
+    with open_store(db) as store:
+        record = store.question(store.resolve_id(question))
+    if json_:
+        emit_json(record)
+    else:
+        _print_question(record)
+
+
+def _print_question(q: dict) -> None:
+    from rich.markup import escape
+
+    from ledger.output import console, local_time, percent
+
+    out = console()
+    out.print(f"[bold]{escape(q['statement'])}[/bold]")
+    out.print(f"id {q['id'][:8]} · {q['kind'].replace('_', ' ')} · status {q['status']}"
+              + (" (resolved late)" if q["resolved_late"] else ""))
+    resolve_by = str(q["resolve_by"])
+    if q["resolve_by"] != q["original_resolve_by"]:
+        resolve_by += f" (originally {q['original_resolve_by']})"
+    out.print(f"resolve by {resolve_by}")
+    if q["options"]:
+        out.print("options: " + escape(", ".join(q["options"])))
+    out.print("criteria: " + escape(q["criteria"] or "(none given)"))
+    if q["tags"]:
+        out.print("tags: " + escape(", ".join(q["tags"])))
+    if q["source"]:
+        source = q["source"]
+        parts = [source[key] for key in ("title", "author", "outlet") if source[key]]
+        if source["published"]:
+            parts.append(str(source["published"]))
+        out.print("source: " + escape(" · ".join(parts)) + (f" <{escape(source['url'])}>" if source["url"] else ""))
+    if q["quote"]:
+        out.print(f"quote: “{escape(q['quote'])}”")
+    out.print("\n[bold]history[/bold]")
+    events = [(f["recorded_at"], "forecast", f) for f in q["forecasts"]]
+    events += [(r["recorded_at"], "resolution", r) for r in q["resolutions"]]
+    events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
+    for _, kind, event in sorted(events, key=lambda item: item[0]):
+        if kind == "forecast":
+            value = percent(event["probability"]) if event["probability"] is not None else " / ".join(
+                f"{o} {percent(p)}" for o, p in zip(q["options"], event["probabilities"], strict=True))
+            mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
+            note = f" — {escape(event['note'])}" if event["note"] else ""
+            out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")
+        elif kind == "resolution":
+            what = "annulled" if event["annulled"] else f"resolved {escape(event['outcome'])}"
+            superseded = "" if event["current"] else "  [dim](superseded)[/dim]"
+            known = f" (known {local_time(event['resolved_at'])})"
+            extra = "".join(f" — {escape(event[k])}" for k in ("note", "evidence") if event[k])
+            out.print(f"  {local_time(event['recorded_at'])}  {what}{known}{extra}{superseded}")
+        else:
+            reason = f" — {escape(event['reason'])}" if event["reason"] else ""
+            out.print(f"  {local_time(event['recorded_at'])}  edit {event['field']} → {escape(str(event['value']))}{reason}")
+
+
+@app.command()
+def resolve(
+    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    outcome: Annotated[str, typer.Argument(help="yes, no, or one of the question's options.")],
+    note: Annotated[str | None, typer.Option("--note", "-n", help="How it resolved.")] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", "-e", help="URL of the evidence.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="When the outcome became known (default: now).")] = None,
+    resolver: Forecaster = None,
+    db: Db = None,
+) -> None:
+    """Resolve a question. Resolving again records a correction that supersedes, kept in history.
+
+    Example: ledger resolve 3f9a no --on 2026-03-01 --evidence https://example.org/news
+    """
+    from ledger.models import Resolution
+
+    resolution = Resolution(outcome=outcome, resolved_at=on, note=note, evidence=evidence,
+                            resolver=_forecaster(resolver))
+    _record_resolution(db, question, resolution, "resolve")
+
+
+@app.command()
+def annul(
+    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why the criteria could not be applied.")],
+    on: Annotated[str | None, typer.Option("--on", help="When it became clear (default: now).")] = None,
+    resolver: Forecaster = None,
+    db: Db = None,
+) -> None:
+    """Annul a question (ambiguous; the criteria could not be applied). It no longer counts in scores.
+
+    Example: ledger annul 3f9a --reason "the treaty was never defined"
+    """
+    from ledger.models import Resolution
+
+    resolution = Resolution(annulled=True, note=reason, resolved_at=on, resolver=_forecaster(resolver))
+    _record_resolution(db, question, resolution, "annul")
+
+
+def _record_resolution(db, question: str, resolution, command: str) -> None:
+    from ledger.output import say
+
+    with open_store(db, write=True) as store:
+        question_id = store.resolve_id(question)
+        with store.write(command) as writer:
+            corrected = writer.resolve(question_id, resolution)
+    what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
+    say(f"{question_id[:8]} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
+
+
+@app.command()
+def edit(
+    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="New resolution criteria.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="New resolve-by date.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags (repeatable).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (shown in history).")] = None,
+    db: Db = None,
+) -> None:
+    """Edit criteria, resolve-by or tags. Every edit is logged and shown in history.
+
+    The statement cannot be edited: forecasts were made on its words, and
+    changing them would change what those forecasts meant. Annul the
+    question and add a new one instead.
+
+    Example: ledger edit 3f9a --by 2027-Q2 --reason "vote postponed"
+    """
+    from ledger.models import default_forecaster
+    from ledger.output import say
+    from ledger.parse import parse_date
+
+    changes = {"criteria": criteria, "resolve_by": parse_date(by) if by else None, "tags": tag}
+    changes = {field: value for field, value in changes.items() if value is not None}
+    if not changes:
+        raise LedgerError("nothing to edit: give --criteria, --by or --tag")
+    with open_store(db, write=True) as store:
+        question_id = store.resolve_id(question)
+        with store.write("edit") as writer:
+            for field, value in changes.items():
+                writer.edit(question_id, field, value, reason=reason, editor=default_forecaster())
+    say(f"{question_id[:8]}: edited {', '.join(changes)}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet: one row per forecast.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the name).")] = None,
+    resolve_by: Annotated[str | None, typer.Option("--resolve-by", help="Resolve-by for rows without one.")] = None,
+    forecaster: Forecaster = None,
+    db: Db = None,
+) -> None:
+    """Import a track record atomically (see the README for the columns).
+
+    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
+    """
+    from ledger.io import import_file
+    from ledger.output import say
+    from ledger.parse import parse_date
+
+    default_by = parse_date(resolve_by) if resolve_by else None
+    with open_store(db, write=True) as store:
+        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster)
+    say(f"imported {result.forecasts} forecasts on {result.questions} questions "
+        f"({result.resolutions} resolved or annulled) from {file}")
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    db: Db = None,
+) -> None:
+    """Export every forecast with its question and resolution; `ledger import` reads it back.
+
+    Example: ledger export --format csv -o track-record.csv
+    """
+    from ledger.io import export as export_rows
+    from ledger.output import say
+
+    if fmt == "parquet" and output is None:
+        raise LedgerError("parquet is binary: give -o FILE")
+    with open_store(db) as store:
+        count = export_rows(store, output, fmt)
+    if output is not None:
+        say(f"exported {count} forecasts to {output}")
+
+
+@app.command()
+def verify(json_: Json = False, db: Db = None) -> None:
+    """Recompute the hash chain; name the first record that does not match.
+
+    Exit code 0: intact (prints the record count and the chain head to compare
+    with a published dashboard). Exit code 5: tampered.
+
+    Example: ledger verify
+    """
+    from ledger.output import emit_json
+
+    with open_store(db) as store:
+        report = store.verify()
+    if json_:
+        emit_json({"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head})
+    else:
+        typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SELECT over the views questions, forecasts, resolutions, edits.")],
+    json_: Json = False,
+    csv_: Csv = False,
+    db: Db = None,
+) -> None:
+    """Run a read-only SQL query over the ledger's documented views.
+
+    Example: ledger sql "SELECT forecaster, count(*) FROM forecasts GROUP BY ALL" --csv
+    """
+    from ledger.output import emit_csv, emit_json, emit_table
+    from ledger.store import Store, default_path
+
+    with Store.open(db or default_path(), create=False, read_only=True) as store:
+        columns, rows = store.query(query)
+    if json_:
+        emit_json([dict(zip(columns, row, strict=True)) for row in rows])
+    elif csv_:
+        emit_csv(columns, rows)
+    else:
+        emit_table(columns, rows)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of prediction files (for editors such as VS Code).
+
+    Example: ledger schema > predictions/schema.json
+    """
+    from ledger.models import json_schema
+    from ledger.output import emit_json
+
+    emit_json(json_schema())
