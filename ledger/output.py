@@ -93,14 +93,28 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
 
 
-def emit_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:
-    """A readable table on a terminal. User text is escaped, never parsed as rich markup."""
+def emit_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None, flex: str | None = None
+) -> None:
+    """A readable table on a terminal, one line per row.
+
+    Every column keeps its full width except ``flex`` (e.g. the statement),
+    which is cut with an ellipsis to fit. User text is escaped, never parsed
+    as rich markup.
+    """
     from rich.markup import escape
     from rich.table import Table
 
+    cells = [[escape("" if cell is None else str(cell)) for cell in row] for row in rows]
+    out = console()
+    widths = [min(max([len(column), *(len(row[i]) for row in cells)]), 24) for i, column in enumerate(columns)]
     table = Table(title=title, show_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(escape("" if cell is None else str(cell)) for cell in row))
-    console().print(table)
+    for index, column in enumerate(columns):
+        if column == flex:
+            room = out.width - sum(w for i, w in enumerate(widths) if i != index) - 3 * len(columns)
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max(room, 12))
+        else:
+            table.add_column(column, no_wrap=True, width=widths[index], overflow="ellipsis")
+    for row in cells:
+        table.add_row(*row)
+    out.print(table)

@@ -166,8 +166,10 @@ def list_(
     ]
     if csv_:
         emit_csv(columns, table)
-    else:
-        emit_table(columns, table)
+    else:  # a terminal line is narrow: the statement gets the room, details are in `show`
+        emit_table(["id", "resolve_by", "status", "forecast", "statement"],
+                   [[r[0], r[1], " ".join(filter(None, (r[2], r[7]))), r[3], r[5]] for r in table],
+                   flex="statement")
 
 
 def _latest(row: dict, percent) -> str:
