@@ -66,7 +66,17 @@ def detect_format(path: Path) -> str:
 def _reader(path: Path, fmt: str) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if fmt == "csv":
-        return f"read_csv({quoted}, header = true, all_varchar = true, strict_mode = true)"
+        # The header is read here and the dialect fixed, so that DuckDB's strict
+        # parser rejects a ragged row (naming its line) instead of guessing.
+        import csv
+
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+        columns = ", ".join("'" + name.strip().lower().replace("'", "''") + "': 'VARCHAR'" for name in header)
+        return (
+            f"read_csv({quoted}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
+        )
     if fmt == "jsonl":
         return f"read_json({quoted}, format = 'newline_delimited')"
     return f"read_parquet({quoted})"
@@ -141,14 +151,15 @@ def import_file(
             f"SELECT *, row_number() OVER () + {1 if fmt == 'csv' else 0} AS import_line FROM {_reader(path, fmt)}"
         )
     except duckdb.Error as error:
-        raise LedgerError(f"{path.name}: cannot read as {fmt}: {_first_line(error)}") from None
+        raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
     types = {row[0].lower(): row[1] for row in con.execute("DESCRIBE import_raw").fetchall()}
     present = set(types) - {"import_line"}
     missing = [name for name in REQUIRED if name not in present and not (name == "resolve_by" and resolve_by)]
     if "probability" not in present and "probabilities" not in present:
         missing.append("probability")
     if missing:
-        raise LedgerError(f"{path.name}: missing column {', '.join(missing)}")
+        hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
+        raise LedgerError(f"{path.name}: missing column {', '.join(missing)}{hint}")
     text = {name: _column(present, name) for name in (*TEXT_COLUMNS, "probability", "resolve_by", "made_at",
                                                       "resolved_at", "source_published")}
     for name in TEXT_COLUMNS:
@@ -268,7 +279,7 @@ def _write_import(store: Store, name: str) -> ImportResult:
         questions = writer._append(
             "question_records",
             f"""SELECT q.id, CASE WHEN q.options IS NULL THEN 'binary' ELSE 'multiple_choice' END,
-                       q.statement, q.criteria, q.resolve_by, q.options, list_distinct(q.tags), q.source_title,
+                       q.statement, q.criteria, q.resolve_by, q.options, list_filter(q.tags, lambda t, i: list_position(q.tags, t) = i), q.source_title,
                        q.source_author, q.source_outlet, q.source_url, q.source_published, q.quote,
                        $1::TIMESTAMP
                 FROM import_questions q ORDER BY q.line""",
@@ -346,6 +357,18 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
         target = str(out).replace("'", "''")
         store.con.execute(f"COPY ({query}) TO '{target}' ({options})")
     return count
+
+
+def _reader_error(error: Exception) -> str:
+    """DuckDB's reader errors span many lines; keep the line and what is wrong."""
+    import re
+
+    text = str(error)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    expected = re.search(r"Expected Number of Columns: (\d+)", text)
+    if line and expected:
+        return f"line {line.group(1)} does not have {expected.group(1)} cells like the header"
+    return _first_line(error)
 
 
 def _first_line(error: Exception) -> str:

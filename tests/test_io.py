@@ -1,0 +1,116 @@
+"""Import and export: atomic, line-precise, and lossless round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SHARED, ledger_bytes
+
+ACX_2021 = SHARED / "data" / "acx" / "scott_alexander_2021_predictions.csv"
+
+
+def test_acx_track_record_imports(cli):
+    if not ACX_2021.exists():
+        pytest.skip(f"shared data not found at {ACX_2021}")
+    result = cli("import", ACX_2021, "--resolve-by", "2021-12-31", "--forecaster", "scott")
+    assert "imported 108 forecasts on 108 questions (104 resolved or annulled)" in result.stderr
+    questions = cli.json("list", "--status", "all")
+    assert len(questions) == 108
+    assert sum(q["status"] == "resolved" for q in questions) == 104
+    first = next(q for q in questions if q["statement"].startswith("Biden approval rating"))
+    assert first["forecasts"][0]["probability"] == 0.8
+    assert first["resolution"]["outcome"] == "no"
+
+
+def _populate(cli, tmp_path):
+    """A ledger with every kind of record: revisions, MC, annulled, corrected, tags, sources."""
+    ids = [cli("add", "Plain <b>question</b>, with comma", "-p", "0.3", "--by", "2027", "--tag", "a", "--tag", "b",
+               "--criteria", "=SUM(A1) looks like a formula", "--source-title", "T", "--source-url", "https://x.org",
+               "--source-date", "2025-02-25", "--quote", "“quoted”", "--at", "2025-02-25").stdout.strip()]
+    cli("forecast", ids[0], "-p", "0.45", "--forecaster", "alice", "--note", "second opinion")
+    cli("resolve", ids[0], "yes", "--on", "2026-01-01", "--note", "happened", "--evidence", "https://e.org")
+    ids.append(cli("add", "Annulled one", "-p", "0.9", "--by", "2026-06").stdout.strip())
+    cli("annul", ids[1], "--reason", "ambiguous")
+    mc = tmp_path / "mc.yaml"
+    mc.write_text("predictions:\n  - statement: Which?\n    options: [A, B, C]\n    probabilities: [0.2, 0.3, 0.5]\n"
+                  "    resolve_by: 2028-01-01\n    criteria: c\n")
+    ids.append(cli("add", "--file", mc).stdout.strip())
+    cli("resolve", ids[2], "B")
+    ids.append(cli("add", "Still open", "-p", "1%", "--by", "2030").stdout.strip())
+    return ids
+
+
+def _comparable(export_lines: list[dict]) -> list[dict]:
+    """An export without what a new ledger must record for itself (ids, recording time)."""
+    return [{k: v for k, v in row.items() if k not in ("question_key", "recorded_at")} for row in export_lines]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_import_round_trips(cli, tmp_path, monkeypatch, fmt):
+    _populate(cli, tmp_path)
+    original = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    exported = tmp_path / f"export.{fmt}"
+    cli("export", "--format", fmt, "-o", exported)
+    monkeypatch.setenv("LEDGER_DB", str(tmp_path / "second.duckdb"))
+    cli("import", exported)
+    again = [json.loads(line) for line in cli("export").stdout.splitlines()]
+    assert len(again) == len(original) == 5
+    assert _comparable(again) == _comparable(original)
+    assert {q["status"] for q in cli.json("list", "--status", "all")} == {"resolved", "annulled", "open"}
+    cli("verify")
+
+
+def test_csv_export_defuses_formulas_and_import_restores_them(cli, tmp_path):
+    _populate(cli, tmp_path)
+    text = cli("export", "--format", "csv").stdout
+    assert ",'=SUM(A1) looks like a formula," in text
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("statement,probability,resolve_by\nA,0.5,2027-01-01\nB,abc,2027-01-01\n", "line 3: probability 'abc' is not a number"),
+        ("statement,probability,resolve_by\nA,0.5,2027-01-01\nB,1.5,2027-01-01\n", "line 3: probability 1.5 is not between 0 and 1"),
+        ("statement,probability,resolve_by\nA,0.5,2027-01-01\nB,0.5,soon\n", "line 3: resolve_by 'soon' is not a date"),
+        ("statement,probability\nA,0.5\n", "missing column resolve_by (or pass --resolve-by)"),
+        ("statement,probability,resolve_by\nA,0.5,2027-01-01\nB,0.5,2027-01-01,extra,cells\n", "cannot read as csv: line 3 does not have 3 cells like the header"),
+        ("statement,probability,resolve_by,outcome\nA,0.5,2027-01-01,maybe\n", "line 2: outcome 'maybe' is not yes/no"),
+        ("probability,resolve_by\n0.5,2027-01-01\n", "missing column statement"),
+        ("question_key,statement,probability,resolve_by,outcome\nk,A,0.5,2027-01-01,yes\nk,A,0.6,2027-01-01,no\n",
+         "line 2: rows of question_key 'k' disagree"),
+    ],
+)
+def test_bad_rows_import_nothing_and_name_the_line(cli, tmp_path, db_path, content, message):
+    cli("add", "Existing", "-p", "0.5", "--by", "2027")
+    before = ledger_bytes(db_path)
+    result = cli("import", _write(tmp_path, "bad.csv", content), ok=False)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert ledger_bytes(db_path) == before
+
+
+def test_question_key_groups_revisions_and_outcomes_are_flexible(cli, tmp_path):
+    path = _write(
+        tmp_path, "grouped.csv",
+        "question_key,statement,probability,resolve_by,outcome,forecaster,made_at,tags\n"
+        "q1,Rain tomorrow,60%,2025-01-02,TRUE,ann,2025-01-01T08:00:00,weather;local\n"
+        "q1,Rain tomorrow,0.8,2025-01-02,,bob,2025-01-01T09:00:00,weather;local\n"
+        "q2,Snow tomorrow,0.1,2025-01-02,0,ann,2025-01-01T08:00:00,\n",
+    )
+    cli("import", path)
+    questions = {q["statement"]: q for q in cli.json("list", "--status", "all")}
+    rain = questions["Rain tomorrow"]
+    assert [(f["forecaster"], f["probability"]) for f in rain["forecasts"]] == [("ann", 0.6), ("bob", 0.8)]
+    assert rain["resolution"]["outcome"] == "yes"
+    assert rain["tags"] == ["weather", "local"]
+    assert all(f["backfilled"] for f in rain["forecasts"])
+    assert questions["Snow tomorrow"]["resolution"]["outcome"] == "no"

@@ -1,0 +1,147 @@
+"""The ledger file itself: hash chain, tamper detection, migrations, concurrency."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from ledger.errors import LedgerBusy, Tampered
+from ledger.models import Forecast, Question, Resolution
+from ledger.store import MIGRATIONS, Store
+
+
+@pytest.fixture
+def store(db_path):
+    with Store.open(db_path) as opened:
+        with opened.write("add") as writer:
+            first = writer.add_question(Question(statement="A", resolve_by="2027"),
+                                        Forecast(forecaster="ann", probability=0.7))
+            writer.add_question(Question(statement="B", resolve_by="2027"), Forecast(forecaster="ann", probability=0.2))
+        with opened.write("forecast") as writer:
+            writer.add_forecast(first, Forecast(forecaster="bob", probability=0.6))
+        with opened.write("resolve") as writer:
+            writer.resolve(first, Resolution(outcome="yes"))
+        yield opened
+
+
+def test_intact_chain_verifies(store):
+    report = store.verify()
+    assert (report.n_records, report.n_commits) == (6, 3)
+    assert report.head == store.head()[1]
+
+
+def test_changed_row_is_named(store):
+    store.con.execute("UPDATE forecast_records SET probability = 0.99 WHERE forecaster = 'bob'")
+    seq = store.con.execute("SELECT seq FROM forecast_records WHERE forecaster = 'bob'").fetchone()[0]
+    with pytest.raises(Tampered, match=f"forecast record {seq} .* does not match its hash"):
+        store.verify()
+
+
+def test_changed_row_with_recomputed_hash_breaks_the_commit_head(store):
+    store.con.execute(
+        """UPDATE resolution_records SET outcome = 'no',
+           hash = sha256((SELECT prev_head FROM commits WHERE id = 3) ||
+                         to_json((SELECT r FROM (SELECT * EXCLUDE (hash) REPLACE ('no' AS outcome)
+                                                 FROM resolution_records) r)))"""
+    )
+    with pytest.raises(Tampered, match="commit 3 .*head hash does not match"):
+        store.verify()
+
+
+def test_deleted_row_is_named(store):
+    store.con.execute("DELETE FROM forecast_records WHERE forecaster = 'bob'")
+    with pytest.raises(Tampered, match="commit 2 .*wrote 1 records, 0 are left"):
+        store.verify()
+
+
+def test_inserted_row_is_named(store):
+    store.con.execute(
+        "INSERT INTO forecast_records SELECT seq + 100, 99, question_id, 'mallory', 0.5, NULL, made_at, "
+        "recorded_at, NULL, hash FROM forecast_records LIMIT 1"
+    )
+    with pytest.raises(Tampered):
+        store.verify()
+
+
+def test_tampering_through_raw_duckdb_fails_the_cli(cli, db_path):
+    question_id = cli("add", "X", "-p", "0.4", "--by", "2027").stdout.strip()
+    con = duckdb.connect(str(db_path))
+    con.execute("UPDATE question_records SET statement = 'Y'")
+    con.close()
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5
+    assert f"question {question_id}" in result.stderr and "does not match its hash" in result.stderr
+
+
+def test_failed_write_rolls_back_everything(store):
+    records, head = store.head()
+    with pytest.raises(RuntimeError):
+        with store.write("add") as writer:
+            writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="x", probability=0.1))
+            raise RuntimeError("crash mid-command")
+    assert store.head() == (records, head)
+    assert store.con.execute("SELECT count(*) FROM question_records").fetchone()[0] == 2
+    store.verify()
+
+
+@pytest.mark.parametrize("applied", range(1, len(MIGRATIONS)))
+def test_migrates_forward_from_every_earlier_version(db_path, applied):
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
+    for name, sql in MIGRATIONS[:applied]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
+    con.close()
+    with Store.open(db_path) as store:
+        assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
+        with store.write("add") as writer:
+            writer.add_question(Question(statement="A", resolve_by="2027"), Forecast(forecaster="a", probability=0.5))
+        assert store.questions()[0]["statement"] == "A"
+        store.verify()
+
+
+def test_newer_ledger_is_refused(db_path):
+    Store.open(db_path).close()
+    con = duckdb.connect(str(db_path))
+    con.execute("INSERT INTO schema_migrations VALUES ('9999_future', now())")
+    con.close()
+    with pytest.raises(Exception, match="newer version"):
+        Store.open(db_path)
+
+
+def test_second_process_waits_then_reports_busy(db_path, monkeypatch):
+    Store.open(db_path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db_path)!r}); print('held', flush=True); time.sleep(3)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr("ledger.store.BUSY_TIMEOUT", 0.3)
+        with pytest.raises(LedgerBusy, match="ledger is busy"):
+            Store.open(db_path)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
+    Store.open(db_path).close()
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from ledger.cli import app\n"
+        "for i in range(15):\n"
+        "    r = CliRunner().invoke(app, ['add', f'{sys.argv[1]} {i}', '-p', '0.5', '--by', '2030'])\n"
+        "    assert r.exit_code == 0, r.stderr\n"
+    )
+    env = {**__import__("os").environ, "LEDGER_DB": str(db_path), "LEDGER_BUSY_TIMEOUT": "30"}
+    workers = [subprocess.Popen([sys.executable, "-c", script, name], env=env) for name in ("left", "right")]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    with Store.open(db_path) as store:
+        statements = {q["statement"] for q in store.questions()}
+        assert statements == {f"{side} {i}" for side in ("left", "right") for i in range(15)}
+        assert store.verify().n_commits == 30
