@@ -1,0 +1,618 @@
+"""Periodic review: what is due, resolving it honestly, minutes and reminders.
+
+The stage behind ``ledger due``, ``ledger review`` and ``ledger calendar``,
+usable without the CLI:
+
+- :func:`due_questions` lists unresolved questions past or near their
+  resolve-by date, oldest first, with ``days_overdue``.
+- :class:`ReviewSession` applies a reviewer's decisions (resolve, annul,
+  extend, skip). Each decision is its own transaction on a freshly opened
+  ledger, so quitting (or a crash) keeps every decision made so far, and the
+  ledger is not held locked while the reviewer thinks.
+- :func:`run_review` is the terminal conversation around a session;
+  :func:`summary_markdown` renders the session's minutes.
+- :func:`build_calendar` writes an iCalendar (RFC 5545) file with one
+  all-day event per open question on its resolve-by date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ledger.errors import LedgerError
+from ledger.parse import parse_date, parse_moment, utc_now
+
+if TYPE_CHECKING:
+    from ledger.store import Store
+
+UID_DOMAIN = "forecast-ledger"
+DEFAULT_WITHIN = "30d"
+_SPAN = re.compile(r"^\+?(\d+)\s*([dwmy]?)$", re.IGNORECASE)
+_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+
+
+# -- what is due -------------------------------------------------------------
+
+
+def parse_span(text: str, *, today: date | None = None) -> int:
+    """A span from today in days: ``30d``, ``2w``, ``3m``, ``1y`` (a bare number is days)."""
+    match = _SPAN.match(str(text).strip())
+    if not match:
+        raise LedgerError(f"not a span: {text!r} (use e.g. 30d, 2w, 3m or 1y)")
+    count, unit = match.group(1), (match.group(2) or "d").lower()
+    today = today or date.today()
+    return (parse_date(f"+{count}{unit}", today=today) - today).days
+
+
+def days_overdue(question: dict[str, Any], *, today: date | None = None) -> int:
+    """Days since the resolve-by date: positive when overdue, negative when not yet due."""
+    return ((today or date.today()) - question["resolve_by"]).days
+
+
+def overdue_text(days: int) -> str:
+    if days > 0:
+        return f"{days} day{'s' if days != 1 else ''} overdue"
+    if days == 0:
+        return "due today"
+    return f"due in {-days} day{'s' if days != -1 else ''}"
+
+
+def due_questions(
+    store: Store,
+    *,
+    within_days: int = 30,
+    overdue_only: bool = False,
+    forecaster: str | None = None,
+    tag: str | None = None,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
+    """Unresolved questions whose resolve-by is past or within ``within_days``, oldest first.
+
+    Each row has the shape of :meth:`Store.questions` plus ``days_overdue``
+    (negative when not yet due). ``overdue_only`` keeps only past resolve-by dates.
+    """
+    today = today or date.today()
+    rows = store.questions(
+        status="due" if overdue_only else "open",
+        tag=tag,
+        forecaster=forecaster,
+        due_within_days=0 if overdue_only else within_days,
+    )
+    for row in rows:
+        row["days_overdue"] = days_overdue(row, today=today)
+    if overdue_only:
+        rows = [row for row in rows if row["days_overdue"] > 0]
+    return rows
+
+
+# -- scores ------------------------------------------------------------------
+
+
+def session_scores(store: Store, *, forecaster: str | None = None, tag: str | None = None) -> dict[str, Any]:
+    """The score a review session reports before and after: ``ledger score``'s overall numbers.
+
+    Default policy (time-averaged), narrowed to the review's forecaster and
+    tag filters. Only ``brier`` and ``n_questions`` are used, so resampling
+    (which only feeds intervals and p-values) is kept to the minimum.
+    """
+    from ledger.scoring import score
+
+    result = score(store, forecaster=forecaster, tag=tag, n_resamples=1)
+    return {"brier": result["brier"], "n_questions": result["n_questions"], "policy": result["selection"]["policy"]}
+
+
+# -- a review session --------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """One decision of a review, as it was committed to the ledger."""
+
+    question_id: str
+    statement: str
+    action: str  # resolved | annulled | extended | skipped
+    resolve_by: date  # the resolve-by date when the question was reviewed
+    days_overdue: int
+    outcome: str | None = None
+    known_on: date | None = None
+    note: str | None = None  # the resolution note, or the reason to annul or extend
+    evidence: str | None = None
+    new_resolve_by: date | None = None
+    late: bool = False  # resolution recorded after the resolve-by date
+    days_late: int = 0
+
+
+@dataclass
+class Summary:
+    reviewer: str
+    started_at: datetime
+    ended_at: datetime
+    scope: str
+    n_due: int
+    decisions: list[Decision]
+    not_reviewed: list[dict[str, Any]]
+    scores_before: dict[str, Any]
+    scores_after: dict[str, Any]
+    score_scope: str = ""
+
+    def of(self, action: str) -> list[Decision]:
+        return [d for d in self.decisions if d.action == action]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {action: len(self.of(action)) for action in ("resolved", "annulled", "extended", "skipped")}
+        counts["late"] = sum(d.late for d in self.decisions)
+        counts["not_reviewed"] = len(self.not_reviewed)
+        return counts
+
+
+@dataclass
+class ReviewSession:
+    """Applies a reviewer's decisions to the ledger at ``path``, one transaction each."""
+
+    path: Path
+    reviewer: str
+    scope: str = ""
+    forecaster: str | None = None  # the review's filters, which the reported score follows
+    tag: str | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    started_at: datetime = field(default_factory=utc_now)
+    scores_before: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        with self._store() as store:
+            self.scores_before = session_scores(store, forecaster=self.forecaster, tag=self.tag)
+
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        from ledger.store import Store
+
+        store = Store.open(self.path, create=False)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def _check_unresolved(self, store: Store, question_id: str) -> dict[str, Any]:
+        from ledger.store import short
+
+        current = store.question(question_id)
+        if current["status"] in ("resolved", "annulled"):
+            raise LedgerError(f"{short(question_id)} was {current['status']} meanwhile (see `ledger show {short(question_id)}`)")
+        return current
+
+    def _decision(self, question: dict[str, Any], action: str, **fields: Any) -> Decision:
+        decision = Decision(
+            question_id=question["id"], statement=question["statement"], action=action,
+            resolve_by=question["resolve_by"], days_overdue=days_overdue(question), **fields,
+        )
+        self.decisions.append(decision)
+        return decision
+
+    def _resolve(self, question: dict[str, Any], resolution, command: str, action: str, **fields) -> Decision:
+        with self._store() as store:
+            self._check_unresolved(store, question["id"])
+            with store.write(command) as writer:
+                writer.resolve(question["id"], resolution)
+            after = store.question(question["id"])
+        late = bool(after["resolved_late"])
+        recorded = after["resolutions"][-1]["recorded_at"].date()
+        return self._decision(question, action, late=late,
+                              days_late=(recorded - after["resolve_by"]).days if late else 0, **fields)
+
+    def resolve(
+        self,
+        question: dict[str, Any],
+        outcome: str,
+        *,
+        known_at: datetime | None = None,
+        note: str | None = None,
+        evidence: str | None = None,
+    ) -> Decision:
+        """Record the outcome (yes/no/option) and when it became known (default: now)."""
+        from ledger.models import Resolution
+
+        resolution = Resolution(outcome=outcome, resolved_at=known_at, note=note or None,
+                                evidence=evidence or None, resolver=self.reviewer)
+        normalised = _outcome_for(question, outcome)
+        return self._resolve(question, resolution, "review: resolve", "resolved", outcome=normalised,
+                             known_on=known_at.date() if known_at else date.today(), note=note or None, evidence=evidence or None)
+
+    def annul(self, question: dict[str, Any], reason: str) -> Decision:
+        """Annul: the criteria could not be applied. Needs a reason."""
+        from ledger.models import Resolution
+
+        if not reason or not reason.strip():
+            raise LedgerError("annulling needs a reason")
+        resolution = Resolution(annulled=True, note=reason, resolver=self.reviewer)
+        return self._resolve(question, resolution, "review: annul", "annulled", note=reason.strip())
+
+    def extend(self, question: dict[str, Any], new_date: date, reason: str) -> Decision:
+        """Move the resolve-by date later; the edit and its reason show in the history."""
+        check_extension(question, new_date)
+        if not reason or not reason.strip():
+            raise LedgerError("extending needs a reason (it is shown in the history)")
+        with self._store() as store:
+            self._check_unresolved(store, question["id"])
+            with store.write("review: extend") as writer:
+                writer.edit(question["id"], "resolve_by", new_date, reason=reason.strip(), editor=self.reviewer)
+        return self._decision(question, "extended", new_resolve_by=new_date, note=reason.strip())
+
+    def skip(self, question: dict[str, Any]) -> Decision:
+        """Leave the question for the next review (nothing is written)."""
+        return self._decision(question, "skipped")
+
+    def finish(self, not_reviewed: list[dict[str, Any]] | None = None, *, n_due: int | None = None) -> Summary:
+        with self._store() as store:
+            scores_after = session_scores(store, forecaster=self.forecaster, tag=self.tag)
+        not_reviewed = not_reviewed or []
+        return Summary(
+            reviewer=self.reviewer, started_at=self.started_at, ended_at=utc_now(), scope=self.scope,
+            n_due=n_due if n_due is not None else len(self.decisions) + len(not_reviewed),
+            decisions=list(self.decisions), not_reviewed=not_reviewed,
+            scores_before=self.scores_before, scores_after=scores_after,
+            score_scope="; ".join(f"{name} {value}" for name, value in
+                                  (("forecaster", self.forecaster), ("tag", self.tag)) if value),
+        )
+
+
+def _outcome_for(question: dict[str, Any], answer: str) -> str:
+    from ledger.models import Question
+
+    model = Question(statement=question["statement"], resolve_by=question["resolve_by"], options=question["options"])
+    return model.outcome_for(answer)
+
+
+def check_extension(question: dict[str, Any], new_date: date, *, today: date | None = None) -> None:
+    """An extension moves the resolve-by date into the future, later than it was."""
+    today = today or date.today()
+    if new_date <= question["resolve_by"]:
+        raise LedgerError(f"the new date must be later than the current resolve-by date {question['resolve_by']}")
+    if new_date <= today:
+        raise LedgerError(f"the new date must be in the future (after {today}), or the question stays overdue")
+
+
+def parse_known_on(text: str, *, today: date | None = None) -> datetime | None:
+    """When the outcome became known: a date or time, not in the future. ``today``/empty: now."""
+    text = text.strip()
+    today = today or date.today()
+    if text.lower() in ("", "today", "now"):
+        return None
+    moment = parse_moment(text)
+    now = utc_now()
+    if len(text) == 10 and date.fromisoformat(text) == today:
+        return min(moment, now)  # a bare date of today: midnight UTC may still be ahead here
+    if moment > now:
+        raise LedgerError("an outcome cannot become known in the future")
+    return moment
+
+
+def check_evidence(text: str) -> str | None:
+    """An evidence URL (http or https), or None for none."""
+    text = text.strip()
+    if not text or text == "-":
+        return None
+    if not _HTTP_URL.match(text):
+        raise LedgerError("evidence must be an http(s) URL (or leave it empty)")
+    return text
+
+
+# -- the terminal conversation ----------------------------------------------
+
+MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
+_ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
+
+
+def describe(question: dict[str, Any], *, today: date | None = None) -> str:
+    """A question as the reviewer sees it: statement, criteria, source, quote, forecasts."""
+    from ledger.output import local_time, percent
+    from ledger.store import short
+
+    days = days_overdue(question, today=today)
+    resolve_by = str(question["resolve_by"])
+    if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
+        resolve_by += f" (originally {question['original_resolve_by']})"
+    lines = [
+        question["statement"],
+        f"  id {short(question['id'])} · resolve by {resolve_by} · {overdue_text(days)}",
+        f"  criteria: {question['criteria'] or '(none given)'}",
+    ]
+    if question["options"]:
+        lines.append(f"  options: {' / '.join(question['options'])}")
+    if question["tags"]:
+        lines.append(f"  tags: {', '.join(question['tags'])}")
+    if source := question.get("source"):
+        parts = [source[key] for key in ("title", "author", "outlet") if source.get(key)]
+        if source.get("published"):
+            parts.append(str(source["published"]))
+        if source.get("url"):
+            parts.append(f"<{source['url']}>")
+        lines.append(f"  source: {' · '.join(parts)}")
+    if question.get("quote"):
+        lines.append(f"  quote: “{question['quote']}”")
+    lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
+    for forecast in question["forecasts"]:
+        value = format_forecast(question, forecast, percent)
+        mark = "  (backfilled)" if forecast["backfilled"] else ""
+        note = f" — {forecast['note']}" if forecast["note"] else ""
+        lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
+    return "\n".join(lines)
+
+
+def format_forecast(question: dict[str, Any], forecast: dict[str, Any], percent: Callable[[float], str]) -> str:
+    if forecast["probability"] is not None:
+        return percent(forecast["probability"])
+    return " / ".join(f"{o} {percent(p)}" for o, p in zip(question["options"], forecast["probabilities"], strict=True))
+
+
+def _proc(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Turn a checker's LedgerError into the error that makes a prompt ask again."""
+    import typer
+
+    def process(text: str) -> Any:
+        try:
+            return check(text)
+        except LedgerError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    return process
+
+
+def _choose(text: str) -> str:
+    answer = text.strip().lower()
+    for key, action in _ACTIONS.items():
+        if answer in (key, action):
+            return action
+    raise LedgerError(f"choose one of {MENU}")
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise LedgerError("this cannot be empty")
+    return text.strip()
+
+
+def run_review(session: ReviewSession, questions: list[dict[str, Any]]) -> Summary:
+    """Walk the reviewer through ``questions`` on the terminal; return the session summary.
+
+    Every decision is committed when it is made. Quitting, or the input
+    ending (Ctrl-D, Ctrl-C at a prompt), ends the session with what was decided.
+    """
+    import typer
+
+    index = 0
+    try:
+        while index < len(questions):
+            question = questions[index]
+            typer.echo(f"\n[{index + 1}/{len(questions)}] " + describe(question))
+            action = typer.prompt(f"Decision — {MENU}", value_proc=_proc(_choose))
+            if action == "quit":
+                break
+            try:
+                if _ask_and_apply(session, question, action):
+                    index += 1
+            except LedgerError as error:
+                typer.echo(f"error: {error}", err=True)
+    except typer.Abort:
+        typer.echo("\ninput ended: stopping here; every decision made so far is kept.")
+    return session.finish(questions[index:], n_due=len(questions))
+
+
+def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str) -> bool:
+    """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
+    import typer
+
+    from ledger.store import short
+
+    if action == "skip":
+        session.skip(question)
+        typer.echo(f"skipped {short(question['id'])}")
+        return True
+    if action == "resolve":
+        choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
+        outcome = typer.prompt(f"Outcome ({choices})", value_proc=_proc(lambda t: _outcome_for(question, t)))
+        known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
+                                value_proc=_proc(parse_known_on))
+        note = typer.prompt("Note (optional)", default="", show_default=False)
+        evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
+                                value_proc=_proc(check_evidence))
+        known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
+        if not typer.confirm(f"Record: {short(question['id'])} resolved {outcome}, known {known_text}?", default=True):
+            return False
+        decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
+        typer.echo(f"resolved {short(question['id'])} {decision.outcome}"
+                   + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
+        return True
+    if action == "annul":
+        reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
+                              value_proc=_proc(_nonempty))
+        if not typer.confirm(f"Record: {short(question['id'])} annulled?", default=True):
+            return False
+        session.annul(question, reason)
+        typer.echo(f"annulled {short(question['id'])}")
+        return True
+    # extend
+    new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
+                            value_proc=_proc(lambda t: _extension_date(question, t)))
+    reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=_proc(_nonempty))
+    if not typer.confirm(f"Record: {short(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
+                         default=True):
+        return False
+    session.extend(question, new_date, reason)
+    typer.echo(f"extended {short(question['id'])} to {new_date}")
+    return True
+
+
+def _extension_date(question: dict[str, Any], text: str) -> date:
+    new_date = parse_date(text)
+    check_extension(question, new_date)
+    return new_date
+
+
+# -- the summary --------------------------------------------------------------
+
+
+def _brier(scores: dict[str, Any]) -> str:
+    if scores.get("brier") is None:
+        return "none (0 questions scored)"
+    return f"{scores['brier']:.4f} on {scores['n_questions']} question{'s' if scores['n_questions'] != 1 else ''}"
+
+
+def score_movement(summary: Summary) -> str:
+    before, after = summary.scores_before, summary.scores_after
+    text = f"Brier {_brier(before)} → {_brier(after)}"
+    if before.get("brier") is not None and after.get("brier") is not None:
+        text += f" ({after['brier'] - before['brier']:+.4f}; lower is better)"
+    return text
+
+
+def summary_text(summary: Summary) -> str:
+    """The end-of-session summary for the terminal."""
+    c = summary.counts
+    lines = [
+        "",
+        "review summary",
+        f"  resolved {c['resolved']}, annulled {c['annulled']}, extended {c['extended']}, "
+        f"skipped {c['skipped']}" + (f", not reviewed {c['not_reviewed']}" if c["not_reviewed"] else ""),
+        f"  late (recorded after the resolve-by date): {c['late']}",
+        f"  scores: {score_movement(summary)}",
+    ]
+    return "\n".join(lines)
+
+
+def summary_markdown(summary: Summary) -> str:
+    """The session as Markdown minutes for the team. User text is escaped (principle 5)."""
+    from ledger.markdown import escape_md, md_link
+    from ledger.output import local_time
+    from ledger.store import short
+
+    c = summary.counts
+
+    def ref(d: Decision | dict[str, Any]) -> str:
+        question_id = d.question_id if isinstance(d, Decision) else d["id"]
+        statement = d.statement if isinstance(d, Decision) else d["statement"]
+        return f"{escape_md(statement)} (`ledger show {short(question_id)}`)"
+
+    lines = [
+        f"# Forecast review, {local_time(summary.started_at)[:10]}",
+        "",
+        f"- Reviewer: {escape_md(summary.reviewer)}",
+        f"- Session: {local_time(summary.started_at)} to {local_time(summary.ended_at)[11:]} (local time)",
+        f"- Questions due: {summary.n_due}" + (f" ({escape_md(summary.scope)})" if summary.scope else ""),
+        "",
+        "| decision | questions |",
+        "|---|---:|",
+        f"| resolved | {c['resolved']} |",
+        f"| annulled | {c['annulled']} |",
+        f"| extended | {c['extended']} |",
+        f"| skipped | {c['skipped']} |",
+        f"| not reviewed | {c['not_reviewed']} |",
+        f"| late: resolved or annulled after the resolve-by date | {c['late']} |",
+        "",
+        "## Scores",
+        "",
+        f"{escape_md(score_movement(summary))}.",
+        "",
+        "Binary Brier score as `ledger score` computes it "
+        f"({escape_md(summary.scores_after.get('policy', 'time-averaged'))} policy"
+        + (f"; {escape_md(summary.score_scope)}" if summary.score_scope else "")
+        + "): resolved yes/no questions only; annulled questions and forecasts made after the outcome "
+        "was known do not count.",
+    ]
+
+    def section(title: str, items: list[str]) -> None:
+        if items:
+            lines.extend(["", f"## {title}", "", *items])
+
+    def late(d: Decision) -> str:
+        return f"; **late**: recorded {d.days_late} days after the resolve-by date {d.resolve_by}" if d.late else ""
+
+    resolved = []
+    for d in summary.of("resolved"):
+        item = f"- **{escape_md(d.outcome)}**: {ref(d)}; known {d.known_on}{late(d)}"
+        if d.note:
+            item += f"  \n  Note: {escape_md(d.note)}"
+        if d.evidence:
+            item += f"  \n  Evidence: {md_link(d.evidence)}"
+        resolved.append(item)
+    section("Resolved", resolved)
+    section("Annulled", [f"- {ref(d)}{late(d)}  \n  Reason: {escape_md(d.note)}" for d in summary.of("annulled")])
+    section("Extended", [f"- {ref(d)}: resolve-by {d.resolve_by} → {d.new_resolve_by}  \n  Reason: {escape_md(d.note)}"
+                         for d in summary.of("extended")])
+    section("Skipped", [f"- {ref(d)}: resolve-by {d.resolve_by}, {overdue_text(d.days_overdue)}"
+                        for d in summary.of("skipped")])
+    section("Not reviewed (the session ended early)",
+            [f"- {ref(q)}: resolve-by {q['resolve_by']}, {overdue_text(days_overdue(q))}" for q in summary.not_reviewed])
+    return "\n".join(lines) + "\n"
+
+
+# -- the calendar ----------------------------------------------------------------
+
+
+def uid(question_id: str) -> str:
+    """The stable iCalendar UID of a question's resolve-by event."""
+    return f"{question_id}@{UID_DOMAIN}"
+
+
+def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
+    """An iCalendar file: one all-day event per open question on its resolve-by date.
+
+    UIDs are stable (``<question id>@forecast-ledger``) and SEQUENCE counts
+    the resolve-by extensions, so re-importing updates events instead of
+    duplicating them.
+    """
+    from icalendar import Alarm, Calendar, Event
+
+    from ledger.store import short
+
+    now = now or utc_now()
+    stamp = now.replace(microsecond=0)
+    _, counts = store.query(
+        "SELECT question_id, count(*) FROM edits WHERE field = 'resolve_by' GROUP BY question_id"
+    )
+    extensions = dict(counts)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Forecast Ledger//ledger calendar//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
+    for question in store.questions(status="open"):
+        event = Event()
+        event.add("uid", uid(question["id"]))
+        event.add("dtstamp", stamp.replace(tzinfo=_utc()))
+        event.add("dtstart", question["resolve_by"])
+        event.add("dtend", question["resolve_by"] + timedelta(days=1))
+        event.add("sequence", extensions.get(question["id"], 0))
+        event.add("summary", f"Resolve: {question['statement']}")
+        description = [
+            question["statement"],
+            "",
+            f"Criteria: {question['criteria'] or '(none given)'}",
+        ]
+        if question["options"]:
+            description.append(f"Options: {' / '.join(question['options'])}")
+        description += ["", f"Details: ledger show {short(question['id'])}",
+                        f"Resolve: ledger resolve {short(question['id'])} OUTCOME, or run ledger review"]
+        event.add("description", "\n".join(description))
+        if question["tags"]:
+            event.add("categories", question["tags"])
+        event.add("transp", "TRANSPARENT")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Resolve: {question['statement']}")
+        alarm.add("trigger", timedelta(hours=9))  # 09:00 on the resolve-by day
+        event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _utc():
+    from datetime import UTC
+
+    return UTC
