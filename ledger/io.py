@@ -124,7 +124,10 @@ def _list_column(types: dict[str, str], name: str, element: str) -> str:
 
 def _unquote(expression: str) -> str:
     """Undo the spreadsheet-formula guard that export puts on text (a leading ')."""
-    return f"CASE WHEN regexp_matches({expression}, '^''[=+\\-@]') THEN substr({expression}, 2) ELSE {expression} END"
+    return (
+        f"CASE WHEN starts_with({expression}, chr(39)) AND substr({expression}, 2, 1) IN ('=', '+', '-', '@') "
+        f"THEN substr({expression}, 2) ELSE {expression} END"
+    )
 
 
 def import_file(
@@ -145,15 +148,12 @@ def import_file(
         raise LedgerError(f"no such file: {path}")
     fmt = fmt or detect_format(path)
     con = store.con
+    reader = _reader(path, fmt)
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE import_raw AS "
-            f"SELECT *, row_number() OVER () + {1 if fmt == 'csv' else 0} AS import_line FROM {_reader(path, fmt)}"
-        )
+        types = {row[0].lower(): row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
     except duckdb.Error as error:
         raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
-    types = {row[0].lower(): row[1] for row in con.execute("DESCRIBE import_raw").fetchall()}
-    present = set(types) - {"import_line"}
+    present = set(types)
     missing = [name for name in REQUIRED if name not in present and not (name == "resolve_by" and resolve_by)]
     if "probability" not in present and "probabilities" not in present:
         missing.append("probability")
@@ -162,8 +162,9 @@ def import_file(
         raise LedgerError(f"{path.name}: missing column {', '.join(missing)}{hint}")
     text = {name: _column(present, name) for name in (*TEXT_COLUMNS, "probability", "resolve_by", "made_at",
                                                       "resolved_at", "source_published")}
-    for name in TEXT_COLUMNS:
-        text[name] = _unquote(text[name])
+    if fmt == "csv":  # only CSV exports carry the formula guard
+        for name in TEXT_COLUMNS:
+            text[name] = _unquote(text[name])
     if "tags" not in types:
         tags = "[]::VARCHAR[]"
     elif types["tags"].endswith("[]"):
@@ -179,7 +180,7 @@ def import_file(
             f"""
             CREATE OR REPLACE TEMP TABLE import_rows AS
             WITH typed AS (
-                SELECT raw.import_line AS line,
+                SELECT row_number() OVER () + {1 if fmt == 'csv' else 0} AS line,
                        {text['statement']} AS statement,
                        {text['criteria']} AS criteria,
                        {text['question_key']} AS question_key,
@@ -208,7 +209,7 @@ def import_file(
                        {text['source_published']} AS raw_source_published,
                        TRY_CAST({text['source_published']} AS DATE) AS source_published,
                        {text['quote']} AS quote
-                FROM import_raw raw
+                FROM {reader} raw
             )
             SELECT *,
                    CASE WHEN raw_outcome IS NULL THEN NULL
@@ -227,7 +228,7 @@ def import_file(
             {"default_resolve_by": resolve_by, "forecaster": forecaster or default_forecaster()},
         )
     except duckdb.Error as error:
-        raise LedgerError(f"{path.name}: {_first_line(error)}") from None
+        raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
     _check_rows(con, path.name)
     return _write_import(store, path.name)
 
@@ -305,7 +306,7 @@ def _write_import(store: Store, name: str) -> ImportResult:
                 WHERE r.pick = 1 AND r.outcome_kind <> 'none' ORDER BY r.line""",
             [writer.recorded_at],
         )
-    for table in ("import_raw", "import_rows", "import_questions"):
+    for table in ("import_rows", "import_questions"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return ImportResult(questions=questions, forecasts=forecasts, resolutions=resolutions)
 
@@ -336,11 +337,13 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
     query = _EXPORT
     if fmt == "csv":
         guarded = ", ".join(
-            f"CASE WHEN regexp_matches({c}, '^[=+\\-@\\t\\r]') THEN '''' || {c} ELSE {c} END AS {c}"
+            f"CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN chr(39) || {c} ELSE {c} END AS {c}"
             for c in TEXT_COLUMNS
         )
-        query = f"SELECT * REPLACE ({guarded}, to_json(options) AS options, to_json(tags) AS tags, " \
-                f"to_json(probabilities) AS probabilities) FROM ({_EXPORT})"
+        query = (
+            f"SELECT * REPLACE ({guarded}, to_json(options) AS options, to_json(tags) AS tags, "
+            f"to_json(probabilities) AS probabilities) FROM ({_EXPORT})"
+        )
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     count = store.con.execute(f"SELECT count(*) FROM forecasts").fetchone()[0]
     if out is None:

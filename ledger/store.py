@@ -49,7 +49,6 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_records_and_commits",
         """
-        CREATE SEQUENCE record_seq START 1;
         CREATE TABLE commits (
             id BIGINT NOT NULL,
             committed_at TIMESTAMP NOT NULL,
@@ -300,7 +299,10 @@ class Store:
         try:
             last = self.con.execute("SELECT id, head FROM commits ORDER BY id DESC LIMIT 1").fetchone()
             commit_id, prev_head = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            writer = Writer(self, commit_id, prev_head, command)
+            last_seq = self.con.execute(
+                "SELECT max(seq) FROM (" + " UNION ALL ".join(f"SELECT max(seq) AS seq FROM {t}" for t in RECORD_TABLES) + ")"
+            ).fetchone()[0]
+            writer = Writer(self, commit_id, prev_head, command, next_seq=(last_seq or 0) + 1)
             yield writer
             writer.seal()
             self.con.execute("COMMIT")
@@ -453,22 +455,18 @@ class Store:
                 )
         bad_commit = self.con.execute(
             f"""
-            WITH records AS ({" UNION ALL ".join(f"SELECT commit_id, seq, hash FROM {t}" for t in RECORD_TABLES)}),
-            per_commit AS (
-                SELECT commit_id, count(*) AS n, string_agg(hash, '' ORDER BY seq) AS hashes
-                FROM records GROUP BY commit_id
-            ),
+            WITH per_commit AS ({_digests("TRUE")}),
             chained AS (
                 SELECT c.*, lag(c.head, 1, '{GENESIS}') OVER (ORDER BY c.id) AS expected_prev,
                        row_number() OVER (ORDER BY c.id) AS position,
-                       coalesce(p.n, 0) AS found, p.hashes
+                       coalesce(p.n, 0) AS found, p.digest
                 FROM commits c LEFT JOIN per_commit p ON p.commit_id = c.id
             )
             SELECT id, command, committed_at, n_records, found,
                    prev_head <> expected_prev AS broken_link, id <> position AS missing_commit
             FROM chained
             WHERE prev_head <> expected_prev OR id <> position OR found <> n_records
-               OR head <> sha256(prev_head || {_COMMIT_FIELDS} || coalesce(hashes, ''))
+               OR head <> sha256(prev_head || {_COMMIT_FIELDS} || coalesce(digest, ''))
             ORDER BY id LIMIT 1
             """
         ).fetchone()
@@ -496,53 +494,70 @@ class Store:
 
 # The commit's own fields covered by its head, in a fixed textual form.
 _COMMIT_FIELDS = "id::VARCHAR || '|' || command || '|' || strftime(committed_at, '%Y-%m-%dT%H:%M:%S.%f') || '|'"
+DIGEST_CHUNK = 8192
+
+
+def _digests(where: str) -> str:
+    """Per commit: its record count and a digest of its record hashes in seq order.
+
+    The digest is the concatenation of chunk hashes (8192 records by seq a
+    chunk), so the ordered aggregation runs in parallel over small groups
+    instead of one sort of every hash of a million-row import.
+    """
+    records = " UNION ALL ".join(f"SELECT commit_id, seq, hash FROM {t} WHERE {where}" for t in RECORD_TABLES)
+    return f"""
+        SELECT commit_id, sum(n) AS n, string_agg(chunk_hash, '' ORDER BY chunk) AS digest
+        FROM (SELECT commit_id, seq // {DIGEST_CHUNK} AS chunk, count(*) AS n,
+                     sha256(string_agg(hash, '' ORDER BY seq)) AS chunk_hash
+              FROM ({records}) GROUP BY commit_id, chunk)
+        GROUP BY commit_id
+    """
 
 
 class Writer:
     """What one command may write. Each method validates, then appends.
 
-    Rows are first put in a TEMP staging table with the record table's exact
-    types, so that ``to_json`` of a staged row equals ``to_json`` of the
-    stored row that ``verify`` later reads.
+    Rows are cast to the record table's exact column types before they are
+    hashed, so that ``to_json`` of the row hashed here equals ``to_json`` of
+    the stored row that ``verify`` later reads.
     """
 
-    def __init__(self, store: Store, commit_id: int, prev_head: str, command: str):
+    def __init__(self, store: Store, commit_id: int, prev_head: str, command: str, *, next_seq: int):
         self.store = store
         self.con = store.con
         self.commit_id = commit_id
         self.prev_head = prev_head
         self.command = command
+        self.next_seq = next_seq
         self.recorded_at = utc_now()
 
     def _append(self, table: str, select_sql: str, params: list | None = None) -> int:
-        """Append the rows ``select_sql`` yields (all columns but seq, commit_id and hash)."""
-        stage = f"stage_{table}"
-        self.con.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT * EXCLUDE (hash) FROM {table} LIMIT 0"
-        )
-        self.con.execute(
-            f"INSERT INTO {stage} SELECT nextval('record_seq'), {self.commit_id}, * FROM ({select_sql})",
-            params or [],
-        )
+        """Append the rows ``select_sql`` yields (every column but seq, commit_id and hash)."""
+        columns = _record_columns(self.con, table)
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        typed = ", ".join(f"CAST(s.c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
         count = self.con.execute(
-            f"INSERT INTO {table} SELECT s.*, sha256(?::VARCHAR || to_json(s)) FROM {stage} s ORDER BY s.seq",
-            [self.prev_head],
+            f"""
+            INSERT INTO {table}
+            SELECT r.*, sha256({_sql_text(self.prev_head)} || to_json(r))
+            FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
+                         {typed}
+                  FROM ({select_sql}) AS s({aliases})) r
+            """,
+            params or [],
         ).fetchone()[0]
-        self.con.execute(f"DROP TABLE {stage}")
+        self.next_seq += count
         return count
 
     def seal(self) -> None:
         """Close the commit: its head covers the previous head and every record hash in it."""
-        union = " UNION ALL ".join(f"SELECT seq, hash FROM {t} WHERE commit_id = $id" for t in RECORD_TABLES)
         self.con.execute(
             f"""
             INSERT INTO commits
-            SELECT id, committed_at, command, n, prev_head,
-                   sha256(prev_head || {_COMMIT_FIELDS} || hashes)
-            FROM (SELECT $id AS id, $at::TIMESTAMP AS committed_at, $command AS command,
-                         $prev AS prev_head, count(*) AS n, string_agg(hash, '' ORDER BY seq) AS hashes
-                  FROM ({union}))
-            WHERE n > 0
+            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {_COMMIT_FIELDS} || digest)
+            FROM (SELECT $id::BIGINT AS id, $at::TIMESTAMP AS committed_at, $command AS command,
+                         $prev AS prev_head, n, digest
+                  FROM ({_digests("commit_id = $id")}))
             """,
             {"id": self.commit_id, "at": self.recorded_at, "command": self.command, "prev": self.prev_head},
         )
@@ -622,6 +637,18 @@ class Writer:
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
         return rows[0]
+
+
+def _record_columns(con, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a record table's columns after seq and commit_id, before hash."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
+    ).fetchall()
+    return [(name, kind) for name, kind in rows if name not in ("seq", "commit_id", "hash")]
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _question_model(row: dict[str, Any]) -> Question:
