@@ -184,7 +184,8 @@ class ReviewSession:
 
         current = store.question(question_id)
         if current["status"] in ("resolved", "annulled"):
-            raise LedgerError(f"{short(question_id)} was {current['status']} meanwhile (see `ledger show {short(question_id)}`)")
+            raise LedgerError(f"{short(question_id)} was {current['status']} meanwhile "
+                              f"(see `ledger show {short(question_id)}`)")
         return current
 
     def _decision(self, question: dict[str, Any], action: str, **fields: Any) -> Decision:
@@ -222,7 +223,8 @@ class ReviewSession:
                                 evidence=evidence or None, resolver=self.reviewer)
         normalised = _outcome_for(question, outcome)
         return self._resolve(question, resolution, "review: resolve", "resolved", outcome=normalised,
-                             known_on=known_at.date() if known_at else date.today(), note=note or None, evidence=evidence or None)
+                             known_on=known_at.date() if known_at else date.today(),
+                             note=note or None, evidence=evidence or None)
 
     def annul(self, question: dict[str, Any], reason: str) -> Decision:
         """Annul: the criteria could not be applied. Needs a reason."""
@@ -309,8 +311,19 @@ MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
 _ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(text: Any) -> str:
+    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+
+
 def describe(question: dict[str, Any], *, today: date | None = None) -> str:
-    """A question as the reviewer sees it: statement, criteria, source, quote, forecasts."""
+    """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
+
+    User text is printed as text: control characters are shown as ``\\xNN``.
+    """
     from ledger.output import local_time, percent
     from ledger.store import short
 
@@ -342,7 +355,7 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
         mark = "  (backfilled)" if forecast["backfilled"] else ""
         note = f" — {forecast['note']}" if forecast["note"] else ""
         lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
-    return "\n".join(lines)
+    return "\n".join(_plain(line) for line in lines)
 
 
 def format_forecast(question: dict[str, Any], forecast: dict[str, Any], percent: Callable[[float], str]) -> str:
@@ -400,7 +413,7 @@ def run_review(session: ReviewSession, questions: list[dict[str, Any]]) -> Summa
             except LedgerError as error:
                 typer.echo(f"error: {error}", err=True)
     except typer.Abort:
-        typer.echo("\ninput ended: stopping here; every decision made so far is kept.")
+        typer.echo("\nstopped (input ended or interrupted): every decision made so far is kept.")
     return session.finish(questions[index:], n_due=len(questions))
 
 
@@ -543,12 +556,14 @@ def summary_markdown(summary: Summary) -> str:
         resolved.append(item)
     section("Resolved", resolved)
     section("Annulled", [f"- {ref(d)}{late(d)}  \n  Reason: {escape_md(d.note)}" for d in summary.of("annulled")])
-    section("Extended", [f"- {ref(d)}: resolve-by {d.resolve_by} → {d.new_resolve_by}  \n  Reason: {escape_md(d.note)}"
+    section("Extended", [f"- {ref(d)}: resolve-by {d.resolve_by} → {d.new_resolve_by}"
+                         f"  \n  Reason: {escape_md(d.note)}"
                          for d in summary.of("extended")])
     section("Skipped", [f"- {ref(d)}: resolve-by {d.resolve_by}, {overdue_text(d.days_overdue)}"
                         for d in summary.of("skipped")])
     section("Not reviewed (the session ended early)",
-            [f"- {ref(q)}: resolve-by {q['resolve_by']}, {overdue_text(days_overdue(q))}" for q in summary.not_reviewed])
+            [f"- {ref(q)}: resolve-by {q['resolve_by']}, {overdue_text(days_overdue(q))}"
+             for q in summary.not_reviewed])
     return "\n".join(lines) + "\n"
 
 

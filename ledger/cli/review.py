@@ -17,9 +17,12 @@ app = typer.Typer()
 FORCE_TTY_ENV = "LEDGER_REVIEW_FORCE_TTY"
 
 Within = Annotated[
-    str, typer.Option("--within", "-w", help="Also questions due within this span: 30d, 2w, 3m, 0d (overdue only).")
+    str,
+    typer.Option("--within", "-w", help="Also questions due within this span: 30d, 2w, 3m (0d: due today or overdue)."),
 ]
-Overdue = Annotated[bool, typer.Option("--overdue", help="Only questions whose resolve-by date has passed.")]
+Overdue = Annotated[
+    bool, typer.Option("--overdue", help="Only questions whose resolve-by date has passed (ignores --within).")
+]
 ForecasterFilter = Annotated[
     str | None, typer.Option("--forecaster", "-f", help="Only questions this person forecast.")
 ]
