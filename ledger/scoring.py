@@ -44,11 +44,12 @@ GROUPINGS = ("forecaster", "tag", "source", "author", "quarter", "year")
 Z95 = 1.959963984540054  # Φ⁻¹(0.975)
 LOG_EPS = 2.220446049250313e-16  # float64 machine epsilon: sklearn's clip for log loss
 DEC = "DECIMAL(18,12)"
+PAIR = "(qn::BIGINT << 32 | fn)"  # one integer per (question, forecaster) pair
 ANALYST_LEVELS = ("0.5", "0.6", "0.7", "0.8", "0.9", "0.95", "0.99")
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20210301
 RESAMPLE_MAX_VALUES = 1000  # above this many distinct forecast values the null is computed on 0.001 steps
-BOOTSTRAP_MAX_GROUPS = 2000
+BOOTSTRAP_MAX_GROUPS = 256
 BAND_LEVEL = 0.90
 MAX_BINS = 100
 
@@ -100,7 +101,7 @@ METHODOLOGY = {
                    "forecast p < 0.5 on X counts as 1 - p on not-X.",
     "brier_ci": "95% bootstrap interval of the mean binary Brier: scored pairs resampled with replacement "
                 "n_resamples times (seeded, reproducible). The multinomial draw is over distinct per-pair "
-                "scores (exact); above 2000 distinct scores they are pooled into 2000 quantile groups whose "
+                "scores (exact); above 256 distinct scores they are pooled into 256 quantile groups whose "
                 "inner spread is added as a normal term with the same variance.",
     "relative": "Relative score: per question, the forecaster's Brier (Good Judgment form) minus the median "
                 "Brier of the other forecasters on the same question; mean over questions, with a bootstrap "
@@ -216,89 +217,116 @@ def _question_filter(sel: Selection) -> tuple[str, list]:
 def select_scored(con, sel: Selection) -> dict[str, int]:
     """Build TEMP table ``score_rows`` (the counted forecasts, weighted) and return exclusion counts.
 
-    Columns: question_id, forecaster, seq (NULL for an imputed stretch), imputed, backfilled, kind,
+    Columns: qn, fn (integer keys of the question and forecaster: TEMP tables ``score_q`` and
+    ``score_names`` hold the rest), seq (NULL for an imputed stretch), imputed, backfilled, kind,
     p (binary P(yes)), d (p as DECIMAL(18,12)), o (binary 0/1), probs (multiple choice), oi (1-based
     index of the option that happened), w (weight; per pair the weights sum to 1), bm (Good Judgment
-    Brier of the row), ll (log loss of the row), resolved_at, tags, source, author.
+    Brier of the row), ll (log loss of the row), resolved_at.
     """
     sel.check()
     qwhere, qparams = _question_filter(sel)
     backfill = "AND NOT f.backfilled" if sel.exclude_backfilled else ""
-    if sel.policy == "time-averaged":
-        pick = """
-        seg AS (
-            SELECT *, least(coalesce(lead(made_at) OVER w, resolved_at), resolved_at) AS seg_end,
-                   row_number() OVER w = 1 AS is_first,
-                   row_number() OVER (PARTITION BY question_id, forecaster ORDER BY made_at DESC, seq DESC) = 1
-                       AS is_last,
-                   least(created_at, min(made_at) OVER (PARTITION BY question_id)) AS opened
-            FROM f WINDOW w AS (PARTITION BY question_id, forecaster ORDER BY made_at, seq)
-        ),
-        pieces AS (
-            SELECT question_id, forecaster, seq, FALSE AS imputed, backfilled, probability, probabilities,
-                   epoch_us(seg_end) - epoch_us(made_at) AS dur, is_last, opened, resolved_at
-            FROM seg
-            UNION ALL
-            SELECT question_id, forecaster, NULL, TRUE, FALSE,
-                   CASE WHEN kind = 'binary' THEN 0.5 END,
-                   CASE WHEN kind = 'multiple_choice'
-                        THEN list_transform(options, lambda x: 1.0 / len(options)) END,
-                   epoch_us(made_at) - epoch_us(opened), FALSE, opened, resolved_at
-            FROM seg WHERE is_first AND made_at > opened
-        ),
-        picked AS (
-            SELECT question_id, forecaster, seq, imputed, backfilled, probability, probabilities,
-                   CASE WHEN epoch_us(resolved_at) > epoch_us(opened)
-                        THEN dur / (epoch_us(resolved_at) - epoch_us(opened))
-                        ELSE is_last::DOUBLE END AS w
-            FROM pieces
-        )"""
-    else:
-        order = "made_at, seq" if sel.policy == "first" else "made_at DESC, seq DESC"
-        pick = f"""
-        picked AS (
-            SELECT question_id, forecaster, seq, FALSE AS imputed, backfilled, probability, probabilities,
-                   1.0::DOUBLE AS w
-            FROM f
-            QUALIFY row_number() OVER (PARTITION BY question_id, forecaster ORDER BY {order}) = 1
-        )"""
     fparams = [sel.forecaster] if sel.forecaster else []
+    # Step 1: the questions and the candidate forecasts (not after the outcome), materialized with
+    # integer keys (qn: question, fn: forecaster) so that sorting and grouping stay cheap.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE score_q AS
+        SELECT (row_number() OVER ())::INTEGER AS qn, id AS question_id, kind, options, outcome, resolved_at,
+               created_at, tags, coalesce(source_title, source_url) AS source, source_author AS author,
+               CASE WHEN kind = 'binary' THEN (outcome = 'yes')::INTEGER END AS o,
+               CASE WHEN kind = 'multiple_choice' THEN list_position(options, outcome) END AS oi
+        FROM questions WHERE status = 'resolved' {qwhere}
+        """,
+        qparams,
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE score_f AS
+        SELECT f.seq, q.qn, f.forecaster, f.probability, f.probabilities, f.made_at, f.backfilled,
+               q.resolved_at, q.created_at
+        FROM forecasts f JOIN score_q q ON q.question_id = f.question_id
+        WHERE f.made_at <= q.resolved_at {backfill}
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE score_names AS
+        SELECT (row_number() OVER (ORDER BY forecaster))::INTEGER AS fn, forecaster
+        FROM (SELECT DISTINCT forecaster FROM score_f)
+        """
+    )
+    # Step 2: per forecast, its successor by the same forecaster and the question's opening, on a
+    # narrow integer projection (a window over wide rows is several times slower at a million rows).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE score_next AS
+        WITH k AS (SELECT s.seq, s.qn, n.fn, s.made_at, s.created_at
+                   FROM score_f s JOIN score_names n USING (forecaster))
+        SELECT seq, fn, lead(made_at) OVER w AS next_made, lead(seq) OVER w IS NOT NULL AS has_next,
+               lag(seq) OVER w IS NULL AS is_first,
+               least(min(created_at) OVER (PARTITION BY qn), min(made_at) OVER (PARTITION BY qn)) AS opened
+        FROM k
+        WINDOW w AS (PARTITION BY qn, fn ORDER BY made_at, seq)
+        """
+    )
+    # Step 3: the scored rows. Time-averaged: each forecast stands until the next one or the end of
+    # the window; the pair's weights are durations over the window length.
+    window_us = "(epoch_us(s.resolved_at) - epoch_us(s.opened))"
+    if sel.policy == "time-averaged":
+        weight = f"""CASE WHEN {window_us} > 0
+                 THEN (epoch_us(CASE WHEN s.has_next THEN least(s.next_made, s.resolved_at) ELSE s.resolved_at END)
+                       - epoch_us(s.made_at)) / {window_us}
+                 ELSE (NOT s.has_next)::DOUBLE END"""
+        keep = "TRUE"
+    else:
+        weight = "1.0::DOUBLE"
+        keep = "s.is_first" if sel.policy == "first" else "NOT s.has_next"
+    only = "AND s.forecaster = ?" if sel.forecaster else ""
+    columns = f"""s.qn, s.fn, s.seq, s.imputed, s.backfilled, q.kind,
+               s.probability AS p,
+               CAST(s.probability AS {DEC}) AS d,
+               q.o,
+               s.probabilities AS probs,
+               q.oi,
+               s.w,
+               CASE WHEN q.kind = 'binary' THEN 2 * (s.probability - q.o) ^ 2
+                    ELSE list_sum(list_transform(s.probabilities, lambda x, i: (x - (i = q.oi)::INTEGER) ^ 2))
+               END AS bm,
+               -ln(greatest({LOG_EPS}, least(1 - {LOG_EPS},
+                   CASE WHEN q.kind = 'binary' THEN CASE WHEN q.o = 1 THEN s.probability ELSE 1 - s.probability END
+                        ELSE s.probabilities[q.oi] END))) AS ll,
+               q.resolved_at"""
+    base = "(SELECT * FROM score_f JOIN score_next USING (seq))"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE score_rows AS
-        WITH q AS (
-            SELECT id AS question_id, kind, options, outcome, resolved_at, created_at, tags,
-                   coalesce(source_title, source_url) AS source, source_author AS author
-            FROM questions WHERE status = 'resolved' {qwhere}
-        ),
-        f AS (
-            SELECT f.seq, f.question_id, f.forecaster, f.probability, f.probabilities, f.made_at,
-                   f.backfilled, q.kind, q.options, q.resolved_at, q.created_at
-            FROM forecasts f JOIN q USING (question_id)
-            WHERE f.made_at <= q.resolved_at {backfill}
-        ),
-        {pick}
-        SELECT s.question_id, s.forecaster, s.seq, s.imputed, s.backfilled, q.kind,
-               s.probability AS p,
-               CAST(s.probability AS {DEC}) AS d,
-               CASE WHEN q.kind = 'binary' THEN (q.outcome = 'yes')::INTEGER END AS o,
-               s.probabilities AS probs,
-               CASE WHEN q.kind = 'multiple_choice' THEN list_position(q.options, q.outcome) END AS oi,
-               s.w,
-               CASE WHEN q.kind = 'binary' THEN 2 * (s.probability - (q.outcome = 'yes')::INTEGER) ^ 2
-                    ELSE list_sum(list_transform(s.probabilities,
-                             lambda x, i: (x - (i = list_position(q.options, q.outcome))::INTEGER) ^ 2))
-               END AS bm,
-               -ln(greatest({LOG_EPS}, least(1 - {LOG_EPS},
-                   CASE WHEN q.kind = 'binary'
-                        THEN CASE WHEN q.outcome = 'yes' THEN s.probability ELSE 1 - s.probability END
-                        ELSE s.probabilities[list_position(q.options, q.outcome)] END))) AS ll,
-               q.resolved_at, q.tags, q.source, q.author
-        FROM picked s JOIN q USING (question_id)
-        {"WHERE s.w > 0 AND s.forecaster = ?" if sel.forecaster else "WHERE s.w > 0"}
+        SELECT {columns}
+        FROM (SELECT s.*, FALSE AS imputed, {weight} AS w FROM {base} s WHERE {keep} {only}) s
+        JOIN score_q q USING (qn)
+        WHERE s.w > 0
         """,
-        [*qparams, *fparams],
+        fparams,
     )
+    if sel.policy == "time-averaged":
+        # Before a forecaster's first forecast: the uninformed forecast (0.5, or 1/k of k options).
+        con.execute(
+            f"""
+            INSERT INTO score_rows
+            SELECT {columns}
+            FROM (SELECT s.qn, s.fn, NULL::BIGINT AS seq, TRUE AS imputed, FALSE AS backfilled,
+                         CASE WHEN q.kind = 'binary' THEN 0.5 END AS probability,
+                         CASE WHEN q.kind = 'multiple_choice'
+                              THEN list_transform(q.options, lambda x: 1.0 / len(q.options)) END AS probabilities,
+                         (epoch_us(s.made_at) - epoch_us(s.opened)) / {window_us} AS w
+                  FROM {base} s JOIN score_q q USING (qn)
+                  WHERE s.is_first AND s.made_at > s.opened {only}) s
+            JOIN score_q q USING (qn)
+            """,
+            fparams,
+        )
+    con.execute("DROP TABLE score_next")
+    con.execute("DROP TABLE score_f")
     return _exclusions(con, sel, qwhere, qparams)
 
 
@@ -315,8 +343,8 @@ def _exclusions(con, sel: Selection, qwhere: str, qparams: list) -> dict[str, in
                count(*) FILTER (WHERE status = 'resolved' AND made_at > resolved_at),
                count(*) FILTER (WHERE status = 'resolved' AND made_at <= resolved_at AND backfilled),
                count(*) FILTER (WHERE status = 'resolved' AND made_at <= resolved_at
-                                AND NOT (backfilled AND ?::BOOLEAN)
-                                AND seq NOT IN (SELECT seq FROM score_rows WHERE seq IS NOT NULL))
+                                AND NOT (backfilled AND ?::BOOLEAN))
+                   - (SELECT count(seq) FROM score_rows)
         FROM f
         """,
         [*qparams, *([sel.forecaster] if sel.forecaster else []), sel.exclude_backfilled],
@@ -338,20 +366,23 @@ def group_view(con, by: str | None, name: str = "score_grouped") -> str:
     """Create a TEMP view of ``score_rows`` with a ``grp`` column for ``by``; return its name."""
     from ledger.errors import LedgerError
 
+    source = "score_rows r"
     if by is None:
-        expr, source = "'all'", "score_rows"
+        expr = "'all'"
     elif by == "tag":
-        expr, source = "tag", "(SELECT *, unnest(CASE WHEN len(tags) = 0 THEN ['(none)'] ELSE tags END) " \
-                              "AS tag FROM score_rows)"
-    elif by in ("forecaster", "source", "author"):
-        expr, source = f"coalesce({by}, '(none)')", "score_rows"
+        expr = "unnest(CASE WHEN len(q.tags) = 0 THEN ['(none)'] ELSE q.tags END)"
+        source = "score_rows r JOIN score_q q USING (qn)"
+    elif by in ("source", "author"):
+        expr, source = f"coalesce(q.{by}, '(none)')", "score_rows r JOIN score_q q USING (qn)"
+    elif by == "forecaster":
+        expr, source = "n.forecaster", "score_rows r JOIN score_names n USING (fn)"
     elif by == "quarter":
-        expr, source = "strftime(resolved_at, '%Y') || '-Q' || quarter(resolved_at)", "score_rows"
+        expr = "strftime(r.resolved_at, '%Y') || '-Q' || quarter(r.resolved_at)"
     elif by == "year":
-        expr, source = "strftime(resolved_at, '%Y')", "score_rows"
+        expr = "strftime(r.resolved_at, '%Y')"
     else:
         raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT *, {expr} AS grp FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT r.*, {expr} AS grp FROM {source}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_binary AS SELECT * FROM {name} WHERE kind = 'binary'")
     return name
 
@@ -368,12 +399,12 @@ def _by_group(con, sql: str, params: list | None = None) -> dict[str, dict[str, 
 def counts(con, rel: str) -> dict[str, dict[str, Any]]:
     """Per group: questions, scored pairs, forecasts used, backfilled among them, imputed share."""
     return _by_group(con, f"""
-        SELECT grp, count(DISTINCT question_id) AS n_questions,
-               count(DISTINCT (question_id, forecaster)) AS n_scored,
-               count(DISTINCT seq) AS n_forecasts,
-               count(DISTINCT seq) FILTER (WHERE backfilled) AS n_backfilled,
-               count(DISTINCT question_id) FILTER (WHERE kind = 'binary') AS n_binary,
-               count(DISTINCT question_id) FILTER (WHERE kind = 'multiple_choice') AS n_multiple_choice,
+        SELECT grp, count(DISTINCT qn) AS n_questions,
+               round(sum(w))::BIGINT AS n_scored,
+               count(seq) AS n_forecasts,
+               count(seq) FILTER (WHERE backfilled) AS n_backfilled,
+               count(DISTINCT qn) FILTER (WHERE kind = 'binary') AS n_binary,
+               count(DISTINCT qn) FILTER (WHERE kind = 'multiple_choice') AS n_multiple_choice,
                coalesce(sum(w) FILTER (WHERE imputed), 0) / sum(w) AS imputed_share
         FROM {rel} GROUP BY grp""")
 
@@ -409,22 +440,33 @@ def brier_skill(score: float | None, reference: float | None) -> float | None:
     return 1.0 - score / reference
 
 
-def _bins_sql(rel: str, edges: tuple[Decimal, ...], fold: bool) -> str:
+def value_table(con, rel: str) -> str:
+    """TEMP table ``{rel}_values``: per group and distinct forecast value p, the sufficient statistics
+    W = Σ w, S = Σ w o, W2 = Σ w², and the number of forecasts. Calibration, Murphy and CORP read it."""
+    name = f"{rel}_values"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT grp, p, any_value(d) AS d, sum(w) AS W, sum(w * o) AS S, sum(w * w) AS W2, count(seq) AS nf
+        FROM {rel} GROUP BY grp, p""")
+    return name
+
+
+def _bins_sql(values: str, edges: tuple[Decimal, ...], fold: bool) -> str:
     """Per group and bin: weight, Σwp, Σwo, Σwp², Σwpo (on the folded scale when ``fold``)."""
     if fold:
-        pd = f"CASE WHEN d < 0.5 THEN 1 - d ELSE d END"
+        pd = "CASE WHEN d < 0.5 THEN 1 - d ELSE d END"
         p = "CASE WHEN d < 0.5 THEN 1 - p ELSE p END"
-        o = "CASE WHEN d < 0.5 THEN 1 - o ELSE o END"
+        o = "CASE WHEN d < 0.5 THEN W - S ELSE S END"
     else:
-        pd, p, o = "d", "p", "o"
+        pd, p, o = "d", "p", "S"
     return f"""
-        SELECT grp, bin, sum(w) AS n, count(DISTINCT seq) AS n_forecasts,
-               sum(w * fp) AS sp, sum(w * fo) AS so, sum(w * fp * fp) AS spp, sum(w * fp * fo) AS spo
-        FROM (SELECT grp, seq, w, {p} AS fp, {o} AS fo, {bin_index_sql(pd, edges)} AS bin FROM {rel})
+        SELECT grp, bin, sum(W) AS n, sum(nf) AS n_forecasts,
+               sum(W * fp) AS sp, sum(so) AS so, sum(W * fp * fp) AS spp, sum(fp * so) AS spo
+        FROM (SELECT grp, nf, W, {p} AS fp, {o} AS so, {bin_index_sql(pd, edges)} AS bin FROM {values})
         GROUP BY grp, bin"""
 
 
-def calibration_table(con, rel: str, binning: Binning, z: float = Z95) -> dict[str, list[dict[str, Any]]]:
+def calibration_table(con, values: str, binning: Binning, z: float = Z95) -> dict[str, list[dict[str, Any]]]:
     """Calibration table per group: for each non-empty bin [low, high)
 
     n = Σ w, mean_forecast = Σ w p / n, observed ô = Σ w o / n, and the Wilson
@@ -434,14 +476,14 @@ def calibration_table(con, rel: str, binning: Binning, z: float = Z95) -> dict[s
     lows = "[" + ", ".join(f"{_num(e)}::DOUBLE" for e in edges[:-1]) + "]"
     highs = "[" + ", ".join(f"{_num(e)}::DOUBLE" for e in edges[1:]) + "]"
     cursor = con.execute(f"""
-        WITH b AS ({_bins_sql(rel, edges, binning.fold)}),
+        WITH b AS ({_bins_sql(values, edges, binning.fold)}),
         r AS (SELECT *, so / n AS obs, {z}::DOUBLE AS z FROM b WHERE n > 0)
         SELECT grp, {lows}[bin + 1] AS bin_low, {highs}[bin + 1] AS bin_high, n, n_forecasts,
                sp / n AS mean_forecast, obs AS observed,
-               greatest(0.0, (obs + z * z / (2 * n) - z * sqrt(obs * (1 - obs) / n + z * z / (4 * n * n)))
-                             / (1 + z * z / n)) AS ci_low,
-               least(1.0, (obs + z * z / (2 * n) + z * sqrt(obs * (1 - obs) / n + z * z / (4 * n * n)))
-                          / (1 + z * z / n)) AS ci_high
+               CASE WHEN so <= 0 THEN 0.0 ELSE greatest(0.0, (obs + z * z / (2 * n) - z * sqrt(obs * (1 - obs) / n + z * z / (4 * n * n)))
+                             / (1 + z * z / n)) END AS ci_low,
+               CASE WHEN so >= n THEN 1.0 ELSE least(1.0, (obs + z * z / (2 * n) + z * sqrt(obs * (1 - obs) / n + z * z / (4 * n * n)))
+                          / (1 + z * z / n)) END AS ci_high
         FROM r ORDER BY grp, bin""")
     names = [c[0] for c in cursor.description]
     out: dict[str, list[dict[str, Any]]] = {}
@@ -450,7 +492,7 @@ def calibration_table(con, rel: str, binning: Binning, z: float = Z95) -> dict[s
     return out
 
 
-def murphy(con, rel: str, binning: Binning) -> dict[str, dict[str, float]]:
+def murphy(con, values: str, binning: Binning) -> dict[str, dict[str, float]]:
     """Murphy decomposition over the bins (unfolded scale), exact:
 
     B = REL − RES + UNC + WBV − WBC with REL = Σ n_k (f̄_k − ō_k)² / N,
@@ -458,7 +500,7 @@ def murphy(con, rel: str, binning: Binning) -> dict[str, dict[str, float]]:
     WBC = 2 Σ_k Σ_i w (p_i − f̄_k)(o_i − ō_k) / N.
     """
     return _by_group(con, f"""
-        WITH b AS ({_bins_sql(rel, binning.edges, False)}),
+        WITH b AS ({_bins_sql(values, binning.edges, False)}),
         t AS (SELECT grp, sum(n) AS nn, sum(so) / sum(n) AS obar FROM b GROUP BY grp)
         SELECT grp,
                sum(n * (sp / n - so / n) ^ 2) / nn AS reliability,
@@ -475,8 +517,9 @@ def forecasts_in_bin(con, rel: str, binning: Binning, bin_low: float) -> list[di
     index = [float(e) for e in edges[:-1]].index(float(bin_low))
     pd = "CASE WHEN d < 0.5 THEN 1 - d ELSE d END" if binning.fold else "d"
     cursor = con.execute(f"""
-        SELECT question_id, forecaster, seq, p, o, w FROM {rel}
-        WHERE {bin_index_sql(pd, edges)} = ? ORDER BY question_id, forecaster, seq""", [index])
+        SELECT q.question_id, n.forecaster, r.seq, r.p, r.o, r.w
+        FROM {rel} r JOIN score_q q USING (qn) JOIN score_names n USING (fn)
+        WHERE {bin_index_sql(pd, edges)} = ? ORDER BY q.question_id, n.forecaster, r.seq""", [index])
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -545,7 +588,7 @@ def _pav_batch(W, S):
     return fitted, pooled
 
 
-def corp(con, rel: str, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES,
+def corp(con, values: str, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES,
          briers: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """CORP decomposition per group: B = MCB − DSC + UNC.
 
@@ -556,10 +599,7 @@ def corp(con, rel: str, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_
     """
     import numpy as np
 
-    briers = briers if briers is not None else brier(con, rel)
-    data = con.execute(f"""
-        SELECT grp, p, sum(w) AS W, sum(w * o) AS S, sum(w * w) AS W2
-        FROM {rel} GROUP BY grp, p ORDER BY grp, p""").fetchnumpy()
+    data = con.execute(f"SELECT grp, p, W, S, W2 FROM {values} ORDER BY grp, p").fetchnumpy()
     out: dict[str, dict[str, Any]] = {}
     groups = data["grp"]
     if len(groups) == 0:
@@ -576,7 +616,7 @@ def corp(con, rel: str, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_
         unc = obar * (1 - obar)
         fit = pav(x, S / W, W)
         score_c = float(np.sum(W * fit * fit - 2 * fit * S + S)) / n
-        b = briers[g]
+        b = briers[g] if briers is not None else float(np.sum(W * x * x - 2 * x * S + S)) / n
         result: dict[str, Any] = {"mcb": b - score_c, "dsc": unc - score_c, "unc": unc}
         result.update(_corp_null(x, W, S, W2, n, b - score_c, fit,
                                  np.random.default_rng([seed, g_index]), n_resamples))
@@ -643,7 +683,7 @@ def bootstrap_mean_ci(values, *, seed: int = DEFAULT_SEED, n_resamples: int = DE
 
     A resample's mean is Σ_k C_k v_k / n with C ~ Multinomial(n, counts/n)
     over the distinct values v_k: the ordinary bootstrap, in O(B·K). Above
-    2000 distinct values they are pooled into 2000 quantile groups and the
+    256 distinct values they are pooled into 256 quantile groups and the
     within-group spread is added as N(0, Σ C_g var_g) (same mean and variance).
     """
     import numpy as np
@@ -654,12 +694,12 @@ def bootstrap_mean_ci(values, *, seed: int = DEFAULT_SEED, n_resamples: int = DE
         return None
     uniq, cnt = np.unique(v, return_counts=True)
     if uniq.size <= BOOTSTRAP_MAX_GROUPS:
-        means, var, cnt = uniq, np.zeros(uniq.size), cnt
+        means, var = uniq, np.zeros(uniq.size)
     else:
-        parts = np.array_split(v, BOOTSTRAP_MAX_GROUPS)
-        cnt = np.array([len(p) for p in parts])
-        means = np.array([p.mean() for p in parts])
-        var = np.array([p.var() for p in parts])
+        starts = (np.arange(BOOTSTRAP_MAX_GROUPS) * n) // BOOTSTRAP_MAX_GROUPS
+        cnt = np.diff(np.r_[starts, n])
+        means = np.add.reduceat(v, starts) / cnt
+        var = np.maximum(np.add.reduceat(v * v, starts) / cnt - means * means, 0.0)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, cnt / n, size=n_resamples)
     totals = draws @ means
@@ -673,7 +713,7 @@ def pair_scores(con, rel: str, column: str = "p") -> dict[str, Any]:
     """Per group, the per-pair binary Brier Σ w (p − o)² over the pair's rows (weights sum to 1)."""
     data = con.execute(f"""
         SELECT grp, sum(w * (p - o) ^ 2) AS s FROM {rel}
-        GROUP BY grp, question_id, forecaster ORDER BY grp""").fetchnumpy()
+        GROUP BY grp, qn, fn ORDER BY grp""").fetchnumpy()
     return _split(data["grp"], data["s"])
 
 
@@ -692,21 +732,51 @@ def _split(groups, values) -> dict[str, Any]:
 # -- several forecasters -------------------------------------------------------------
 
 
-def relative_scores(con, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES) -> list[dict[str, Any]]:
-    """Per forecaster: Brier (GJ form) minus the median Brier of the others on the same questions."""
+def _pair_table(con) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE score_pair_multi AS
+        SELECT qn, fn, sum(w * bm) AS s FROM score_rows GROUP BY qn, fn ORDER BY qn, s""")
+
+
+def leave_one_out_median(groups, values):
+    """For sorted (group, value) arrays: per element, the median of the other values of its group."""
     import numpy as np
 
-    data = con.execute("""
-        WITH pair AS (SELECT question_id, forecaster, sum(w * bm) AS s FROM score_rows GROUP BY ALL)
-        SELECT a.forecaster, a.question_id, any_value(a.s) - median(b.s) AS diff
-        FROM pair a JOIN pair b ON a.question_id = b.question_id AND a.forecaster <> b.forecaster
-        GROUP BY a.forecaster, a.question_id ORDER BY a.forecaster""").fetchnumpy()
-    split = _split(data["forecaster"], data["diff"])
-    return [
-        {"forecaster": f, "n_questions": int(d.size), "mean_difference": float(np.mean(d)),
-         "ci": bootstrap_mean_ci(d, seed=seed, n_resamples=n_resamples)}
-        for f, d in split.items()
-    ]
+    n = len(groups)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    start = np.repeat(starts, sizes)
+    size = np.repeat(sizes, sizes)
+    rank = np.arange(n) - start
+    m = size - 1  # number of others
+    ok = m > 0
+    lo_pos = np.where(ok, (m - 1) // 2, 0)
+    hi_pos = np.where(ok, m // 2, 0)
+    # position j among the others maps to j (before own rank) or j + 1 (after it)
+    lo_idx = start + lo_pos + (lo_pos >= rank)
+    hi_idx = start + hi_pos + (hi_pos >= rank)
+    lo_idx = np.minimum(lo_idx, n - 1)
+    hi_idx = np.minimum(hi_idx, n - 1)
+    median = (values[lo_idx] + values[hi_idx]) / 2
+    return np.where(ok, median, np.nan)
+
+
+def relative_scores(con, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT_RESAMPLES) -> list[dict[str, Any]]:
+    """Per forecaster: mean over questions of Brier (GJ form) − median Brier of the others on that question."""
+    import numpy as np
+
+    _pair_table(con)
+    data = con.execute("SELECT qn, fn, s FROM score_pair_multi ORDER BY qn, s").fetchnumpy()
+    qn, fn, s = (np.asarray(data[c]) for c in ("qn", "fn", "s"))
+    diff = s - leave_one_out_median(qn, s.astype(float))
+    keep = ~np.isnan(diff)
+    names = dict(con.execute("SELECT fn, forecaster FROM score_names").fetchall())
+    out = []
+    for f in np.unique(fn[keep]):
+        d = diff[keep & (fn == f)]
+        out.append({"forecaster": names[int(f)], "n_questions": int(d.size), "mean_difference": float(d.mean()),
+                    "ci": bootstrap_mean_ci(d, seed=seed, n_resamples=n_resamples)})
+    return sorted(out, key=lambda r: r["forecaster"])
 
 
 def paired_difference(con, a: str, b: str, *, seed: int = DEFAULT_SEED,
@@ -714,10 +784,14 @@ def paired_difference(con, a: str, b: str, *, seed: int = DEFAULT_SEED,
     """Mean over common questions of Brier(a) − Brier(b) (GJ form), with a bootstrap interval."""
     import numpy as np
 
+    _pair_table(con) if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'score_pair_multi'").fetchone()[0] else None
     d = con.execute("""
-        WITH pair AS (SELECT question_id, forecaster, sum(w * bm) AS s FROM score_rows GROUP BY ALL)
-        SELECT x.s - y.s AS diff FROM pair x JOIN pair y USING (question_id)
-        WHERE x.forecaster = ? AND y.forecaster = ? ORDER BY question_id""", [a, b]).fetchnumpy()["diff"]
+        SELECT x.s - y.s AS diff
+        FROM score_pair_multi x JOIN score_pair_multi y USING (qn)
+        WHERE x.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
+          AND y.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
+        ORDER BY qn""", [a, b]).fetchnumpy()["diff"]
     d = np.asarray(d, float)
     return {"a": a, "b": b, "n_questions": int(d.size),
             "mean_difference": float(d.mean()) if d.size else None,
@@ -728,7 +802,7 @@ def over_time(con, rel: str) -> list[dict[str, Any]]:
     """Per quarter in which outcomes became known: scored pairs, binary Brier, GJ Brier."""
     cursor = con.execute(f"""
         SELECT strftime(resolved_at, '%Y') || '-Q' || quarter(resolved_at) AS period,
-               count(DISTINCT (question_id, forecaster)) AS n_scored,
+               round(sum(w))::BIGINT AS n_scored,
                sum(w * (p - o) ^ 2) FILTER (WHERE kind = 'binary') / sum(w) FILTER (WHERE kind = 'binary') AS brier,
                sum(w * bm) / sum(w) AS brier_multi
         FROM {rel} GROUP BY period ORDER BY period""")
@@ -739,10 +813,11 @@ def over_time(con, rel: str) -> list[dict[str, Any]]:
 def per_question(con) -> list[dict[str, Any]]:
     """Per scored pair: question, forecaster, kind, binary Brier (if yes/no), GJ Brier, log loss."""
     cursor = con.execute("""
-        SELECT question_id, forecaster, any_value(kind) AS kind,
-               sum(w * (p - o) ^ 2) AS brier, sum(w * bm) AS brier_multi, sum(w * ll) AS log_loss,
-               count(seq) AS n_forecasts
-        FROM score_rows GROUP BY question_id, forecaster ORDER BY question_id, forecaster""")
+        SELECT q.question_id, n.forecaster, any_value(r.kind) AS kind,
+               sum(r.w * (r.p - r.o) ^ 2) AS brier, sum(r.w * r.bm) AS brier_multi, sum(r.w * r.ll) AS log_loss,
+               count(r.seq) AS n_forecasts
+        FROM score_rows r JOIN score_q q USING (qn) JOIN score_names n USING (fn)
+        GROUP BY q.question_id, n.forecaster ORDER BY q.question_id, n.forecaster""")
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -782,9 +857,10 @@ def _group_metrics(con, view: str, binning: Binning, opts: Options) -> dict[str,
     bm = brier_multi(con, view)
     ll = log_loss(con, binary)
     br = base_rate(con, binary)
-    cal = calibration_table(con, binary, binning)
-    mur = murphy(con, binary, binning)
-    cp = corp(con, binary, seed=opts.seed, n_resamples=opts.n_resamples, briers=b)
+    values = value_table(con, binary)
+    cal = calibration_table(con, values, binning)
+    mur = murphy(con, values, binning)
+    cp = corp(con, values, seed=opts.seed, n_resamples=opts.n_resamples, briers=b)
     ps = pair_scores(con, binary)
     out = {}
     for g, c in cnt.items():
@@ -844,7 +920,7 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
         "over_time": over_time(con, "score_rows"),
     }
     forecasters = [r[0] for r in con.execute(
-        "SELECT DISTINCT forecaster FROM score_rows ORDER BY forecaster").fetchall()]
+        "SELECT forecaster FROM score_names WHERE fn IN (SELECT fn FROM score_rows) ORDER BY fn").fetchall()]
     result["forecasters"] = forecasters
     if len(forecasters) > 1:
         result["relative"] = relative_scores(con, seed=opts.seed, n_resamples=opts.n_resamples)

@@ -1,0 +1,141 @@
+"""``ledger score``: Brier, log loss, decompositions and calibration over resolved questions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import Db, Json, open_store
+
+app = typer.Typer()
+
+
+@app.command()
+def score(
+    by: Annotated[str | None, typer.Option("--by", help="Group: forecaster, tag, source, author, quarter or year.")] = None,
+    policy: Annotated[str, typer.Option("--policy", help="Which forecast counts: time-averaged, first or last.")]
+    = "time-averaged",
+    bins: Annotated[int | None, typer.Option("--bins", help="Equal probability bins (default 10).")] = None,
+    levels: Annotated[str | None, typer.Option("--levels", help="'analyst': bins at 50/60/70/80/90/95/99%.")] = None,
+    fold: Annotated[bool, typer.Option("--fold", help="Count a 30% forecast on X as 70% on not-X.")] = False,
+    forecaster: Annotated[str | None, typer.Option("--forecaster", help="Only this forecaster.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only questions with this tag.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only questions resolved on or after this date.")]
+    = None,
+    exclude_backfilled: Annotated[
+        bool, typer.Option("--exclude-backfilled", help="Leave out forecasts logged after the fact.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and resampling.")] = 20210301,
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap / resampling draws.")] = 1000,
+    questions: Annotated[bool, typer.Option("--questions", help="Add per-question scores (JSON).")] = False,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Score resolved questions: Brier, log loss, skill, Murphy and CORP decompositions, calibration.
+
+    Annulled questions and forecasts made after the outcome was known never count.
+
+    Example: ledger score --levels analyst --fold --forecaster scott
+    """
+    from ledger.errors import LedgerError
+    from ledger.parse import parse_date
+    from ledger.scoring import GROUPINGS, Options, Selection
+    from ledger.scoring import score as run
+
+    if by is not None and by not in GROUPINGS:
+        raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    if resamples < 0:
+        raise LedgerError("--resamples must be 0 or more")
+    selection = Selection(
+        policy=policy, forecaster=forecaster, tag=tag,
+        since=parse_date(since) if since else None, exclude_backfilled=exclude_backfilled,
+    )
+    options = Options(bins=bins, levels=levels, fold=fold, by=by, seed=seed, n_resamples=resamples,
+                      include_questions=questions)
+    with open_store(db) as store:
+        result = run(store, selection, options)
+    if json:
+        from ledger.output import emit_json
+
+        emit_json(result)
+        return
+    _print(result)
+
+
+def _f(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value * 100:.3g}%"
+
+
+def _print(result: dict) -> None:
+    from ledger.output import emit_table, say
+
+    sel = result["selection"]
+    if not result["n_scored"]:
+        say("no resolved questions to score in this selection")
+    excluded = result["excluded"]
+    say(
+        f"policy {sel['policy']}; {result['n_questions']} questions, {result['n_forecasts']} forecasts "
+        f"({result['n_backfilled']} backfilled); not counted: {excluded['after_outcome']} made after the outcome, "
+        f"{excluded['annulled']} on annulled questions, {excluded['unresolved']} on unresolved questions"
+        + (f", {excluded['backfilled']} backfilled (excluded)" if sel["exclude_backfilled"] else "")
+    )
+    rows = _summary_rows(result)
+    emit_table(["metric", "value", "meaning"], rows, title="Scores (whole selection)")
+    if result.get("calibration"):
+        emit_table(
+            ["bin", "n", "mean forecast", "observed", "Wilson 95%"],
+            [
+                [f"[{_pct(b['bin_low'])}, {_pct(b['bin_high'])}{']' if b['bin_high'] == 1 else ')'}",
+                 f"{b['n']:.4g}", _pct(b["mean_forecast"]),
+                 _pct(b["observed"]), f"{_pct(b['ci_low'])} – {_pct(b['ci_high'])}"]
+                for b in result["calibration"]
+            ],
+            title=f"Calibration ({sel['bins']})",
+        )
+    if result.get("relative"):
+        emit_table(
+            ["forecaster", "questions", "vs median of others", "95% interval"],
+            [[r["forecaster"], r["n_questions"], _f(r["mean_difference"], 4),
+              "–" if r["ci"] is None else f"{_f(r['ci'][0], 4)} … {_f(r['ci'][1], 4)}"] for r in result["relative"]],
+            title="Relative Brier (Good Judgment form; negative is better)",
+        )
+    if result.get("groups"):
+        emit_table(
+            ["group", "n", "Brier", "95% interval", "MCB", "MCB p"],
+            [
+                [g["group"], g["n_questions"], _f(g["brier"], 4),
+                 "–" if not g["brier_ci"] else f"{_f(g['brier_ci'][0], 3)} … {_f(g['brier_ci'][1], 3)}",
+                 _f((g["corp"] or {}).get("mcb"), 4), _f((g["corp"] or {}).get("mcb_p_value"), 3)]
+                for g in result["groups"]
+            ],
+            title=f"By {sel['by']}",
+        )
+
+
+def _summary_rows(result: dict) -> list[list[str]]:
+    murphy = result.get("murphy") or {}
+    corp = result.get("corp") or {}
+    ci = result.get("brier_ci")
+    rows = [
+        ["Brier (binary)", _f(result.get("brier"), 4),
+         "95% CI " + (f"{_f(ci[0], 4)} … {_f(ci[1], 4)}" if ci else "–")],
+        ["Brier (Good Judgment)", _f(result.get("brier_multi"), 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
+        ["log loss", _f(result.get("log_loss"), 4), "−ln p(outcome)"],
+        ["base rate", _pct(result.get("base_rate")), "share that happened"],
+        ["skill vs 50%", _f(result.get("brier_skill_vs_half")), "1 − Brier / 0.25"],
+        ["skill vs base rate", _f(result.get("brier_skill_vs_base_rate")), "1 − Brier / (b(1 − b))"],
+        ["Murphy reliability", _f(murphy.get("reliability"), 4), "lower is better"],
+        ["Murphy resolution", _f(murphy.get("resolution"), 4), "higher is better"],
+        ["CORP MCB", _f(corp.get("mcb"), 4),
+         (f"p = {corp['mcb_p_value']:.3g} if calibrated" if corp.get("mcb_p_value") is not None else "")],
+        ["CORP DSC", _f(corp.get("dsc"), 4), "higher is better"],
+        ["CORP UNC", _f(corp.get("unc"), 4), "Brier = MCB − DSC + UNC"],
+    ]
+    if result.get("imputed_share"):
+        rows.append(["imputed share", _pct(result["imputed_share"]),
+                     "time scored as 50%"])
+    return rows
