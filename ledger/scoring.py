@@ -847,7 +847,7 @@ class Options:
             if self.levels != "analyst":
                 raise LedgerError(f"--levels takes 'analyst', got {self.levels!r}")
             return analyst_levels(fold=self.fold)
-        return equal_bins(self.bins or 10, fold=self.fold)
+        return equal_bins(10 if self.bins is None else self.bins, fold=self.fold)
 
 
 def _group_metrics(con, view: str, binning: Binning, opts: Options) -> dict[str, dict[str, Any]]:
