@@ -219,7 +219,7 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
 
     Columns: qn, fn (integer keys of the question and forecaster: TEMP tables ``score_q`` and
     ``score_names`` hold the rest), seq (NULL for an imputed stretch), imputed, backfilled, kind,
-    p (binary P(yes)), d (p as DECIMAL(18,12)), o (binary 0/1), probs (multiple choice), oi (1-based
+    p (binary P(yes)), o (binary 0/1), probs (multiple choice), oi (1-based
     index of the option that happened), w (weight; per pair the weights sum to 1), bm (Good Judgment
     Brier of the row), ll (log loss of the row), resolved_at.
     """
@@ -241,32 +241,36 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
         qparams,
     )
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE score_f AS
-        SELECT f.seq, q.qn, f.forecaster, f.probability, f.probabilities, f.made_at, f.backfilled,
-               q.resolved_at, q.created_at
-        FROM forecasts f JOIN score_q q ON q.question_id = f.question_id
-        WHERE f.made_at <= q.resolved_at {backfill}
-        """
-    )
-    con.execute(
         """
         CREATE OR REPLACE TEMP TABLE score_names AS
         SELECT (row_number() OVER (ORDER BY forecaster))::INTEGER AS fn, forecaster
-        FROM (SELECT DISTINCT forecaster FROM score_f)
+        FROM (SELECT DISTINCT forecaster FROM forecasts)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE score_f AS
+        SELECT f.seq, q.qn, n.fn, f.forecaster, f.probability, f.probabilities, f.made_at, f.backfilled,
+               q.resolved_at, q.created_at, q.kind, q.o, q.oi
+        FROM forecasts f JOIN score_q q ON q.question_id = f.question_id
+        JOIN score_names n ON n.forecaster = f.forecaster
+        WHERE f.made_at <= q.resolved_at {backfill}
         """
     )
     # Step 2: per forecast, its successor by the same forecaster and the question's opening, on a
     # narrow integer projection (a window over wide rows is several times slower at a million rows).
     con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE score_open AS
+        SELECT qn, least(min(created_at), min(made_at)) AS opened FROM score_f GROUP BY qn
+        """
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE score_next AS
-        WITH k AS (SELECT s.seq, s.qn, n.fn, s.made_at, s.created_at
-                   FROM score_f s JOIN score_names n USING (forecaster))
-        SELECT seq, fn, lead(made_at) OVER w AS next_made, lead(seq) OVER w IS NOT NULL AS has_next,
-               lag(seq) OVER w IS NULL AS is_first,
-               least(min(created_at) OVER (PARTITION BY qn), min(made_at) OVER (PARTITION BY qn)) AS opened
-        FROM k
+        SELECT seq, lead(made_at) OVER w AS next_made, lead(seq) OVER w IS NOT NULL AS has_next,
+               lag(seq) OVER w IS NULL AS is_first
+        FROM (SELECT seq, qn, fn, made_at FROM score_f)
         WINDOW w AS (PARTITION BY qn, fn ORDER BY made_at, seq)
         """
     )
@@ -283,27 +287,25 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
         weight = "1.0::DOUBLE"
         keep = "s.is_first" if sel.policy == "first" else "NOT s.has_next"
     only = "AND s.forecaster = ?" if sel.forecaster else ""
-    columns = f"""s.qn, s.fn, s.seq, s.imputed, s.backfilled, q.kind,
+    columns = f"""s.qn, s.fn, s.seq, s.imputed, s.backfilled, s.kind,
                s.probability AS p,
-               CAST(s.probability AS {DEC}) AS d,
-               q.o,
+               s.o,
                s.probabilities AS probs,
-               q.oi,
+               s.oi,
                s.w,
-               CASE WHEN q.kind = 'binary' THEN 2 * (s.probability - q.o) ^ 2
-                    ELSE list_sum(list_transform(s.probabilities, lambda x, i: (x - (i = q.oi)::INTEGER) ^ 2))
+               CASE WHEN s.kind = 'binary' THEN 2 * (s.probability - s.o) ^ 2
+                    ELSE list_sum(list_transform(s.probabilities, lambda x, i: (x - (i = s.oi)::INTEGER) ^ 2))
                END AS bm,
                -ln(greatest({LOG_EPS}, least(1 - {LOG_EPS},
-                   CASE WHEN q.kind = 'binary' THEN CASE WHEN q.o = 1 THEN s.probability ELSE 1 - s.probability END
-                        ELSE s.probabilities[q.oi] END))) AS ll,
-               q.resolved_at"""
-    base = "(SELECT * FROM score_f JOIN score_next USING (seq))"
+                   CASE WHEN s.kind = 'binary' THEN CASE WHEN s.o = 1 THEN s.probability ELSE 1 - s.probability END
+                        ELSE s.probabilities[s.oi] END))) AS ll,
+               s.resolved_at"""
+    base = "(SELECT * FROM score_f JOIN score_next USING (seq) JOIN score_open USING (qn))"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE score_rows AS
         SELECT {columns}
         FROM (SELECT s.*, FALSE AS imputed, {weight} AS w FROM {base} s WHERE {keep} {only}) s
-        JOIN score_q q USING (qn)
         WHERE s.w > 0
         """,
         fparams,
@@ -318,15 +320,15 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
                          CASE WHEN q.kind = 'binary' THEN 0.5 END AS probability,
                          CASE WHEN q.kind = 'multiple_choice'
                               THEN list_transform(q.options, lambda x: 1.0 / len(q.options)) END AS probabilities,
-                         (epoch_us(s.made_at) - epoch_us(s.opened)) / {window_us} AS w
+                         (epoch_us(s.made_at) - epoch_us(s.opened)) / {window_us} AS w,
+                         s.resolved_at, q.kind, q.o, q.oi
                   FROM {base} s JOIN score_q q USING (qn)
                   WHERE s.is_first AND s.made_at > s.opened {only}) s
-            JOIN score_q q USING (qn)
             """,
             fparams,
         )
-    con.execute("DROP TABLE score_next")
-    con.execute("DROP TABLE score_f")
+    for table in ("score_next", "score_open", "score_f"):
+        con.execute(f"DROP TABLE {table}")
     return _exclusions(con, sel, qwhere, qparams)
 
 
@@ -446,7 +448,7 @@ def value_table(con, rel: str) -> str:
     name = f"{rel}_values"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT grp, p, any_value(d) AS d, sum(w) AS W, sum(w * o) AS S, sum(w * w) AS W2, count(seq) AS nf
+        SELECT grp, p, CAST(p AS {DEC}) AS d, sum(w) AS W, sum(w * o) AS S, sum(w * w) AS W2, count(seq) AS nf
         FROM {rel} GROUP BY grp, p""")
     return name
 
@@ -515,7 +517,8 @@ def forecasts_in_bin(con, rel: str, binning: Binning, bin_low: float) -> list[di
     """List the scored rows in the bin that starts at ``bin_low`` (same rule as the counts)."""
     edges = binning.table_edges()
     index = [float(e) for e in edges[:-1]].index(float(bin_low))
-    pd = "CASE WHEN d < 0.5 THEN 1 - d ELSE d END" if binning.fold else "d"
+    d = f"CAST(r.p AS {DEC})"
+    pd = f"CASE WHEN {d} < 0.5 THEN 1 - {d} ELSE {d} END" if binning.fold else d
     cursor = con.execute(f"""
         SELECT q.question_id, n.forecaster, r.seq, r.p, r.o, r.w
         FROM {rel} r JOIN score_q q USING (qn) JOIN score_names n USING (fn)

@@ -313,3 +313,14 @@ def test_bad_options_are_user_errors(revised_ledger):
         scoring.score(revised_ledger, bins=0)
     with pytest.raises(LedgerError):
         scoring.score(revised_ledger, bins=5, levels="analyst")
+
+
+def test_forecasts_in_bin_lists_what_the_table_counts(revised_ledger):
+    result = scoring.score(revised_ledger, policy="last", n_resamples=0, bins=10)
+    scoring.group_view(revised_ledger.con, None)
+    binning = scoring.equal_bins(10)
+    for row in result["calibration"]:
+        listed = scoring.forecasts_in_bin(revised_ledger.con, "score_grouped_binary", binning, row["bin_low"])
+        assert len(listed) == row["n"]
+    listed = scoring.forecasts_in_bin(revised_ledger.con, "score_grouped_binary", binning, 0.3)
+    assert [(r["forecaster"], r["p"]) for r in listed] == [("bob", 0.3)]
