@@ -1,0 +1,202 @@
+"""Reading one sentence: is it a forecast, how likely does it say, under what condition?
+
+A sentence is a candidate when it holds a cue that makes a resolvable claim
+about the future: an explicit number, an estimative word from the lexicon, or
+an assertion ("will", "would never", "doomed to fail"). Cues in a clause about
+the past ("economists assigned a 38% probability"), the author's own plans
+("we will discuss"), embedded questions ("how bad the season will be") and
+nouns ("the will of the people") are not.
+
+Precedence: an explicit number beats an estimative word, which beats an
+assertion. A negation before an estimate ("not likely", "don't expect") and a
+denying assertion near it ("probably won't") each turn the probability
+around, so the probability is always that of the statement *without* the
+negation: "Congress would never allow X" reads as a low probability that
+Congress allows X.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ledger.extract import lexicon, numbers
+
+# Same length in and out, so offsets in the normalised text are offsets in the sentence.
+_NORMALISE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"'})
+
+_CLAUSE_BREAK = re.compile(r"[,;:()\"—–]|\s-\s|--")
+_PAST = re.compile(r"\b(?:had|was|were|did|once|previously|used to|assigned|gave|saw)\b", re.IGNORECASE)
+_EMBEDDED_QUESTION = re.compile(r"\b(?:how|whether|what|when|where|why)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w']+")
+_NEGATOR = re.compile(r"^(?:not|never|no|hardly|\w+n't)$", re.IGNORECASE)
+_FIRST_PERSON = frozenset({"i", "we"})
+# A word before "will" that makes it the noun: "the will of", "political will".
+_NOUN_WILL = frozenset({"the", "political", "free", "good", "ill", "own", "their", "his", "her", "its",
+                        "popular", "at", "against", "last", "strong", "public"})
+# Fixed terms that contain an estimative word but estimate nothing.
+_NOT_ESTIMATES = re.compile(r"^\s+(?:voters?|cause|outcomes?\s+of)\b", re.IGNORECASE)
+_BARE_MODALS = frozenset({"will", "'ll", "will not", "won't", "will never", "could", "may", "might"})
+# "might not X", "may not X": the possibility that X does not happen, so the probability of X turned round.
+_POSSIBILITY_MODALS = frozenset({"may", "might"})
+_NOT_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
+_ASSERTION_REACH = 80  # characters: how far a denial ("won't") may sit from the estimate it turns around
+
+_CONDITIONS = (
+    # "Even if X, Y", "Unless X, Y", "Absent X, Y"
+    re.compile(r"^\W*(?P<c>(?:even if|if|unless|without|absent|barring|provided that|as long as|in the event that)\b"
+               r"[^,;]*?)\s*,\s+", re.IGNORECASE),
+    # "... - absent X - Y"
+    re.compile(r"[—–]\s*(?P<c>(?:even if|if|unless|absent|barring|without)\b[^—–]*?)\s*[—–]", re.IGNORECASE),
+    # "Y, unless X"
+    re.compile(r",\s*(?P<c>(?:even if|unless|if|barring|provided that|as long as)\b[^,;”\"]*)", re.IGNORECASE),
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The condition a forecast is made under, and where it sits in the sentence."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a sentence forecasts: probability, range, the cue that said so and where."""
+
+    probability: float
+    low: float
+    high: float
+    cue: str
+    source: str
+    cue_start: int
+    denies: bool  # the sentence denies the statement ("would never"): a negation was taken out
+    condition: Condition | None
+
+
+def normalise(text: str) -> str:
+    return text.translate(_NORMALISE)
+
+
+def find_condition(sentence: str) -> Condition | None:
+    """The first "if/unless/even if/absent" condition, without its parenthetical asides."""
+    for regex in _CONDITIONS:
+        if match := regex.search(sentence):
+            text = re.sub(r"\s*\([^()]*\)", "", match.group("c")).strip(" ,;-—–")
+            return Condition(text, match.start("c"), match.end("c"))
+    return None
+
+
+def _clause_prefix(text: str, position: int) -> str:
+    """The text of the clause before ``position`` (from the last comma, dash or quote)."""
+    breaks = [match.end() for match in _CLAUSE_BREAK.finditer(text, 0, position)]
+    return text[breaks[-1] if breaks else 0:position]
+
+
+@dataclass(frozen=True)
+class _Match:
+    entry: lexicon.Entry
+    start: int
+    end: int
+    negated: bool  # "not likely", "don't expect", "might not"
+    cue_start: int  # including a negation before it
+    cue_end: int  # including a negation after it
+
+
+def _negator(text: str, cue_start: int, taken: list[tuple[int, int]]) -> int | None:
+    """Where a negation starts among the last three words before a cue, unless another cue owns it."""
+    clause_start = cue_start - len(_clause_prefix(text, cue_start))
+    words = list(_WORD.finditer(text, clause_start, cue_start))[-3:]
+    for word in words:
+        if _NEGATOR.match(word.group()) and not any(start <= word.start() < end for start, end in taken):
+            return word.start()
+    return None
+
+
+def _keep(text: str, match: re.Match[str], entry: lexicon.Entry) -> bool:
+    """False for cues that do not forecast here: past, own plans, questions, nouns, months."""
+    prefix = _clause_prefix(text, match.start())
+    words = prefix.lower().split()
+    before = words[-1] if words else ""
+    if match.group() == "May" and match.start() > 0:  # the month
+        return False
+    if _NOT_ESTIMATES.match(text[match.end():]):
+        return False
+    if _PAST.search(prefix):
+        return False
+    if entry.phrase in _BARE_MODALS:
+        if entry.phrase == "will" and before in _NOUN_WILL:
+            return False
+        attached = re.findall(r"(\w+)$", text[:match.start()].lower())
+        subject = attached[0] if entry.phrase == "'ll" and attached else before
+        if subject in _FIRST_PERSON or _EMBEDDED_QUESTION.search(prefix):
+            return False
+    return True
+
+
+def _lexicon_matches(text: str) -> list[_Match]:
+    entries = lexicon.entries()
+    raw = [(match, entries[normalise(match.group()).lower().replace("\n", " ")])
+           for match in lexicon.pattern().finditer(text)]
+    raw = [(match, entry) for match, entry in raw if _keep(text, match, entry)]
+    taken = [(match.start(), match.end()) for match, _ in raw]
+    result = []
+    for match, entry in raw:
+        start, end, negated = match.start(), match.end(), False
+        if entry.kind == lexicon.ESTIMATE:
+            if (negator := _negator(text, start, taken)) is not None:
+                start, negated = negator, True
+            elif entry.phrase in _POSSIBILITY_MODALS and (after := _NOT_AFTER.match(text, end)):
+                end, negated = after.end(), True
+        result.append(_Match(entry, match.start(), match.end(), negated, start, end))
+    return result
+
+
+def _turned(probability: float, low: float, high: float) -> tuple[float, float, float]:
+    return round(1 - probability, 4), round(1 - high, 4), round(1 - low, 4)
+
+
+def read(sentence: str) -> Reading | None:
+    """The forecast a sentence makes, or None when it makes none."""
+    if sentence.rstrip(" \"'”’)").endswith("?"):
+        return None
+    condition = find_condition(sentence)
+    text = normalise(sentence)
+    if condition is not None:  # cues inside the condition are not the forecast
+        text = text[:condition.start] + " " * (condition.end - condition.start) + text[condition.end:]
+    explicit = [reading for reading in numbers.find(text) if not _PAST.search(_clause_prefix(text, reading.start))]
+    matches = _lexicon_matches(text)
+    estimates = [match for match in matches if match.entry.kind == lexicon.ESTIMATE]
+    assertions = [match for match in matches if match.entry.kind == lexicon.ASSERTION]
+
+    if explicit:
+        number = explicit[0]
+        probability, low, high = number.probability, number.low, number.high
+        cue, source, start, denies = number.text, numbers.SOURCE, number.start, False
+    elif estimates:
+        estimate = estimates[0]
+        entry = estimate.entry
+        probability, low, high = entry.probability, entry.low, entry.high
+        start, denies = estimate.cue_start, estimate.negated
+        cue, source = sentence[start:estimate.cue_end], entry.source
+        if denies:
+            probability, low, high = _turned(probability, low, high)
+    elif assertions:
+        assertion = assertions[0]
+        entry = assertion.entry
+        return Reading(entry.probability, entry.low, entry.high, sentence[assertion.start:assertion.end],
+                       entry.source, assertion.start, entry.denies, condition)
+    else:
+        return None
+
+    denial = next((match for match in assertions
+                   if match.entry.denies and abs(match.start - start) <= _ASSERTION_REACH
+                   and ";" not in text[min(start, match.start):max(start, match.start)]), None)
+    if denial is not None:
+        probability, low, high = _turned(probability, low, high)
+        denies = not denies
+        said = sentence[denial.start:denial.end]
+        cue = f"{said} … {cue}" if denial.start < start else f"{cue} … {said}"
+    return Reading(probability, low, high, cue, source, start, denies, condition)
