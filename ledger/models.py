@@ -179,6 +179,11 @@ class Extraction(_Model):
     cue: str
     lexicon_source: str
     probability_range: tuple[float, float]
+    polarity: Literal["affirms", "denies"] | None = Field(
+        default=None,
+        description="Whether the quote affirms the statement or denies it ('would never'); "
+        "the probability is always the statement's.",
+    )
     conditional: bool = False
     condition: str | None = None
 

@@ -1,0 +1,199 @@
+"""``ledger extract``: draft a prediction file from an analysis."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import Db, Json
+from ledger.errors import LedgerError
+
+app = typer.Typer()
+
+ACTIONS = {"a": "accept", "e": "edit", "s": "skip", "q": "quit"}
+
+
+def _read_input(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LedgerError(f"{file} is not UTF-8 text") from None
+    except OSError as error:
+        raise LedgerError(f"cannot read {file}: {error.strerror}") from None
+
+
+def _source(metadata: dict[str, str], options: dict[str, str | None], name: str) -> dict:
+    """Options win over what the document declares; a date must parse wherever it came from."""
+    from ledger.parse import parse_date
+
+    source = {**metadata, **{key: value for key, value in options.items() if value}}
+    if source.get("published"):
+        try:
+            source["published"] = parse_date(source["published"])
+        except LedgerError as error:
+            where = "--date" if options.get("published") else f"the date declared in {name}"
+            raise LedgerError(f"{where}: {error}") from None
+    return source
+
+
+def _choice(value: str) -> str:
+    import click
+
+    action = value.strip().lower()[:1]
+    if action not in ACTIONS:
+        raise click.BadParameter("type a, e, s or q")
+    return action
+
+
+def _probability(value: str) -> float:
+    import click
+
+    from ledger.parse import parse_probability
+
+    try:
+        return parse_probability(value)
+    except LedgerError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _optional_date(value: str):
+    import click
+
+    from ledger.parse import parse_date
+
+    if not value.strip():
+        return None
+    try:
+        return parse_date(value)
+    except LedgerError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _show(number: int, total: int, candidate) -> None:
+    typer.echo(f"\n[{number}/{total}] {candidate.quote}")
+    typer.echo(f"  statement:   {candidate.statement}")
+    typer.echo(f"  probability: {candidate.probability} (cue {candidate.cue!r}, range "
+               f"{candidate.probability_range[0]}-{candidate.probability_range[1]})")
+    if candidate.conditional:
+        typer.echo(f"  condition:   {candidate.condition}")
+
+
+def _review(candidates) -> list[dict]:
+    """Walk through the candidates: accept, edit, skip or quit. Returns the entries kept.
+
+    An entry stays a draft unless it was edited with both a resolve-by date
+    and criteria: only then has a person supplied what extraction cannot know.
+    """
+    from dataclasses import replace
+
+    from ledger.extract import drafts
+
+    kept = []
+    for number, candidate in enumerate(candidates, 1):
+        _show(number, len(candidates), candidate)
+        action = typer.prompt("[a]ccept, [e]dit, [s]kip, [q]uit", default="a", value_proc=_choice)
+        if action == "q":
+            break
+        if action == "s":
+            continue
+        if action == "a":
+            kept.append(drafts.entry(candidate))
+            continue
+        statement = typer.prompt("statement", default=candidate.statement).strip()
+        probability = typer.prompt("probability", default=str(candidate.probability), value_proc=_probability)
+        resolve_by = typer.prompt("resolve by (blank: later)", default="", show_default=False, value_proc=_optional_date)
+        criteria = typer.prompt("criteria (blank: later)", default="", show_default=False).strip() or None
+        edited = replace(candidate, statement=statement or candidate.statement, probability=probability)
+        complete = resolve_by is not None and criteria is not None
+        kept.append(drafts.entry(edited, draft=not complete, resolve_by=resolve_by, criteria=criteria))
+    return kept
+
+
+def _log(db: Path | None, data: dict, output: Path) -> None:
+    from ledger.cli.common import open_store
+    from ledger.models import PredictionFile
+    from ledger.output import say
+    from ledger.predictions import log_file
+
+    with open_store(db, write=True) as store:
+        ids = log_file(store, PredictionFile.model_validate(data), name=str(output))
+    say(f"logged {len(ids)} predictions from {output}")
+    for question_id in ids:
+        typer.echo(question_id)
+
+
+@app.command()
+def extract(
+    file: Annotated[str, typer.Argument(help="The analysis: a text, Markdown or HTML file, or - for stdin.")],
+    title: Annotated[str | None, typer.Option(help="Title of the analysis.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author of the analysis.")] = None,
+    url: Annotated[str | None, typer.Option(help="URL of the analysis.")] = None,
+    date: Annotated[str | None, typer.Option(help="Publication date (2025-02-25).")] = None,
+    outlet: Annotated[str | None, typer.Option(help="Outlet: newsletter, paper, blog.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the draft prediction file here (default: print it).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file if it exists.")] = False,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", "-i", help="Review each candidate on the terminal, then write (and log).")
+    ] = False,
+    as_json: Json = False,
+    db: Db = None,
+) -> None:
+    """Find the forecasts in an analysis and draft a prediction file to review.
+
+    Reads plain text, Markdown (front matter gives title, author, url, date,
+    outlet) or HTML. Each forecast-bearing sentence becomes an entry with a
+    draft statement, the probability its wording implies (and which lexicon
+    source says so), the exact quote, and empty resolve_by and criteria.
+    Every entry is marked draft: true; `ledger add --file` refuses it until a
+    person has reviewed it.
+
+    Example: ledger extract analysis.md --date 2025-02-25 -o predictions/analysis.yaml
+    """
+    from ledger.extract import document, drafts
+    from ledger.extract import extract as find_candidates
+    from ledger.output import emit_json, say
+
+    name = "stdin" if file == "-" else Path(file).name
+    raw = _read_input(file)
+    parsed = document.read_document(raw)
+    candidates = find_candidates(parsed.paragraphs)
+    if as_json:
+        emit_json([candidate.as_dict() for candidate in candidates])
+        return
+    source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
+                                       "published": date, "outlet": outlet}, name)
+    if not candidates:
+        say(f"no forecasts found in {name}; nothing written")
+        return
+    if interactive:
+        if output is None:
+            stem = "extract" if file == "-" else Path(file).stem
+            output = Path(typer.prompt("write to", default=f"predictions/{stem}.yaml"))
+        entries = _review(candidates)
+        if not entries:
+            say("no candidate kept; nothing written")
+            return
+    else:
+        entries = [drafts.entry(candidate) for candidate in candidates]
+    if output is not None and output.exists() and not force:
+        raise LedgerError(f"{output} exists (it may hold a review); use --force to overwrite it")
+    data = drafts.prediction_file(entries, source)
+    text = drafts.to_yaml(data, origin=name, path=str(output or "predictions/NAME.yaml"))
+    if output is None:
+        typer.echo(text, nl=False)
+        say(f"{len(entries)} draft predictions; review them before logging")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    drafted = sum(entry["draft"] for entry in entries)
+    say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "
+        f"review them, then: ledger add --file {output}")
+    if interactive and drafted == 0 and typer.confirm("log them in the ledger now?", default=False):
+        _log(db, data, output)
