@@ -17,7 +17,9 @@ resolved_at        when the outcome became known (ISO date or timestamp, UTC)
 resolution_note    note on the resolution (the reason, when annulled)
 evidence           evidence URL for the resolution
 forecaster         who forecast (default: ``--forecaster`` or you)
-made_at            when the forecast was made (UTC); earlier than now = backfilled
+made_at            when the forecast was made (UTC). Without it: source_published,
+                   else resolved_at if given (a row logged after its outcome cannot
+                   claim an earlier time), else now. Earlier than now = backfilled
 note               note on the forecast
 tags               JSON array, or ``;``-separated text
 source_title, source_author, source_outlet, source_url, source_published, quote
@@ -289,7 +291,8 @@ def _write_import(store: Store, name: str) -> ImportResult:
         forecasts = writer._append(
             "forecast_records",
             f"""SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END,
-                       r.probabilities, coalesce(r.made_at, $1::TIMESTAMP), $1::TIMESTAMP, r.note
+                       r.probabilities, coalesce(r.made_at, r.source_published::TIMESTAMP, least(r.resolved_at, $1::TIMESTAMP)),
+                       $1::TIMESTAMP, r.note
                 FROM import_rows r JOIN import_questions q ON q.key = {keyed} ORDER BY r.line""",
             [writer.recorded_at],
         )

@@ -114,3 +114,16 @@ def test_question_key_groups_revisions_and_outcomes_are_flexible(cli, tmp_path):
     assert rain["tags"] == ["weather", "local"]
     assert all(f["backfilled"] for f in rain["forecasts"])
     assert questions["Snow tomorrow"]["resolution"]["outcome"] == "no"
+
+
+def test_rows_without_made_at_count_at_their_resolution_time(cli, tmp_path):
+    path = _write(tmp_path, "late.csv",
+                  "statement,probability,resolve_by,outcome,resolved_at\nOld call,0.8,2024-12-31,yes,2024-06-01\n")
+    cli("import", path)
+    [question] = cli.json("list", "--status", "all")
+    [forecast] = question["forecasts"]
+    assert forecast["made_at"] == "2024-06-01T00:00:00Z"
+    assert forecast["backfilled"] is True
+    scored = json.loads(cli("score", "--json").stdout)
+    assert scored["n_questions"] == 1
+    assert scored["brier"] == pytest.approx(0.04)
