@@ -42,28 +42,22 @@ def _source(metadata: dict[str, str], options: dict[str, str | None], name: str)
 
 
 def _choice(value: str) -> str:
-    import click
-
     action = value.strip().lower()[:1]
     if action not in ACTIONS:
-        raise click.BadParameter("type a, e, s or q")
+        raise typer.BadParameter("type a, e, s or q")
     return action
 
 
 def _probability(value: str) -> float:
-    import click
-
     from ledger.parse import parse_probability
 
     try:
         return parse_probability(value)
     except LedgerError as error:
-        raise click.BadParameter(str(error)) from None
+        raise typer.BadParameter(str(error)) from None
 
 
 def _optional_date(value: str):
-    import click
-
     from ledger.parse import parse_date
 
     if not value.strip():
@@ -71,7 +65,7 @@ def _optional_date(value: str):
     try:
         return parse_date(value)
     except LedgerError as error:
-        raise click.BadParameter(str(error)) from None
+        raise typer.BadParameter(str(error)) from None
 
 
 def _show(number: int, total: int, candidate) -> None:

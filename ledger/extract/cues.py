@@ -84,7 +84,7 @@ def find_condition(sentence: str) -> Condition | None:
     """The first "if/unless/even if/absent" condition, without its parenthetical asides."""
     for regex in _CONDITIONS:
         if match := regex.search(sentence):
-            text = re.sub(r"\s*\([^()]*\)", "", match.group("c")).strip(" ,;-—–")
+            text = re.sub(r"\s*\([^()]*\)", "", match.group("c")).strip(" ,;.!-—–")
             return Condition(text, match.start("c"), match.end("c"))
     return None
 

@@ -98,6 +98,9 @@ class _TextParser(HTMLParser):
             self.parts.append("\n\n")
 
     def handle_data(self, data):
+        if self.lasttag == "title" and self._in_heading:
+            self.meta.setdefault("title", " ".join(data.split()))
+            return
         if self._skipping:
             return
         if self._in_heading:

@@ -114,9 +114,8 @@ def _base_form(gerund: str) -> str:
 def _subject_will(match: re.Match[str]) -> str:
     """'X has a 70% chance of winning Y' -> 'X will win Y'; 'of a recession' -> 'will have a recession'."""
     subject, rest = match.group("subj").strip(" ,"), match.group("rest")
-    first, _, remainder = rest.partition(" ")
-    if first.lower().endswith("ing") and len(first) > 4:
-        return f"{subject} will {_base_form(first.lower())} {remainder}".strip()
+    if gerund := re.match(r"(\w{2,}ing)\b(.*)$", rest, re.DOTALL):
+        return f"{subject} will {_base_form(gerund.group(1).lower())}{gerund.group(2)}"
     return f"{subject} will have {rest}"
 
 
