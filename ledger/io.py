@@ -214,6 +214,7 @@ def import_file(
                 FROM {reader} raw
             )
             SELECT *,
+                   coalesce(question_key, '#' || line) AS key,
                    CASE WHEN raw_outcome IS NULL THEN NULL
                         WHEN lower(raw_outcome) IN ('annulled', 'annul', 'ambiguous', 'void') THEN 'annulled'
                         WHEN options IS NULL AND lower(raw_outcome) IN ('yes', 'y', 'true', '1', '1.0') THEN 'yes'
@@ -267,46 +268,43 @@ def _check_rows(con, name: str) -> None:
 def _write_import(store: Store, name: str) -> ImportResult:
     con = store.con
     with store.write(f"import {name}") as writer:
+        # One id per question; its fields come from its first row, its
+        # resolution from its first row with an outcome (checks made sure
+        # the rows agree).
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE import_questions AS
-            SELECT coalesce(question_key, '#' || line) AS key,
-                   substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id,
-                   *
-            FROM (SELECT question_key, min(line) AS line FROM import_rows
-                  GROUP BY coalesce(question_key, '#' || line), question_key) keys
-            JOIN (SELECT * EXCLUDE (question_key) FROM import_rows) first USING (line)
+            SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id, min(line) AS line,
+                   arg_min({'outcome': outcome_value, 'kind': outcome_kind, 'resolved_at': resolved_at,
+                            'note': resolution_note, 'evidence': evidence}, line)
+                       FILTER (WHERE outcome_kind <> 'none') AS resolution
+            FROM import_rows GROUP BY key
             """
         )
-        keyed = "coalesce(r.question_key, '#' || r.line)"
         questions = writer._append(
             "question_records",
-            f"""SELECT q.id, CASE WHEN q.options IS NULL THEN 'binary' ELSE 'multiple_choice' END,
-                       q.statement, q.criteria, q.resolve_by, q.options, list_filter(q.tags, lambda t, i: list_position(q.tags, t) = i), q.source_title,
-                       q.source_author, q.source_outlet, q.source_url, q.source_published, q.quote,
-                       $1::TIMESTAMP
-                FROM import_questions q ORDER BY q.line""",
+            """SELECT q.id, CASE WHEN r.options IS NULL THEN 'binary' ELSE 'multiple_choice' END,
+                      r.statement, r.criteria, r.resolve_by, r.options,
+                      list_filter(r.tags, lambda t, i: list_position(r.tags, t) = i),
+                      r.source_title, r.source_author, r.source_outlet, r.source_url, r.source_published,
+                      r.quote, $1::TIMESTAMP
+               FROM import_questions q JOIN import_rows r USING (line) ORDER BY q.line""",
             [writer.recorded_at],
         )
         forecasts = writer._append(
             "forecast_records",
-            f"""SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END,
-                       r.probabilities, coalesce(r.made_at, r.source_published::TIMESTAMP, least(r.resolved_at, $1::TIMESTAMP)),
-                       $1::TIMESTAMP, r.note
-                FROM import_rows r JOIN import_questions q ON q.key = {keyed} ORDER BY r.line""",
+            """SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END, r.probabilities,
+                      coalesce(r.made_at, r.source_published::TIMESTAMP, least(r.resolved_at, $1::TIMESTAMP)),
+                      $1::TIMESTAMP, r.note
+               FROM import_rows r JOIN import_questions q USING (key)""",
             [writer.recorded_at],
         )
         resolutions = writer._append(
             "resolution_records",
-            f"""SELECT q.id, CASE WHEN r.outcome_kind = 'resolved' THEN r.outcome_value END,
-                       r.outcome_kind = 'annulled',
-                       coalesce(r.resolved_at, $1::TIMESTAMP), r.resolution_note, r.evidence, NULL,
-                       $1::TIMESTAMP
-                FROM (SELECT *, row_number() OVER (PARTITION BY {keyed.replace('r.', '')}
-                                                   ORDER BY outcome_kind = 'none', line) AS pick
-                      FROM import_rows) r
-                JOIN import_questions q ON q.key = {keyed}
-                WHERE r.pick = 1 AND r.outcome_kind <> 'none' ORDER BY r.line""",
+            """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
+                      q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $1::TIMESTAMP),
+                      q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP
+               FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.line""",
             [writer.recorded_at],
         )
     for table in ("import_rows", "import_questions"):

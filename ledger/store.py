@@ -6,7 +6,7 @@ through :meth:`Store.write`, one transaction per command.
 
 How the chain works. Every record (question, forecast, resolution, edit)
 belongs to a *commit*: the records one command wrote. A record's ``hash`` is
-``sha256(prev_head || to_json(record))``, where ``prev_head`` is the chain
+``sha256(prev_head || record as JSON)``, where ``prev_head`` is the chain
 head before its commit, so each hash covers its content and the previous
 hash. The commit's ``head`` is ``sha256(prev_head || commit fields ||
 the record hashes in seq order)``. Hashes are computed set-wise in SQL,
@@ -440,10 +440,9 @@ class Store:
             bad = self.con.execute(
                 f"""
                 SELECT r.seq, r.commit_id, {"r.id" if table == "question_records" else "r.question_id"}
-                FROM (SELECT * EXCLUDE (hash) FROM {table}) r
-                JOIN {table} stored USING (seq)
+                FROM {table} r
                 LEFT JOIN commits c ON c.id = r.commit_id
-                WHERE c.id IS NULL OR stored.hash <> sha256(c.prev_head || to_json(r))
+                WHERE c.id IS NULL OR r.hash <> sha256(c.prev_head || {_content(self.con, table, "r")})
                 ORDER BY r.seq LIMIT 1
                 """
             ).fetchone()
@@ -539,7 +538,7 @@ class Writer:
         count = self.con.execute(
             f"""
             INSERT INTO {table}
-            SELECT r.*, sha256({_sql_text(self.prev_head)} || to_json(r))
+            SELECT r.*, sha256({_sql_text(self.prev_head)} || {_content(self.con, table, "r")})
             FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
                          {typed}
                   FROM ({select_sql}) AS s({aliases})) r
@@ -639,12 +638,23 @@ class Writer:
         return rows[0]
 
 
-def _record_columns(con, table: str) -> list[tuple[str, str]]:
-    """(name, type) of a record table's columns after seq and commit_id, before hash."""
+def _columns(con, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a record table's columns, hash excluded."""
     rows = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
     ).fetchall()
-    return [(name, kind) for name, kind in rows if name not in ("seq", "commit_id", "hash")]
+    return [(name, kind) for name, kind in rows if name != "hash"]
+
+
+def _record_columns(con, table: str) -> list[tuple[str, str]]:
+    """The columns a writer supplies: all but seq, commit_id and hash."""
+    return [(name, kind) for name, kind in _columns(con, table) if name not in ("seq", "commit_id")]
+
+
+def _content(con, table: str, alias: str) -> str:
+    """The canonical text a record's hash covers: its columns, in order, as JSON."""
+    fields = ", ".join(f"'{name}': {alias}.{name}" for name, _ in _columns(con, table))
+    return f"to_json({{{fields}}})"
 
 
 def _sql_text(value: str) -> str:
