@@ -36,7 +36,8 @@ _NOUN_WILL = frozenset({"the", "political", "free", "good", "ill", "own", "their
                         "popular", "at", "against", "last", "strong", "public"})
 # Fixed terms that contain an estimative word but estimate nothing.
 _NOT_ESTIMATES = re.compile(r"^\s+(?:voters?|cause|outcomes?\s+of)\b", re.IGNORECASE)
-_BARE_MODALS = frozenset({"will", "'ll", "will not", "won't", "will never", "could", "may", "might"})
+# Unhedged "will": a forecast about the world, unless it is the author's plan or an embedded question.
+_WILL_FORMS = frozenset({"will", "'ll", "will not", "won't", "will never"})
 # "might not X", "may not X": the possibility that X does not happen, so the probability of X turned round.
 _POSSIBILITY_MODALS = frozenset({"may", "might"})
 _NOT_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
@@ -126,7 +127,7 @@ def _keep(text: str, match: re.Match[str], entry: lexicon.Entry) -> bool:
         return False
     if _PAST.search(prefix):
         return False
-    if entry.phrase in _BARE_MODALS:
+    if entry.phrase in _WILL_FORMS:
         if entry.phrase == "will" and before in _NOUN_WILL:
             return False
         attached = re.findall(r"(\w+)$", text[:match.start()].lower())

@@ -10,6 +10,7 @@ re-running extraction gives the same file and a review shows as a clean diff.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ledger.extract import Candidate
 
@@ -56,29 +57,27 @@ def prediction_file(entries: Iterable[dict], source: Mapping[str, str | None]):
     return data
 
 
-class _Dumper:
-    """A SafeDumper that writes short lists (probability ranges) inline: ``[0.55, 0.8]``."""
+@lru_cache(maxsize=1)
+def _dumper():
+    """A SafeDumper that indents lists under their key and writes number lists inline: ``[0.55, 0.8]``."""
+    import yaml
 
-    @staticmethod
-    def make():
-        import yaml
+    class Dumper(yaml.SafeDumper):
+        def increase_indent(self, flow=False, indentless=False):
+            return super().increase_indent(flow, False)  # "  - item" under its key, as people write it
 
-        class Dumper(yaml.SafeDumper):
-            def increase_indent(self, flow=False, indentless=False):
-                return super().increase_indent(flow, False)  # "  - item" under its key, as people write it
+    def represent_list(dumper, items):
+        inline = all(isinstance(item, int | float) for item in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=inline)
 
-        def represent_list(dumper, items):
-            inline = all(isinstance(item, int | float) for item in items)
-            return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=inline)
-
-        Dumper.add_representer(list, represent_list)
-        return Dumper
+    Dumper.add_representer(list, represent_list)
+    return Dumper
 
 
 def to_yaml(data: dict, *, origin: str | None = None, path: str = "predictions/NAME.yaml") -> str:
     """The file's text: the review header, then the data in a stable, diff-friendly layout."""
     import yaml
 
-    body = yaml.dump(data, Dumper=_Dumper.make(), sort_keys=False, allow_unicode=True,
+    body = yaml.dump(data, Dumper=_dumper(), sort_keys=False, allow_unicode=True,
                      width=10_000, default_flow_style=False, indent=2)
     return HEADER.format(origin=f" in {origin}" if origin else "", path=path) + body
