@@ -62,6 +62,12 @@ def test_negated_estimates_turn_the_probability_around(sentence, statement):
     assert low <= found.probability <= high
 
 
+def test_a_cue_in_quotation_marks_is_still_a_cue():
+    found = one("There is ‘zero likelihood’ robotaxis will replace human drivers this decade.")
+    assert found.cue == "zero likelihood"
+    assert found.probability <= 0.05
+
+
 def test_unlikely_to_ever_is_low_without_being_a_denial():
     found = one("The treaty is unlikely to ever be ratified.")
     assert found.statement == "The treaty will be ratified."

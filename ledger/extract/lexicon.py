@@ -67,9 +67,10 @@ def entries() -> dict[str, Entry]:
 
 def _alternative(phrase: str) -> str:
     body = r"\s+".join(re.escape(word) for word in phrase.split())
-    # "'ll" attaches to the word before it ("it'll"); other phrases start a word.
-    left = r"(?<=\w)" if phrase.startswith("'") else r"(?<![\w'])"
-    return left + body + r"(?![\w'])"
+    # "'ll" attaches to the word before it ("it'll"); other phrases start a word. A phrase
+    # ends a word, but may sit in quotation marks ('zero likelihood'): only "'s", "'ll"... extend it.
+    left = r"(?<=\w)" if phrase.startswith("'") else r"(?<!\w)"
+    return left + body + r"(?!\w|'\w)"
 
 
 @lru_cache(maxsize=1)
