@@ -1,0 +1,123 @@
+"""How long `ledger report` takes, and how big its page is, for large ledgers.
+
+    python benchmarks/report_bench.py                 # 1,000 and 1,000,000 forecasts
+    python benchmarks/report_bench.py --sizes 1000 100000
+
+For each size a synthetic ledger is built once (cached under
+``$TMPDIR/ledger-report-bench/``; built with ``ledger import`` from a Parquet
+file: forecasters, revisions, tags, sources, some annulled and open
+questions), then ``ledger report`` runs as a user runs it (a subprocess, so
+start-up and imports count) and the script prints the wall time and the size
+of ``index.html`` (plotly.js, written once beside it, excluded; its size is
+printed separately). Aim: under 3 s at 1,000,000 forecasts, ``index.html``
+under 2 MB at any size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FORECASTS_PER_QUESTION = 4
+FORECASTERS = ["ana", "ben", "chen", "dana", "eli", "fay"]
+TAGS = ["russia", "china", "economy", "elections", "tech", "europe", "middle-east", "climate"]
+
+
+def build_ledger(path: Path, n_forecasts: int, seed: int = 1) -> None:
+    """A synthetic track record of ``n_forecasts`` rows, imported in one transaction."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ledger.io import import_file
+    from ledger.store import Store
+
+    rng = np.random.default_rng(seed)
+    n_questions = max(1, n_forecasts // FORECASTS_PER_QUESTION)
+    q = np.repeat(np.arange(n_questions), FORECASTS_PER_QUESTION)[:n_forecasts]
+    truth = rng.normal(0, 1.5, n_questions)
+    yes = rng.random(n_questions) < 1 / (1 + np.exp(-truth))
+    start = np.datetime64("2020-01-01T00:00:00")
+    opened = start + rng.integers(0, 5 * 365 * 86400, n_questions).astype("timedelta64[s]")
+    horizon = rng.integers(30 * 86400, 700 * 86400, n_questions).astype("timedelta64[s]")
+    resolve_by = (opened + horizon).astype("datetime64[D]")
+    now = np.datetime64("now")
+    state = rng.random(n_questions)
+    outcome = np.where(yes, "yes", "no").astype(object)
+    outcome[resolve_by.astype("datetime64[s]") > now] = None
+    outcome[state < 0.02] = "annulled"
+    resolved_at = np.where(outcome == None, np.datetime64("NaT"), resolve_by.astype("datetime64[s]"))  # noqa: E711
+    forecaster = rng.integers(0, len(FORECASTERS), n_forecasts)
+    made = opened[q] + (horizon[q] * rng.uniform(0, 0.9, n_forecasts)).astype("timedelta64[s]")
+    p = 1 / (1 + np.exp(-(truth[q] + rng.normal(0, 0.8, n_forecasts)) * rng.uniform(0.6, 1.6, n_forecasts)))
+    p = np.clip(np.round(p, 2), 0.01, 0.99)
+    tag = np.array(TAGS, dtype=object)[q % len(TAGS)]
+    table = pa.table({
+        "question_key": pa.array(q.astype(str)),
+        "statement": pa.array([f"Synthetic question {i} resolves yes" for i in q]),
+        "probability": pa.array(p),
+        "resolve_by": pa.array(resolve_by[q]),
+        "forecaster": pa.array(np.array(FORECASTERS, dtype=object)[forecaster]),
+        "made_at": pa.array(made),
+        "outcome": pa.array(outcome[q]),
+        "resolved_at": pa.array(resolved_at[q]),
+        "resolution_note": pa.array(np.where(outcome[q] == "annulled", "criteria could not be applied", None)),
+        "tags": pa.array(tag),
+        "source_title": pa.array([f"Analysis {i // 20}" for i in q]),
+        "source_author": pa.array(np.array(FORECASTERS, dtype=object)[(q // 20) % len(FORECASTERS)]),
+    })
+    with tempfile.TemporaryDirectory() as tmp:
+        parquet = Path(tmp) / "track.parquet"
+        pq.write_table(table, parquet)
+        path.unlink(missing_ok=True)
+        with Store.open(path) as store:
+            import_file(store, parquet)
+
+
+def run(size: int, cache: Path, extra: list[str]) -> dict:
+    db = cache / f"ledger-{size}.duckdb"
+    if not db.exists():
+        started = time.perf_counter()
+        build_ledger(db, size)
+        print(f"  built {db} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    out = cache / f"report-{size}"
+    command = ["ledger", "report", "--db", str(db), "--out", str(out), *extra]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"ledger report failed: {done.stderr}")
+    index = out / "index.html"
+    plotly = out / "plotly.min.js"
+    return {
+        "forecasts": size,
+        "seconds": elapsed,
+        "index_bytes": index.stat().st_size,
+        "plotly_bytes": plotly.stat().st_size if plotly.exists() else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="Runs per size; the best is reported.")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ledger-report-bench")
+    args, extra = parser.parse_known_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    print(f"{'forecasts':>10}  {'best s':>7}  {'runs s':<22}  {'index.html':>11}  {'plotly.min.js':>13}")
+    for size in args.sizes:
+        runs = [run(size, args.cache, extra) for _ in range(args.repeat)]
+        best = min(runs, key=lambda r: r["seconds"])
+        times = " ".join(f"{r['seconds']:.2f}" for r in runs)
+        print(f"{size:>10,}  {best['seconds']:>7.2f}  {times:<22}  {best['index_bytes'] / 1e6:>9.2f}MB"
+              f"  {best['plotly_bytes'] / 1e6:>11.2f}MB", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("NO_COLOR", "1")
+    main()

@@ -1,0 +1,415 @@
+"""The demo ledger: the worked example plus a realistic synthetic track record.
+
+``ledger demo`` builds a fresh ledger in its own file (never the user's),
+logs the prediction files of the repository (``predictions/*.yaml``; an
+installed package uses the copy shipped beside this module), adds a seeded
+synthetic history — several forecasters with different calibration, sources,
+revisions, multiple-choice questions, a few annulled and backfilled questions,
+a correction and an edit — and the report module turns it into a dashboard.
+
+The history is written the way a ledger kept over three years would have
+been: one commit per month, each record carrying the moment it was recorded
+(so only the deliberately backfilled forecasts show as backfilled). It goes
+through the store's own append path, so ``ledger verify`` checks it like any
+other ledger. Same seed, same day: same ledger content.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import LedgerError
+
+SEED = 20250225
+YEARS = 3
+
+# name: (outlet, slope k, noise): p = sigmoid(k · (truth + noise)).
+# k > 1 overconfident, k < 1 underconfident.
+FORECASTERS: dict[str, tuple[str, float, float]] = {
+    "Ana Ruiz": ("The Strategy Letter", 1.0, 0.45),
+    "Ben Okafor": ("Eastern Front Notes", 1.8, 0.55),
+    "Chen Wei": ("Macro Weekly", 0.55, 0.5),
+    "Dana Levi": ("Tech Policy Brief", 1.1, 0.8),
+}
+
+_CITIES = ["Pokrovsk", "Kostiantynivka", "Zaporizhzhia", "Kupiansk", "Huliaipole"]
+_COUNTRIES = ["Brazil", "India", "Indonesia", "South Africa", "Turkey", "Vietnam"]
+_BENCHES = ["ARC-AGI-2", "FrontierMath", "Humanity's Last Exam", "SWE-bench Verified"]
+
+# tag: templates; {d} is the resolve-by date, other slots are filled at random.
+_TEMPLATES: dict[str, list[str]] = {
+    "russia": [
+        "Russia and Ukraine agree a ceasefire that holds for at least 30 days by {d}",
+        "Russia's central bank key rate is above {pct}% on {d}",
+        "Vladimir Putin meets the US president in person by {d}",
+        "Russian forces take control of {city} by {d}",
+        "The EU adopts a new package of sanctions on Russia by {d}",
+    ],
+    "china": [
+        "China's official real GDP growth for the year to {d} is at or above {gdp}%",
+        "China holds live-fire exercises encircling Taiwan by {d}",
+        "Xi Jinping visits {country} by {d}",
+        "The US raises tariffs on Chinese goods above {tariff}% on average by {d}",
+    ],
+    "economy": [
+        "US CPI inflation (year on year) is below {cpi}% in the last release before {d}",
+        "The Federal Reserve cuts its policy rate at least {cuts} times by {d}",
+        "Brent crude closes above ${oil} a barrel on {d}",
+        "The S&P 500 closes above {spx} on {d}",
+        "The euro trades above $1.{fx} on {d}",
+    ],
+    "middle-east": [
+        "Israel and Saudi Arabia announce diplomatic normalisation by {d}",
+        "A ceasefire in Gaza holds for at least 60 days by {d}",
+        "The IAEA reports Iranian enrichment to 90% by {d}",
+        "Houthi attacks on Red Sea shipping stop for three months by {d}",
+    ],
+    "tech": [
+        "An AI model scores above {bench_pct}% on {bench} by {d}",
+        "The EU fines a US tech company more than €{fine} billion by {d}",
+        "TSMC's Arizona fab ships chips in volume by {d}",
+        "The US Congress passes a federal AI law by {d}",
+    ],
+    "europe": [
+        "Germany reforms its constitutional debt brake by {d}",
+        "The ECB deposit rate is at or below {ecb}% on {d}",
+        "France has a new prime minister by {d}",
+        "NATO members agree a defence spending target above 3% of GDP by {d}",
+    ],
+}
+
+_MULTIPLE_CHOICE: list[tuple[str, list[str], str]] = [
+    ("Which party wins the most seats in the next {country} general election (held by {d})?",
+     ["Incumbent party", "Main opposition", "Another party"], "elections"),
+    ("Where is the Fed funds upper bound on {d}?", ["Below 4%", "4% to 4.5%", "Above 4.5%"], "economy"),
+    ("Who controls {city} on {d}?", ["Ukraine", "Russia", "Contested"], "russia"),
+    ("How many EU sanctions packages on Russia are adopted between now and {d}?",
+     ["None", "One", "Two or more"], "russia"),
+    ("Which lab tops the LMArena text leaderboard on {d}?",
+     ["OpenAI", "Google", "Anthropic", "Another lab"], "tech"),
+]
+
+_ANNUL_REASONS = [
+    "The index named in the criteria was discontinued before the resolve-by date.",
+    "Both governments published contradictory figures and no source in the criteria settles it.",
+    "The election was postponed indefinitely, so the question cannot be applied.",
+    "The agreement was split into two treaties; the criteria do not say which one counts.",
+]
+
+_TITLES = [
+    "What the {tag} numbers are telling us",
+    "Five things to watch in {tag} this year",
+    "Why the consensus on {tag} is wrong",
+    "The quiet shift in {tag}",
+    "Reading the signals: {tag}",
+    "A sober look at {tag}",
+]
+
+
+@dataclass
+class _History:
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    forecasts: list[dict[str, Any]] = field(default_factory=list)
+    resolutions: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoLedger:
+    path: Path
+    questions: int
+    forecasts: int
+    prediction_files: list[Path]
+
+
+def default_demo_path() -> Path:
+    """``$XDG_DATA_HOME/forecast-ledger/demo.duckdb``: the demo's own file."""
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "forecast-ledger" / "demo.duckdb"
+
+
+def prediction_files() -> list[Path]:
+    """The repository's ``predictions/*.yaml`` if this package runs from a checkout,
+    else the copy shipped inside the package."""
+    repo = Path(__file__).resolve().parents[2] / "predictions"
+    files = sorted(repo.glob("*.yaml")) if repo.is_dir() else []
+    return files or sorted(Path(__file__).resolve().parent.glob("*.yaml"))
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _round_probability(p: float) -> float:
+    """Analysts speak in 5% steps, and rarely go past 2% / 98%."""
+    return min(0.98, max(0.02, round(p * 20) / 20 if 0.05 <= p <= 0.95 else round(p, 2)))
+
+
+def _vector(rng: random.Random, logits: list[float]) -> list[float]:
+    weights = [math.exp(x) for x in logits]
+    total = sum(weights)
+    rounded = [max(0.05, round(w / total * 20) / 20) for w in weights]
+    rounded[-1] = round(1 - sum(rounded[:-1]), 10)
+    if rounded[-1] < 0.05:  # renormalise exactly rather than go negative
+        excess = 0.05 - rounded[-1]
+        big = max(range(len(rounded) - 1), key=lambda i: rounded[i])
+        rounded[big] = round(rounded[big] - excess, 10)
+        rounded[-1] = 0.05
+    return rounded
+
+
+def _quote(rng: random.Random, statement: str, p: float | None) -> str:
+    """The sentence of the article the prediction was taken from."""
+    first, _, rest = statement.partition(" ")
+    claim = f"{first.lower()} {rest}" if first in ("The", "A", "An") else statement
+    if p is None:
+        return rng.choice(["The race is more open than the polls suggest.",
+                           "I would not bet heavily on any single outcome here."])
+    word = ("almost certainly" if p >= 0.85 else "probably" if p >= 0.6 else "roughly a coin flip whether"
+            if p >= 0.4 else "unlikely that" if p >= 0.15 else "very unlikely that")
+    if word in ("almost certainly", "probably"):
+        return f"Expect this: {claim} — {word}, in my reading of the evidence."
+    return f"It is {word} {claim}."
+
+
+def _moment(day: date, rng: random.Random) -> datetime:
+    return datetime(day.year, day.month, day.day, rng.randint(7, 21), rng.randint(0, 59), rng.randint(0, 59))
+
+
+def generate(seed: int = SEED, today: date | None = None) -> _History:
+    """The synthetic history, as rows of the record tables (ids from the seed)."""
+    rng = random.Random(seed)
+    from ledger.parse import utc_now
+
+    now = utc_now()
+    today = today or now.date()
+    start = today - timedelta(days=365 * YEARS)
+    history = _History()
+    used: set[str] = set()
+
+    def new_id() -> str:
+        return f"{rng.getrandbits(64):016x}"
+
+    def fill(template: str, resolve_by: date) -> str:
+        values = {
+            "d": resolve_by.isoformat(), "pct": rng.choice([12, 15, 18, 21]),
+            "city": rng.choice(_CITIES), "country": rng.choice(_COUNTRIES),
+            "gdp": rng.choice([4.5, 5, 5.5]), "tariff": rng.choice([20, 30, 40]),
+            "cpi": rng.choice([2.5, 3, 3.5]), "cuts": rng.choice([1, 2, 3]),
+            "oil": rng.choice([70, 80, 90, 100]), "spx": f"{rng.choice([5, 6, 7])},{rng.choice(['000', '500'])}",
+            "fx": rng.choice(["05", "10", "15", "20"]), "bench_pct": rng.choice([50, 70, 85]),
+            "bench": rng.choice(_BENCHES), "fine": rng.choice([1, 2, 5]), "ecb": rng.choice([1.5, 2, 2.5]),
+        }
+        return template.format(**values)
+
+    names = list(FORECASTERS)
+    archive_until = start + timedelta(days=330)  # Chen Wei logs these old issues late
+    archive_recorded = _moment(start + timedelta(days=345), rng)
+    annul_left = list(_ANNUL_REASONS)
+    corrected = edited = False
+    n_articles = 64
+    for article in range(n_articles):
+        author = names[article % len(names)] if article % 9 else rng.choice(names[:2])
+        outlet, k, noise = FORECASTERS[author]
+        published = start + timedelta(days=int(rng.random() ** 0.8 * (365 * YEARS - 20)))
+        tag_main = rng.choice(list(_TEMPLATES))
+        backfilled = author == "Chen Wei" and published < archive_until
+        title = rng.choice(_TITLES).format(tag=tag_main.replace("-", " "))
+        slug = "-".join(title.lower().replace(":", "").split())
+        url = f"https://example.org/{outlet.lower().replace(' ', '-')}/{published:%Y/%m}/{slug}"
+        for _ in range(rng.randint(2, 4)):
+            multiple = rng.random() < 0.08
+            resolve_by = published + timedelta(days=rng.randint(45, 720))
+            qid = new_id()
+            recorded = archive_recorded if backfilled else _moment(published, rng)
+            made = _moment(published, rng) if backfilled else recorded
+            if backfilled and made > recorded:
+                made = recorded - timedelta(days=30)
+            if multiple:
+                template, options, tag = rng.choice(_MULTIPLE_CHOICE)
+                truth = [rng.gauss(0, 1.2) for _ in options]
+                weights = [math.exp(x) for x in truth]
+                outcome_index = rng.choices(range(len(options)), weights=weights)[0]
+            else:
+                template, options, tag = rng.choice(_TEMPLATES[tag_main]), None, tag_main
+                z = rng.gauss(0, 1.6)
+                outcome_yes = rng.random() < _sigmoid(z)
+            statement = fill(template, resolve_by)
+            if statement in used:
+                continue
+            used.add(statement)
+            tags = [tag] + ([rng.choice(["us-foreign-policy", "markets", "conflict"])] if rng.random() < 0.3 else [])
+            history.questions.append({
+                "id": qid, "kind": "multiple_choice" if multiple else "binary", "statement": statement,
+                "criteria": "Resolved from the sources the article cites (official statistics, wire reports); "
+                            "the first authoritative report after the date counts.",
+                "resolve_by": resolve_by, "options": options, "tags": tags,
+                "source_title": title, "source_author": author, "source_outlet": outlet,
+                "source_url": url, "source_published": published,
+                "quote": _quote(rng, statement, None if multiple else _sigmoid(FORECASTERS[author][1] * z)),
+                "created_at": recorded,
+            })
+
+            # When (if ever) the outcome becomes known.
+            known = resolve_by - timedelta(days=rng.choice([0, 0, 0, 10, 40, 90]))
+            known = max(known, published + timedelta(days=20))
+            resolved = known < today - timedelta(days=5) and rng.random() > 0.02
+            known_at = _moment(known, rng)
+            if backfilled and known_at <= archive_recorded:
+                known_at = archive_recorded + timedelta(days=rng.randint(5, 60))
+            resolution_recorded = min(known_at + timedelta(days=rng.randint(0, 12), hours=2), now)
+            horizon = known_at if resolved else min(now, datetime.combine(resolve_by, datetime.min.time()))
+
+            def forecast(who: str, signal: float, when: datetime, recorded_at: datetime, note: str | None) -> None:
+                slope = FORECASTERS[who][1]
+                if multiple:
+                    probabilities = _vector(rng, [slope * (t + rng.gauss(0, FORECASTERS[who][2]))
+                                                  + (signal if i == outcome_index else 0)
+                                                  for i, t in enumerate(truth)])
+                    probability = None
+                else:
+                    probability, probabilities = _round_probability(_sigmoid(slope * signal)), None
+                history.forecasts.append({
+                    "question_id": qid, "forecaster": who, "probability": probability,
+                    "probabilities": probabilities, "made_at": when, "recorded_at": recorded_at, "note": note,
+                })
+
+            signal = 0.0 if multiple else z + rng.gauss(0, noise)
+            forecast(author, signal, made, recorded, None)
+            # Revisions: information arrives, the signal moves towards the outcome.
+            span = (horizon - recorded).total_seconds()
+            if span > 86400 * 20 and rng.random() < 0.35:
+                for step in range(rng.randint(1, 2)):
+                    at = recorded + timedelta(seconds=span * rng.uniform(0.2 + 0.3 * step, 0.5 + 0.3 * step))
+                    if multiple:
+                        signal += rng.uniform(0.3, 1.0)
+                    else:
+                        target = 3.0 if outcome_yes else -3.0
+                        signal += (target - signal) * rng.uniform(0.2, 0.5) + rng.gauss(0, 0.3)
+                    forecast(author, signal, at, at, rng.choice(
+                        ["New polling.", "Talks stalled.", "Updated after the latest data release.",
+                         "Moved on the official statement.", None]))
+            # Other forecasters weigh in on some questions (for relative scores).
+            for other in names:
+                if other != author and rng.random() < 0.3 and span > 86400 * 10:
+                    at = recorded + timedelta(seconds=span * rng.uniform(0.0, 0.3))
+                    other_signal = 0.0 if multiple else z + rng.gauss(0, FORECASTERS[other][2])
+                    forecast(other, other_signal, at, at, None)
+
+            if not resolved:
+                if not edited and resolve_by > today + timedelta(days=60):
+                    edited = True
+                    new_by = resolve_by + timedelta(days=182)
+                    history.edits.append({
+                        "question_id": qid, "field": "resolve_by", "value": f'"{new_by.isoformat()}"',
+                        "reason": "The vote was postponed by six months.", "editor": author,
+                        "recorded_at": min(now, recorded + timedelta(days=30)),
+                    })
+                continue
+            if annul_left and not multiple and rng.random() < 0.06:
+                history.resolutions.append({
+                    "question_id": qid, "outcome": None, "annulled": True, "resolved_at": known_at,
+                    "note": annul_left.pop(), "evidence": None, "resolver": author,
+                    "recorded_at": resolution_recorded,
+                })
+                continue
+            outcome = options[outcome_index] if multiple else ("yes" if outcome_yes else "no")
+            evidence = f"https://example.org/evidence/{qid[:8]}"
+            if not corrected and not multiple and resolution_recorded + timedelta(days=10) < now:
+                corrected = True
+                wrong = "no" if outcome == "yes" else "yes"
+                history.resolutions.append({
+                    "question_id": qid, "outcome": wrong, "annulled": False, "resolved_at": known_at,
+                    "note": "Resolved on the first wire report.", "evidence": evidence, "resolver": author,
+                    "recorded_at": resolution_recorded,
+                })
+                history.resolutions.append({
+                    "question_id": qid, "outcome": outcome, "annulled": False, "resolved_at": known_at,
+                    "note": "Correction: the first report was retracted the next day.", "evidence": evidence,
+                    "resolver": author, "recorded_at": resolution_recorded + timedelta(days=8),
+                })
+                continue
+            history.resolutions.append({
+                "question_id": qid, "outcome": outcome, "annulled": False, "resolved_at": known_at,
+                "note": rng.choice(["Confirmed by official data.", "Per wire reports on the day.",
+                                    "Settled by the published statistics.", None]),
+                "evidence": evidence, "resolver": author, "recorded_at": resolution_recorded,
+            })
+    return history
+
+
+_COLUMNS = {
+    "question_records": ("id", "kind", "statement", "criteria", "resolve_by::DATE", "options::VARCHAR[]",
+                         "tags::VARCHAR[]", "source_title", "source_author", "source_outlet", "source_url",
+                         "source_published::DATE", "quote", "created_at::TIMESTAMP"),
+    "forecast_records": ("question_id", "forecaster", "probability::DOUBLE", "probabilities::DOUBLE[]",
+                         "made_at::TIMESTAMP", "recorded_at::TIMESTAMP", "note"),
+    "resolution_records": ("question_id", "outcome::VARCHAR", "annulled", "resolved_at::TIMESTAMP", "note",
+                           "evidence", "resolver", "recorded_at::TIMESTAMP"),
+    "edit_records": ("question_id", "field", "value", "reason", "editor", "recorded_at::TIMESTAMP"),
+}
+
+
+def _write_history(store, history: _History) -> None:
+    """One commit per month of recorded time, through the store's append path."""
+    import pyarrow as pa
+
+    kinds = {
+        "question_records": (history.questions, "created_at"),
+        "forecast_records": (history.forecasts, "recorded_at"),
+        "resolution_records": (history.resolutions, "recorded_at"),
+        "edit_records": (history.edits, "recorded_at"),
+    }
+    months: dict[str, datetime] = {}
+    for table, (rows, moment) in kinds.items():
+        for n, row in enumerate(rows):
+            row["batch"] = f"{row[moment]:%Y-%m}"
+            row["n"] = n
+            months[row["batch"]] = max(months.get(row["batch"], row[moment]), row[moment])
+        if rows:
+            store.con.register(f"demo_{table}", pa.Table.from_pylist(sorted(rows, key=lambda r: r[moment])))
+    try:
+        for batch in sorted(months):
+            with store.write(f"demo history {batch}") as writer:
+                for table, (rows, moment) in kinds.items():
+                    if not any(row["batch"] == batch for row in rows):
+                        continue
+                    writer._append(
+                        table,
+                        f"SELECT {', '.join(_COLUMNS[table])} FROM demo_{table} WHERE batch = ? ORDER BY {moment}, n",
+                        [batch],
+                    )
+                writer.recorded_at = months[batch]
+    finally:
+        for table, (rows, _) in kinds.items():
+            if rows:
+                store.con.unregister(f"demo_{table}")
+
+
+def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list[Path] | None = None) -> DemoLedger:
+    """Build the demo ledger afresh at ``path`` (default :func:`default_demo_path`)."""
+    from ledger.predictions import log_file, read_file
+    from ledger.store import Store, default_path
+
+    path = Path(path) if path else default_demo_path()
+    if path.resolve() == default_path().resolve():
+        raise LedgerError(f"{path} is your own ledger ($LEDGER_DB); the demo needs its own file")
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    files = prediction_files() if files is None else files
+    history = generate(seed)
+    with Store.open(path) as store:
+        _write_history(store, history)
+        for file in files:
+            loaded = read_file(file)
+            log_file(store, loaded.file, lines=loaded.lines, name=file.name)
+        questions, forecasts = store.con.execute(
+            "SELECT (SELECT count(*) FROM question_records), (SELECT count(*) FROM forecast_records)"
+        ).fetchone()
+    return DemoLedger(path=path, questions=questions, forecasts=forecasts, prediction_files=files)
