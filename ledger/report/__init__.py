@@ -243,6 +243,11 @@ def script_json(data: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
+def plot_text(text: str) -> str:
+    """User text for a plotly label: plotly reads ``<b>``, ``<a href>`` and entities in labels, so escape them."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s) (a link may be made of it), else None (shown as text only)."""
     if url and re.match(r"^https?://[^\s<>\"'`]+$", url.strip(), re.IGNORECASE):
@@ -436,7 +441,7 @@ def build_figures(data: dict[str, Any]) -> dict[str, dict]:
 def _interval_figure(title: str, labels: list[str], values: list[float], cis: list, axis: str,
                      reference: float | None) -> dict:
     order = sorted(range(len(labels)), key=lambda i: values[i], reverse=True)
-    labels = [labels[i] for i in order]
+    labels = [plot_text(labels[i]) for i in order]
     values = [values[i] for i in order]
     cis = [cis[i] for i in order]
     shapes = []
@@ -474,11 +479,18 @@ def _environment():
     return env
 
 
+class _Charts(dict):
+    """Chart JSON by name; a chart that has no data is None (the template leaves it out)."""
+
+    def __missing__(self, key):
+        return None
+
+
 def render_html(data: dict[str, Any], figures: dict[str, dict], *, cdn: bool = False) -> str:
     from markupsafe import Markup
 
     plotly_src = cdn_url() if cdn else PLOTLY_FILE
-    charts = {name: Markup(script_json(figure)) for name, figure in figures.items()}
+    charts = _Charts({name: Markup(script_json(figure)) for name, figure in figures.items()})
     template = _environment().get_template("index.html")
     return template.render(d=data, s=data["score"], charts=charts, plotly_src=plotly_src,
                            csp_script=("'self' https://cdn.plot.ly" if cdn else "'self'"))
