@@ -1,0 +1,88 @@
+"""`ledger demo`: a demo ledger of its own and its dashboard, offline, never the user's ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def test_demo_builds_its_own_ledger_and_dashboard(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    user_ledger = Path(tmp_path / "ledger.duckdb")  # $LEDGER_DB of the conftest
+    result = cli("demo")
+    page = Path(result.stdout.strip())
+    assert page == Path("reports/demo/index.html") and (tmp_path / page).exists()
+    assert (tmp_path / "reports/demo/plotly.min.js").exists()
+    assert "demo ledger:" in result.stderr and "open reports/demo/index.html" in result.stderr
+    assert not user_ledger.exists()  # the user's ledger was never created nor touched
+    demo_db = Path(str(tmp_path / "home" / "data" / "forecast-ledger" / "demo.duckdb"))
+    assert demo_db.exists()
+
+    from ledger.store import Store
+
+    with Store.open(demo_db, create=False, read_only=True) as store:
+        report = store.verify()  # the synthetic history is a valid hash chain
+        assert report.n_commits > 12
+        facts = store.con.execute("""
+            SELECT (SELECT count(DISTINCT forecaster) FROM forecasts),
+                   (SELECT count(*) FROM questions WHERE status = 'annulled'),
+                   (SELECT count(*) FROM questions WHERE status = 'resolved'),
+                   (SELECT count(*) FROM questions WHERE status IN ('open', 'due')),
+                   (SELECT count(*) FROM questions WHERE kind = 'multiple_choice'),
+                   (SELECT count(*) FROM forecasts WHERE backfilled),
+                   (SELECT count(*) FROM forecasts),
+                   (SELECT count(*) FROM (SELECT question_id, forecaster FROM forecasts GROUP BY ALL HAVING count(*) > 1)),
+                   (SELECT count(*) FROM resolutions WHERE NOT current),
+                   (SELECT count(*) FROM edits),
+                   (SELECT count(*) FROM questions WHERE statement LIKE 'The US succeeds in drawing Russia%')
+        """).fetchone()
+    forecasters, annulled, resolved, open_, multiple, backfilled, forecasts, revised, corrected, edits, worked = facts
+    assert forecasters >= 4 and resolved >= 80 and open_ >= 10 and multiple >= 5
+    assert 2 <= annulled <= 8
+    assert 0 < backfilled < forecasts / 10  # a few, not all: the history was recorded as it happened
+    assert revised >= 10 and corrected == 1 and edits == 1
+    assert worked == 1  # the worked example (predictions/reverse-kissinger.yaml) is in it
+
+    html = (tmp_path / page).read_text(encoding="utf-8")
+    assert 'id="leaderboard"' in html and "Demo: a forecasting track record" in html
+    assert "The Reverse Kissinger" in html
+
+
+def test_demo_rebuilds_fresh_each_run(cli, tmp_path):
+    out = tmp_path / "site"
+    db = tmp_path / "demo.duckdb"
+    cli("demo", "--out", out, "--demo-db", db)
+    first = db.stat().st_size
+    cli("demo", "--out", out, "--demo-db", db)
+    from ledger.store import Store
+
+    with Store.open(db, create=False, read_only=True) as store:
+        n = store.con.execute("SELECT count(*) FROM questions WHERE statement LIKE 'The US succeeds%'").fetchone()[0]
+    assert n == 1 and abs(db.stat().st_size - first) < first  # not appended to twice
+
+
+def test_demo_refuses_the_users_ledger(cli, tmp_path):
+    result = cli("demo", "--out", tmp_path / "site", "--demo-db", tmp_path / "ledger.duckdb", ok=False)
+    assert result.exit_code == 1 and "is your own ledger" in result.stderr
+
+
+def test_shipped_worked_example_matches_the_repository():
+    from ledger.demo import prediction_files
+
+    shipped = Path(__import__("ledger.demo").demo.__file__).parent / "reverse-kissinger.yaml"
+    repo = Path(__file__).resolve().parents[1] / "predictions" / "reverse-kissinger.yaml"
+    assert shipped.exists()
+    if repo.exists():
+        assert shipped.read_text(encoding="utf-8") == repo.read_text(encoding="utf-8"), (
+            "ledger/demo/reverse-kissinger.yaml is the copy an installed package uses: copy the repository's file over it")
+    assert prediction_files()
+
+
+def test_generator_is_seeded():
+    from datetime import date
+
+    from ledger.demo import generate
+
+    a, b = generate(7, today=date(2026, 1, 1)), generate(7, today=date(2026, 1, 1))
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("created_at", "recorded_at", "made_at")} for r in rows]  # noqa: E731
+    assert strip(a.questions) == strip(b.questions) and strip(a.forecasts) == strip(b.forecasts)
+    assert strip(generate(8, today=date(2026, 1, 1)).questions) != strip(a.questions)
