@@ -378,8 +378,8 @@ def _reliability_figure(table: list[dict], curve: list[dict] | None, *, folded: 
         xaxis=_axis("forecast" + (" (the likelier side)" if folded else ""), range=[lo - 0.02, 1.02],
                     tickformat=".0%"),
         yaxis=_axis("observed frequency", range=[bottom - 0.03, 1.03], tickformat=".0%"),
-        legend={"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.8)",
-                "font": {"size": 11}},
+        legend={"orientation": "h", "x": 0, "y": -0.2, "xanchor": "left", "yanchor": "top", "font": {"size": 11}},
+        margin={"l": 56, "r": 16, "t": 48, "b": 120}, height=470,
     )}
 
 

@@ -20,7 +20,7 @@
       target.className = "plot";
       fig.appendChild(target);
       if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
-        spec.layout.margin = { l: 44, r: 10, t: 44, b: 44 };
+        spec.layout.margin = Object.assign({}, spec.layout.margin || {}, { r: 8 });
       }
       window.Plotly.newPlot(target, spec.data, spec.layout, config).then(function () {
         fig.setAttribute("data-rendered", "true");
