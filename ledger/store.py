@@ -363,26 +363,48 @@ class Store:
         tag: str | None = None,
         forecaster: str | None = None,
         due_within_days: int | None = None,
+        latest_first: bool = False,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Questions matching the filters, oldest resolve-by first."""
+        """Questions matching the filters, soonest resolve-by first.
+
+        ``status`` is one of open (which includes due), due, resolved,
+        annulled, closed (resolved or annulled) or all. ``latest_first``
+        orders by resolution, most recent first; ``limit`` bounds the list.
+        """
+        where, params = self._filters(status=status, tag=tag, forecaster=forecaster)
+        if due_within_days is not None:
+            where += " AND q.status IN ('open', 'due') AND q.resolve_by <= current_date + ?::INTEGER"
+            params.append(due_within_days)
+        order = "q.resolved_at DESC, q.id" if latest_first else "q.resolve_by, q.created_at, q.id"
+        if limit is not None:
+            where = f"q.id IN (SELECT q.id FROM questions q WHERE {where} ORDER BY {order} LIMIT {int(limit)})"
+        return self._question_rows(f"WHERE {where}", params, order)
+
+    def status_counts(self, *, tag: str | None = None, forecaster: str | None = None) -> dict[str, int]:
+        """How many questions are open, due, resolved and annulled."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        counts = dict(
+            self.con.execute(f"SELECT status, count(*) FROM questions q WHERE {where} GROUP BY status", params).fetchall()
+        )
+        return {status: int(counts.get(status, 0)) for status in ("open", "due", "resolved", "annulled")}
+
+    @staticmethod
+    def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
+        statuses = {"open": ("open", "due"), "closed": ("resolved", "annulled"), "all": None}.get(status, (status,))
         where, params = ["TRUE"], []
-        if status == "open":
-            where.append("q.status IN ('open', 'due')")
-        elif status != "all":
-            where.append("q.status = ?")
-            params.append(status)
+        if statuses:
+            where.append(f"q.status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(statuses)
         if tag:
             where.append("list_contains(q.tags, ?)")
             params.append(tag)
         if forecaster:
             where.append("q.id IN (SELECT question_id FROM forecasts WHERE forecaster = ?)")
             params.append(forecaster)
-        if due_within_days is not None:
-            where.append("q.status IN ('open', 'due') AND q.resolve_by <= current_date + ?::INTEGER")
-            params.append(due_within_days)
-        return self._question_rows("WHERE " + " AND ".join(where), params)
+        return " AND ".join(where), params
 
-    def _question_rows(self, where: str, params: list) -> list[dict[str, Any]]:
+    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[dict[str, Any]]:
         rows = self._dicts(
             f"""
             WITH standing AS (
@@ -403,7 +425,7 @@ class Store:
             LEFT JOIN standing s ON s.question_id = q.id
             LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
             {where}
-            ORDER BY q.resolve_by, q.created_at, q.id
+            ORDER BY {order}
             """,
             params,
         )

@@ -58,16 +58,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from ledger.cli import core
+    from ledger.cli import core, extract, report, review, score
 
-    app.add_typer(core.app)
-    for name in ("score", "extract", "review", "report"):
-        try:
-            module = __import__(f"ledger.cli.{name}", fromlist=["app"])
-        except ModuleNotFoundError as error:
-            if error.name != f"ledger.cli.{name}":
-                raise
-            continue
+    for module in (core, extract, review, score, report):
         app.add_typer(module.app)
 
 
