@@ -221,6 +221,22 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
         self.con = con
         self.path = path
+        self._columns: dict[str, list[tuple[str, str]]] = {}
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        """(name, type) of a record table's hashed columns: all but ``hash``, in order."""
+        if table not in self._columns:
+            rows = self.con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+                [table],
+            ).fetchall()
+            self._columns[table] = [(name, kind) for name, kind in rows if name != "hash"]
+        return self._columns[table]
+
+    def content_sql(self, table: str, alias: str) -> str:
+        """The canonical text a record's hash covers: its columns, in order, as JSON."""
+        fields = ", ".join(f"'{name}': {alias}.{name}" for name, _ in self.columns(table))
+        return f"to_json({{{fields}}})"
 
     # -- opening -----------------------------------------------------------
 
@@ -293,16 +309,25 @@ class Store:
     # -- writing -----------------------------------------------------------
 
     @contextmanager
-    def write(self, command: str) -> Iterator[Writer]:
-        """One command's transaction: everything written in it commits, or nothing does."""
+    def write(self, command: str, *, at: datetime | None = None) -> Iterator[Writer]:
+        """One command's transaction: everything written in it commits, or nothing does.
+
+        ``at`` is the recording moment (default: now). Only a replay of a
+        history (the demo) passes it, and the chain's clock never runs
+        backwards: it may not precede the last commit.
+        """
         self.con.execute("BEGIN TRANSACTION")
         try:
-            last = self.con.execute("SELECT id, head FROM commits ORDER BY id DESC LIMIT 1").fetchone()
+            last = self.con.execute("SELECT id, head, committed_at FROM commits ORDER BY id DESC LIMIT 1").fetchone()
             commit_id, prev_head = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            now = utc_now()
+            at = at or now
+            if at > now or (last and at < last[2]):
+                raise LedgerError("a commit cannot be recorded in the future or before the ledger's last commit")
             last_seq = self.con.execute(
                 "SELECT max(seq) FROM (" + " UNION ALL ".join(f"SELECT max(seq) AS seq FROM {t}" for t in RECORD_TABLES) + ")"
             ).fetchone()[0]
-            writer = Writer(self, commit_id, prev_head, command, next_seq=(last_seq or 0) + 1)
+            writer = Writer(self, commit_id, prev_head, command, next_seq=(last_seq or 0) + 1, recorded_at=at)
             yield writer
             writer.seal()
             self.con.execute("COMMIT")
@@ -437,7 +462,7 @@ class Store:
                 row["source"] = None
         return rows
 
-    def _dicts(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    def _dicts(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params or [])
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -464,7 +489,7 @@ class Store:
                 SELECT r.seq, r.commit_id, {"r.id" if table == "question_records" else "r.question_id"}
                 FROM {table} r
                 LEFT JOIN commits c ON c.id = r.commit_id
-                WHERE c.id IS NULL OR r.hash <> sha256(c.prev_head || {_content(self.con, table, "r")})
+                WHERE c.id IS NULL OR r.hash <> sha256(c.prev_head || {self.content_sql(table, "r")})
                 ORDER BY r.seq LIMIT 1
                 """
             ).fetchone()
@@ -543,24 +568,26 @@ class Writer:
     the stored row that ``verify`` later reads.
     """
 
-    def __init__(self, store: Store, commit_id: int, prev_head: str, command: str, *, next_seq: int):
+    def __init__(
+        self, store: Store, commit_id: int, prev_head: str, command: str, *, next_seq: int, recorded_at: datetime
+    ):
         self.store = store
         self.con = store.con
         self.commit_id = commit_id
         self.prev_head = prev_head
         self.command = command
         self.next_seq = next_seq
-        self.recorded_at = utc_now()
+        self.recorded_at = recorded_at
 
     def _append(self, table: str, select_sql: str, params: list | None = None) -> int:
         """Append the rows ``select_sql`` yields (every column but seq, commit_id and hash)."""
-        columns = _record_columns(self.con, table)
+        columns = [(name, kind) for name, kind in self.store.columns(table) if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         typed = ", ".join(f"CAST(s.c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
         count = self.con.execute(
             f"""
             INSERT INTO {table}
-            SELECT r.*, sha256({_sql_text(self.prev_head)} || {_content(self.con, table, "r")})
+            SELECT r.*, sha256({_sql_text(self.prev_head)} || {self.store.content_sql(table, "r")})
             FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
                          {typed}
                   FROM ({select_sql}) AS s({aliases})) r
@@ -654,29 +681,16 @@ class Writer:
         )
 
     def _current(self, question_id: str) -> dict[str, Any]:
-        rows = self.store._dicts("SELECT * FROM questions WHERE id = ?", [question_id])
+        rows = self.store._dicts(
+            """SELECT statement, options, resolve_by,
+                      CASE (SELECT annulled FROM resolution_records WHERE question_id = $id ORDER BY seq DESC LIMIT 1)
+                           WHEN true THEN 'annulled' WHEN false THEN 'resolved' END AS status
+               FROM question_records WHERE id = $id""",
+            {"id": question_id},
+        )
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
         return rows[0]
-
-
-def _columns(con, table: str) -> list[tuple[str, str]]:
-    """(name, type) of a record table's columns, hash excluded."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]
-    ).fetchall()
-    return [(name, kind) for name, kind in rows if name != "hash"]
-
-
-def _record_columns(con, table: str) -> list[tuple[str, str]]:
-    """The columns a writer supplies: all but seq, commit_id and hash."""
-    return [(name, kind) for name, kind in _columns(con, table) if name not in ("seq", "commit_id")]
-
-
-def _content(con, table: str, alias: str) -> str:
-    """The canonical text a record's hash covers: its columns, in order, as JSON."""
-    fields = ", ".join(f"'{name}': {alias}.{name}" for name, _ in _columns(con, table))
-    return f"to_json({{{fields}}})"
 
 
 def _sql_text(value: str) -> str:

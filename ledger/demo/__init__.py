@@ -344,52 +344,50 @@ def generate(seed: int = SEED, today: date | None = None) -> _History:
     return history
 
 
-_COLUMNS = {
-    "question_records": ("id", "kind", "statement", "criteria", "resolve_by::DATE", "options::VARCHAR[]",
-                         "tags::VARCHAR[]", "source_title", "source_author", "source_outlet", "source_url",
-                         "source_published::DATE", "quote", "created_at::TIMESTAMP"),
-    "forecast_records": ("question_id", "forecaster", "probability::DOUBLE", "probabilities::DOUBLE[]",
-                         "made_at::TIMESTAMP", "recorded_at::TIMESTAMP", "note"),
-    "resolution_records": ("question_id", "outcome::VARCHAR", "annulled", "resolved_at::TIMESTAMP", "note",
-                           "evidence", "resolver", "recorded_at::TIMESTAMP"),
-    "edit_records": ("question_id", "field", "value", "reason", "editor", "recorded_at::TIMESTAMP"),
-}
+def _events(history: _History) -> list[tuple[datetime, int, str, dict[str, Any]]]:
+    """The history as the commands that would have written it, in recording order."""
+    first: dict[str, dict[str, Any]] = {}
+    events = []
+    for row in history.forecasts:
+        if row["question_id"] not in first:
+            first[row["question_id"]] = row  # logged together with its question
+        else:
+            events.append((row["recorded_at"], 1, "forecast", row))
+    events += [(row["created_at"], 0, "add", {**row, "forecast": first[row["id"]]}) for row in history.questions]
+    events += [(row["recorded_at"], 2, "resolve", row) for row in history.resolutions]
+    events += [(row["recorded_at"], 3, "edit", row) for row in history.edits]
+    return sorted(events, key=lambda event: event[:2])
 
 
 def _write_history(store, history: _History) -> None:
-    """One commit per month of recorded time, through the store's append path."""
-    import pyarrow as pa
+    """Replay the history through the store's public writes, each command at its own moment."""
+    import json
 
-    kinds = {
-        "question_records": (history.questions, "created_at"),
-        "forecast_records": (history.forecasts, "recorded_at"),
-        "resolution_records": (history.resolutions, "recorded_at"),
-        "edit_records": (history.edits, "recorded_at"),
-    }
-    months: dict[str, datetime] = {}
-    for table, (rows, moment) in kinds.items():
-        for n, row in enumerate(rows):
-            row["batch"] = f"{row[moment]:%Y-%m}"
-            row["n"] = n
-            months[row["batch"]] = max(months.get(row["batch"], row[moment]), row[moment])
-        if rows:
-            store.con.register(f"demo_{table}", pa.Table.from_pylist(sorted(rows, key=lambda r: r[moment])))
-    try:
-        for batch in sorted(months):
-            with store.write(f"demo history {batch}") as writer:
-                for table, (rows, moment) in kinds.items():
-                    if not any(row["batch"] == batch for row in rows):
-                        continue
-                    writer._append(
-                        table,
-                        f"SELECT {', '.join(_COLUMNS[table])} FROM demo_{table} WHERE batch = ? ORDER BY {moment}, n",
-                        [batch],
-                    )
-                writer.recorded_at = months[batch]
-    finally:
-        for table, (rows, _) in kinds.items():
-            if rows:
-                store.con.unregister(f"demo_{table}")
+    from ledger.models import Forecast, Question, Resolution, Source
+
+    ids: dict[str, str] = {}
+    for moment, _, command, row in _events(history):
+        with store.write(command, at=moment) as writer:
+            if command == "add":
+                source = Source(title=row["source_title"], author=row["source_author"],
+                                outlet=row["source_outlet"], url=row["source_url"], published=row["source_published"])
+                question = Question(statement=row["statement"], criteria=row["criteria"], resolve_by=row["resolve_by"],
+                                    options=row["options"], tags=row["tags"], source=source, quote=row["quote"])
+                ids[row["id"]] = writer.add_question(question, _forecast(row["forecast"], Forecast))
+            elif command == "forecast":
+                writer.add_forecast(ids[row["question_id"]], _forecast(row, Forecast))
+            elif command == "resolve":
+                resolution = Resolution(outcome=row["outcome"], annulled=row["annulled"], resolved_at=row["resolved_at"],
+                                        note=row["note"], evidence=row["evidence"], resolver=row["resolver"])
+                writer.resolve(ids[row["question_id"]], resolution)
+            else:
+                writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]),
+                            reason=row["reason"], editor=row["editor"])
+
+
+def _forecast(row: dict[str, Any], model):
+    return model(forecaster=row["forecaster"], probability=row["probability"], probabilities=row["probabilities"],
+                 made_at=row["made_at"], note=row["note"])
 
 
 def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list[Path] | None = None) -> DemoLedger:
