@@ -57,15 +57,14 @@ def due(
     if not rows:
         say("nothing overdue" if overdue else f"nothing overdue or due within {within}")
         return
-    emit_table(
-        ["id", "resolve_by", "when", "forecast", "forecaster", "statement", "tags"],
+    emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
+        ["id", "resolve_by", "when", "forecast", "statement"],
         [
             [row["id"][:8], row["resolve_by"], overdue_text(row["days_overdue"]),
-             format_forecast(row, row["forecasts"][-1], percent) if row["forecasts"] else "",
-             row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
-             ", ".join(row["tags"])]
+             format_forecast(row, row["forecasts"][-1], percent) if row["forecasts"] else "", row["statement"]]
             for row in rows
         ],
+        flex="statement",
     )
 
 
