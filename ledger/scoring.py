@@ -44,7 +44,6 @@ GROUPINGS = ("forecaster", "tag", "source", "author", "quarter", "year")
 Z95 = 1.959963984540054  # Φ⁻¹(0.975)
 LOG_EPS = 2.220446049250313e-16  # float64 machine epsilon: sklearn's clip for log loss
 DEC = "DECIMAL(18,12)"
-PAIR = "(qn::BIGINT << 32 | fn)"  # one integer per (question, forecaster) pair
 ANALYST_LEVELS = ("0.5", "0.6", "0.7", "0.8", "0.9", "0.95", "0.99")
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20210301
@@ -215,20 +214,19 @@ def _question_filter(sel: Selection) -> tuple[str, list]:
 
 
 def select_scored(con, sel: Selection) -> dict[str, int]:
-    """Build TEMP table ``score_rows`` (the counted forecasts, weighted) and return exclusion counts.
+    """Build TEMP tables ``score_rows`` (the counted forecasts, weighted) and ``score_pairs``; return exclusions.
 
-    Columns: qn, fn (integer keys of the question and forecaster: TEMP tables ``score_q`` and
-    ``score_names`` hold the rest), seq (NULL for an imputed stretch), imputed, backfilled, kind,
-    p (binary P(yes)), o (binary 0/1), probs (multiple choice), oi (1-based
-    index of the option that happened), w (weight; per pair the weights sum to 1), bm (Good Judgment
-    Brier of the row), ll (log loss of the row), resolved_at.
+    ``score_rows`` columns: qn, fn (integer keys of the question and forecaster: TEMP tables ``score_q``
+    and ``score_names`` hold the rest), seq (NULL for an imputed stretch), imputed, backfilled, kind,
+    p (binary P(yes)), o (binary 0/1), probs (multiple choice), oi (1-based index of the option that
+    happened), w (weight; per pair the weights sum to 1), bm (Good Judgment Brier of the row), ll (log
+    loss of the row). ``score_pairs`` holds one row per scored (question, forecaster) pair (see
+    :func:`_pair_table`).
     """
     sel.check()
     qwhere, qparams = _question_filter(sel)
     backfill = "AND NOT f.backfilled" if sel.exclude_backfilled else ""
-    fparams = [sel.forecaster] if sel.forecaster else []
-    # Step 1: the questions and the candidate forecasts (not after the outcome), materialized with
-    # integer keys (qn: question, fn: forecaster) so that sorting and grouping stay cheap.
+    # The questions and forecasters get integer keys (qn, fn) so that sorting and grouping stay cheap.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE score_q AS
@@ -247,89 +245,84 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
         FROM (SELECT DISTINCT forecaster FROM forecasts)
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE score_f AS
-        SELECT f.seq, q.qn, n.fn, f.forecaster, f.probability, f.probabilities, f.made_at, f.backfilled,
-               q.resolved_at, q.created_at, q.kind, q.o, q.oi
-        FROM forecasts f JOIN score_q q ON q.question_id = f.question_id
-        JOIN score_names n ON n.forecaster = f.forecaster
-        WHERE f.made_at <= q.resolved_at {backfill}
-        """
-    )
-    # Step 2: per forecast, its successor by the same forecaster and the question's opening, on a
-    # narrow integer projection (a window over wide rows is several times slower at a million rows).
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE score_open AS
-        SELECT qn, least(min(created_at), min(made_at)) AS opened FROM score_f GROUP BY qn
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE score_next AS
-        SELECT seq, lead(made_at) OVER w AS next_made, lead(seq) OVER w IS NOT NULL AS has_next,
-               lag(seq) OVER w IS NULL AS is_first
-        FROM (SELECT seq, qn, fn, made_at FROM score_f)
-        WINDOW w AS (PARTITION BY qn, fn ORDER BY made_at, seq)
-        """
-    )
-    # Step 3: the scored rows. Time-averaged: each forecast stands until the next one or the end of
-    # the window; the pair's weights are durations over the window length.
-    window_us = "(epoch_us(s.resolved_at) - epoch_us(s.opened))"
-    if sel.policy == "time-averaged":
-        weight = f"""CASE WHEN {window_us} > 0
-                 THEN (epoch_us(CASE WHEN s.has_next THEN least(s.next_made, s.resolved_at) ELSE s.resolved_at END)
-                       - epoch_us(s.made_at)) / {window_us}
-                 ELSE (NOT s.has_next)::DOUBLE END"""
+    con.execute(_rows_sql(sel.policy, backfill, bool(sel.forecaster)), [sel.forecaster] if sel.forecaster else [])
+    _pair_table(con)
+    return _exclusions(con, sel, qwhere, qparams)
+
+
+def _rows_sql(policy: str, backfill: str, one_forecaster: bool) -> str:
+    """The one statement that builds ``score_rows`` for a policy.
+
+    Candidates are the forecasts not made after the outcome; a question opens at the earlier of its
+    logging and its first candidate forecast by anyone (so before the forecaster filter). Per pair, the
+    order by (made_at, seq) gives each forecast its successor. Time-averaged weight of a
+    forecast: (min(next made_at, resolved_at) − made_at) / (resolved_at − opened), exact microseconds;
+    a zero-length window gives the pair's last forecast weight 1. The imputed stretch before a
+    forecaster's first forecast, (made_at − opened) / (resolved_at − opened), is scored as the
+    uninformed forecast (0.5, or 1/k of k options).
+    """
+    only = "WHERE fn = (SELECT fn FROM score_names WHERE forecaster = ?)" if one_forecaster else ""
+    span = "(epoch_us(resolved_at) - epoch_us(opened))"
+    if policy == "time-averaged":
+        weight = f"""CASE WHEN {span} > 0
+                 THEN (epoch_us(CASE WHEN next_made IS NOT NULL THEN least(next_made, resolved_at) ELSE resolved_at END)
+                       - epoch_us(made_at)) / {span}
+                 ELSE (next_made IS NULL)::DOUBLE END"""
         keep = "TRUE"
+        # A first forecast after the opening also yields the imputed row, in the same pipeline (a
+        # UNION would write the table in an order that varies from run to run, and sums with it).
+        pieces = "CASE WHEN is_first AND made_at > opened THEN [FALSE, TRUE] ELSE [FALSE] END"
     else:
-        weight = "1.0::DOUBLE"
-        keep = "s.is_first" if sel.policy == "first" else "NOT s.has_next"
-    only = "AND s.forecaster = ?" if sel.forecaster else ""
-    columns = f"""s.qn, s.fn, s.seq, s.imputed, s.backfilled, s.kind,
-               s.probability AS p,
-               s.o,
-               s.probabilities AS probs,
-               s.oi,
-               s.w,
-               CASE WHEN s.kind = 'binary' THEN 2 * (s.probability - s.o) ^ 2
-                    ELSE list_sum(list_transform(s.probabilities, lambda x, i: (x - (i = s.oi)::INTEGER) ^ 2))
+        weight, pieces = "1.0::DOUBLE", "[FALSE]"
+        keep = "is_first" if policy == "first" else "next_made IS NULL"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE score_rows AS
+        WITH f AS (
+            SELECT f.seq, q.qn, n.fn, f.probability, f.probabilities, f.made_at, f.backfilled
+            FROM forecasts f JOIN score_q q ON q.question_id = f.question_id
+            JOIN score_names n ON n.forecaster = f.forecaster
+            WHERE f.made_at <= q.resolved_at {backfill}),
+        opening AS (SELECT qn, min(made_at) AS first_made FROM f GROUP BY qn),
+        -- One window ordered by (pair, made_at, seq) rather than partitioned by pair: its output, and
+        -- so the table and every floating-point sum over it, is in the same order on every run.
+        ordered AS (
+            SELECT *, CASE WHEN lead(pair) OVER w = pair THEN lead(made_at) OVER w END AS next_made,
+                   lag(pair) OVER w IS DISTINCT FROM pair AS is_first
+            FROM (SELECT *, qn::BIGINT << 32 | fn AS pair FROM f {only})
+            WINDOW w AS (ORDER BY pair, made_at, seq)),
+        s AS (
+            SELECT ordered.*, q.kind, q.o, q.oi, q.options, q.resolved_at,
+                   least(q.created_at, opening.first_made) AS opened
+            FROM ordered JOIN opening USING (qn) JOIN score_q q USING (qn)),
+        weighted AS (
+            SELECT qn, fn, CASE WHEN imputed THEN NULL ELSE seq END AS seq, imputed, backfilled AND NOT imputed AS backfilled,
+                   kind, o, oi,
+                   CASE WHEN NOT imputed THEN probability WHEN kind = 'binary' THEN 0.5 END AS p,
+                   CASE WHEN NOT imputed THEN probabilities
+                        WHEN kind = 'multiple_choice' THEN list_transform(options, lambda x: 1.0 / len(options)) END AS probs,
+                   CASE WHEN imputed THEN (epoch_us(made_at) - epoch_us(opened)) / {span} ELSE {weight} END AS w
+            FROM (SELECT *, unnest({pieces}) AS imputed FROM s WHERE {keep}))
+        SELECT qn, fn, seq, imputed, backfilled, kind, p, o, probs, oi, w,
+               CASE WHEN kind = 'binary' THEN 2 * (p - o) ^ 2
+                    ELSE list_sum(list_transform(probs, lambda x, i: (x - (i = oi)::INTEGER) ^ 2))
                END AS bm,
                -ln(greatest({LOG_EPS}, least(1 - {LOG_EPS},
-                   CASE WHEN s.kind = 'binary' THEN CASE WHEN s.o = 1 THEN s.probability ELSE 1 - s.probability END
-                        ELSE s.probabilities[s.oi] END))) AS ll,
-               s.resolved_at"""
-    base = "(SELECT * FROM score_f JOIN score_next USING (seq) JOIN score_open USING (qn))"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE score_rows AS
-        SELECT {columns}
-        FROM (SELECT s.*, FALSE AS imputed, {weight} AS w FROM {base} s WHERE {keep} {only}) s
-        WHERE s.w > 0
-        """,
-        fparams,
-    )
-    if sel.policy == "time-averaged":
-        # Before a forecaster's first forecast: the uninformed forecast (0.5, or 1/k of k options).
-        con.execute(
-            f"""
-            INSERT INTO score_rows
-            SELECT {columns}
-            FROM (SELECT s.qn, s.fn, NULL::BIGINT AS seq, TRUE AS imputed, FALSE AS backfilled,
-                         CASE WHEN q.kind = 'binary' THEN 0.5 END AS probability,
-                         CASE WHEN q.kind = 'multiple_choice'
-                              THEN list_transform(q.options, lambda x: 1.0 / len(q.options)) END AS probabilities,
-                         (epoch_us(s.made_at) - epoch_us(s.opened)) / {window_us} AS w,
-                         s.resolved_at, q.kind, q.o, q.oi
-                  FROM {base} s JOIN score_q q USING (qn)
-                  WHERE s.is_first AND s.made_at > s.opened {only}) s
-            """,
-            fparams,
-        )
-    for table in ("score_next", "score_open", "score_f"):
-        con.execute(f"DROP TABLE {table}")
-    return _exclusions(con, sel, qwhere, qparams)
+                   CASE WHEN kind = 'binary' THEN CASE WHEN o = 1 THEN p ELSE 1 - p END ELSE probs[oi] END))) AS ll
+        FROM weighted WHERE w > 0
+        """
+
+
+def _pair_table(con) -> None:
+    """TEMP table ``score_pairs``: per scored (question, forecaster) pair, the pair's scores.
+
+    brier = Σ w (p − o)² (yes/no), brier_multi = Σ w Σᵢ (pᵢ − oᵢ)², log_loss = Σ w · −ln q over the
+    pair's rows (weights sum to 1, so these are the pair's time-weighted scores), and the forecasts used.
+    """
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE score_pairs AS
+        SELECT qn, fn, any_value(kind) AS kind, sum(w * (p - o) ^ 2) AS brier, sum(w * bm) AS brier_multi,
+               sum(w * ll) AS log_loss, count(seq) AS n_forecasts
+        FROM score_rows GROUP BY qn, fn""")
 
 
 def _exclusions(con, sel: Selection, qwhere: str, qparams: list) -> dict[str, int]:
@@ -364,28 +357,39 @@ def _exclusions(con, sel: Selection, qwhere: str, qparams: list) -> dict[str, in
 # -- grouping ------------------------------------------------------------------
 
 
+GROUP_KEYS = {
+    # by: (key column of score_rows, SQL of the (key, grp) relation; a question counts once per tag)
+    "forecaster": ("fn", "SELECT fn, forecaster AS grp FROM score_names"),
+    "tag": ("qn", "SELECT qn, unnest(CASE WHEN len(tags) = 0 THEN ['(none)'] ELSE tags END) AS grp FROM score_q"),
+    "source": ("qn", "SELECT qn, coalesce(source, '(none)') AS grp FROM score_q"),
+    "author": ("qn", "SELECT qn, coalesce(author, '(none)') AS grp FROM score_q"),
+    "quarter": ("qn", "SELECT qn, strftime(resolved_at, '%Y') || '-Q' || quarter(resolved_at) AS grp FROM score_q"),
+    "year": ("qn", "SELECT qn, strftime(resolved_at, '%Y') AS grp FROM score_q"),
+}
+
+
 def group_view(con, by: str | None, name: str = "score_grouped") -> str:
-    """Create a TEMP view of ``score_rows`` with a ``grp`` column for ``by``; return its name."""
+    """TEMP views of the selection with a ``grp`` column for ``by``; return the name of the rows view.
+
+    ``{name}`` (``score_rows`` with grp), ``{name}_binary`` (its yes/no rows) and ``{name}_pairs``
+    (``score_pairs`` with grp). The (key, grp) map is materialized once in ``{name}_keys``: it is
+    per question or forecaster, so tiny next to the rows it labels.
+    """
     from ledger.errors import LedgerError
 
-    source = "score_rows r"
     if by is None:
-        expr = "'all'"
-    elif by == "tag":
-        expr = "unnest(CASE WHEN len(q.tags) = 0 THEN ['(none)'] ELSE q.tags END)"
-        source = "score_rows r JOIN score_q q USING (qn)"
-    elif by in ("source", "author"):
-        expr, source = f"coalesce(q.{by}, '(none)')", "score_rows r JOIN score_q q USING (qn)"
-    elif by == "forecaster":
-        expr, source = "n.forecaster", "score_rows r JOIN score_names n USING (fn)"
-    elif by == "quarter":
-        expr = "strftime(r.resolved_at, '%Y') || '-Q' || quarter(r.resolved_at)"
-    elif by == "year":
-        expr = "strftime(r.resolved_at, '%Y')"
+        rows = "SELECT r.*, 'all' AS grp FROM score_rows r"
+        pairs = "SELECT p.*, 'all' AS grp FROM score_pairs p"
+    elif by in GROUP_KEYS:
+        key, keys_sql = GROUP_KEYS[by]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_keys AS {keys_sql}")
+        rows = f"SELECT r.*, k.grp FROM score_rows r JOIN {name}_keys k USING ({key})"
+        pairs = f"SELECT p.*, k.grp FROM score_pairs p JOIN {name}_keys k USING ({key})"
     else:
         raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT r.*, {expr} AS grp FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {rows}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_binary AS SELECT * FROM {name} WHERE kind = 'binary'")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name}_pairs AS {pairs}")
     return name
 
 
@@ -399,10 +403,9 @@ def _by_group(con, sql: str, params: list | None = None) -> dict[str, dict[str, 
 
 
 def counts(con, rel: str) -> dict[str, dict[str, Any]]:
-    """Per group: questions, scored pairs, forecasts used, backfilled among them, imputed share."""
+    """Per group: questions, forecasts used, backfilled among them, questions by kind, imputed share."""
     return _by_group(con, f"""
         SELECT grp, count(DISTINCT qn) AS n_questions,
-               round(sum(w))::BIGINT AS n_scored,
                count(seq) AS n_forecasts,
                count(seq) FILTER (WHERE backfilled) AS n_backfilled,
                count(DISTINCT qn) FILTER (WHERE kind = 'binary') AS n_binary,
@@ -411,28 +414,48 @@ def counts(con, rel: str) -> dict[str, dict[str, Any]]:
         FROM {rel} GROUP BY grp""")
 
 
+def point_scores(con, rel: str) -> dict[str, dict[str, Any]]:
+    """Per group, in one pass over the rows (weights w; per pair they sum to 1):
+
+    n_scored = round(Σ w), the scored pairs;
+    brier = Σ w (p − o)² / Σ w over yes/no rows (0 best, 1 worst);
+    brier_multi = Σ w Σᵢ (pᵢ − oᵢ)² / Σ w over all rows (Good Judgment, 0..2; yes/no counts 2 (p − o)²);
+    log_loss = Σ w · −ln(clip(q, ε, 1 − ε)) / Σ w over yes/no rows, q the probability given to what
+    happened, ε = 2⁻⁵²;
+    base_rate = Σ w o / Σ w over yes/no rows, the share of scored yes/no pairs that resolved yes.
+    """
+    binary = "FILTER (WHERE kind = 'binary')"
+    return _by_group(con, f"""
+        SELECT grp, round(sum(w))::BIGINT AS n_scored,
+               sum(w * (p - o) ^ 2) {binary} / sum(w) {binary} AS brier,
+               sum(w * bm) / sum(w) AS brier_multi,
+               sum(w * ll) {binary} / sum(w) {binary} AS log_loss,
+               sum(w * o) {binary} / sum(w) {binary} AS base_rate
+        FROM {rel} GROUP BY grp""")
+
+
+def _point(con, rel: str, metric: str) -> dict[str, float]:
+    return {g: r[metric] for g, r in point_scores(con, rel).items() if r[metric] is not None}
+
+
 def brier(con, rel: str) -> dict[str, float]:
-    """Binary Brier score: B = Σ w (p − o)² / Σ w (a mean over scored pairs; 0 best, 1 worst)."""
-    return {g: r["v"] for g, r in _by_group(
-        con, f"SELECT grp, sum(w * (p - o) ^ 2) / sum(w) AS v FROM {rel} GROUP BY grp").items()}
+    """Binary Brier score per group (see :func:`point_scores`)."""
+    return _point(con, rel, "brier")
 
 
 def brier_multi(con, rel: str) -> dict[str, float]:
-    """Good Judgment Brier: Σ w Σᵢ (pᵢ − oᵢ)² / Σ w, 0..2; a yes/no question counts 2 (p − o)²."""
-    return {g: r["v"] for g, r in _by_group(
-        con, f"SELECT grp, sum(w * bm) / sum(w) AS v FROM {rel} GROUP BY grp").items()}
+    """Good Judgment Brier score per group (see :func:`point_scores`)."""
+    return _point(con, rel, "brier_multi")
 
 
 def log_loss(con, rel: str) -> dict[str, float]:
-    """Log loss: Σ w · −ln(clip(q, ε, 1 − ε)) / Σ w, q the probability given to what happened, ε = 2⁻⁵²."""
-    return {g: r["v"] for g, r in _by_group(
-        con, f"SELECT grp, sum(w * ll) / sum(w) AS v FROM {rel} GROUP BY grp").items()}
+    """Log loss per group (see :func:`point_scores`)."""
+    return _point(con, rel, "log_loss")
 
 
 def base_rate(con, rel: str) -> dict[str, float]:
-    """Base rate: ō = Σ w o / Σ w, the share of scored yes/no pairs that resolved yes."""
-    return {g: r["v"] for g, r in _by_group(
-        con, f"SELECT grp, sum(w * o) / sum(w) AS v FROM {rel} GROUP BY grp").items()}
+    """Base rate per group (see :func:`point_scores`)."""
+    return _point(con, rel, "base_rate")
 
 
 def brier_skill(score: float | None, reference: float | None) -> float | None:
@@ -712,12 +735,10 @@ def bootstrap_mean_ci(values, *, seed: int = DEFAULT_SEED, n_resamples: int = DE
     return [float(low), float(high)]
 
 
-def pair_scores(con, rel: str, column: str = "p") -> dict[str, Any]:
+def pair_scores(con, pairs: str) -> dict[str, Any]:
     """Per group, the per-pair binary Brier Σ w (p − o)² over the pair's rows (weights sum to 1)."""
-    data = con.execute(f"""
-        SELECT grp, sum(w * (p - o) ^ 2) AS s FROM {rel}
-        GROUP BY grp, qn, fn ORDER BY grp""").fetchnumpy()
-    return _split(data["grp"], data["s"])
+    data = con.execute(f"SELECT grp, brier FROM {pairs} WHERE kind = 'binary' ORDER BY grp").fetchnumpy()
+    return _split(data["grp"], data["brier"])
 
 
 def _split(groups, values) -> dict[str, Any]:
@@ -733,12 +754,6 @@ def _split(groups, values) -> dict[str, Any]:
 
 
 # -- several forecasters -------------------------------------------------------------
-
-
-def _pair_table(con) -> None:
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE score_pair_multi AS
-        SELECT qn, fn, sum(w * bm) AS s FROM score_rows GROUP BY qn, fn ORDER BY qn, s""")
 
 
 def leave_one_out_median(groups, values):
@@ -768,8 +783,7 @@ def relative_scores(con, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT
     """Per forecaster: mean over questions of Brier (GJ form) − median Brier of the others on that question."""
     import numpy as np
 
-    _pair_table(con)
-    data = con.execute("SELECT qn, fn, s FROM score_pair_multi ORDER BY qn, s").fetchnumpy()
+    data = con.execute("SELECT qn, fn, brier_multi AS s FROM score_pairs ORDER BY qn, s").fetchnumpy()
     qn, fn, s = (np.asarray(data[c]) for c in ("qn", "fn", "s"))
     diff = s - leave_one_out_median(qn, s.astype(float))
     keep = ~np.isnan(diff)
@@ -787,11 +801,9 @@ def paired_difference(con, a: str, b: str, *, seed: int = DEFAULT_SEED,
     """Mean over common questions of Brier(a) − Brier(b) (GJ form), with a bootstrap interval."""
     import numpy as np
 
-    _pair_table(con) if not con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'score_pair_multi'").fetchone()[0] else None
     d = con.execute("""
-        SELECT x.s - y.s AS diff
-        FROM score_pair_multi x JOIN score_pair_multi y USING (qn)
+        SELECT x.brier_multi - y.brier_multi AS diff
+        FROM score_pairs x JOIN score_pairs y USING (qn)
         WHERE x.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
           AND y.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
         ORDER BY qn""", [a, b]).fetchnumpy()["diff"]
@@ -801,26 +813,21 @@ def paired_difference(con, a: str, b: str, *, seed: int = DEFAULT_SEED,
             "ci": bootstrap_mean_ci(d, seed=seed, n_resamples=n_resamples)}
 
 
-def over_time(con, rel: str) -> list[dict[str, Any]]:
-    """Per quarter in which outcomes became known: scored pairs, binary Brier, GJ Brier."""
+def over_time(con) -> list[dict[str, Any]]:
+    """Per quarter in which outcomes became known: scored pairs, binary Brier, GJ Brier (:func:`point_scores`)."""
+    view = group_view(con, "quarter", "score_quarter")
+    return [{"period": g, "n_scored": m["n_scored"], "brier": m["brier"], "brier_multi": m["brier_multi"]}
+            for g, m in sorted(point_scores(con, view).items())]
+
+
+def per_question(con, question_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Per scored pair (of the given questions, or all): question, forecaster, kind, binary Brier (if
+    yes/no), GJ Brier, log loss, forecasts used."""
+    only = "WHERE q.question_id IN (SELECT unnest(?::VARCHAR[]))" if question_ids is not None else ""
     cursor = con.execute(f"""
-        SELECT strftime(resolved_at, '%Y') || '-Q' || quarter(resolved_at) AS period,
-               round(sum(w))::BIGINT AS n_scored,
-               sum(w * (p - o) ^ 2) FILTER (WHERE kind = 'binary') / sum(w) FILTER (WHERE kind = 'binary') AS brier,
-               sum(w * bm) / sum(w) AS brier_multi
-        FROM {rel} GROUP BY period ORDER BY period""")
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def per_question(con) -> list[dict[str, Any]]:
-    """Per scored pair: question, forecaster, kind, binary Brier (if yes/no), GJ Brier, log loss."""
-    cursor = con.execute("""
-        SELECT q.question_id, n.forecaster, any_value(r.kind) AS kind,
-               sum(r.w * (r.p - r.o) ^ 2) AS brier, sum(r.w * r.bm) AS brier_multi, sum(r.w * r.ll) AS log_loss,
-               count(r.seq) AS n_forecasts
-        FROM score_rows r JOIN score_q q USING (qn) JOIN score_names n USING (fn)
-        GROUP BY q.question_id, n.forecaster ORDER BY q.question_id, n.forecaster""")
+        SELECT q.question_id, n.forecaster, p.kind, p.brier, p.brier_multi, p.log_loss, p.n_forecasts
+        FROM score_pairs p JOIN score_q q USING (qn) JOIN score_names n USING (fn) {only}
+        ORDER BY q.question_id, n.forecaster""", [list(question_ids)] if question_ids is not None else [])
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -840,6 +847,15 @@ class Options:
     n_resamples: int = DEFAULT_RESAMPLES
     include_questions: bool = False
     extra: dict = field(default_factory=dict)
+    # Several breakdowns from the one selection: result["groupings"][by] = {n_groups, too_many, groups}.
+    groupings: tuple[str, ...] = ()
+    # A grouping in ``groupings`` with more groups than this lists none (too_many: True), because
+    # per-group CORP resampling and bootstrap cost grows with the number of groups.
+    max_groups: int | None = None
+    # Further calibration tables of the whole selection: result["calibrations"][name].
+    calibrations: dict[str, Binning] = field(default_factory=dict)
+    relative: bool = True  # relative and paired scores when there are several forecasters
+    question_ids: list[str] | None = None  # per-question scores of these questions only (implies questions)
 
     def binning(self) -> Binning:
         from ledger.errors import LedgerError
@@ -854,45 +870,57 @@ class Options:
 
 
 def _group_metrics(con, view: str, binning: Binning, opts: Options) -> dict[str, dict[str, Any]]:
-    binary = f"{view}_binary"
+    """Every metric per group of a :func:`group_view`: set-wise SQL per metric, numpy per group for CORP."""
     cnt = counts(con, view)
-    b = brier(con, binary)
-    bm = brier_multi(con, view)
-    ll = log_loss(con, binary)
-    br = base_rate(con, binary)
-    values = value_table(con, binary)
+    points = point_scores(con, view)
+    values = value_table(con, f"{view}_binary")
     cal = calibration_table(con, values, binning)
     mur = murphy(con, values, binning)
-    cp = corp(con, values, seed=opts.seed, n_resamples=opts.n_resamples, briers=b)
-    ps = pair_scores(con, binary)
+    briers = {g: m["brier"] for g, m in points.items() if m["brier"] is not None}
+    cp = corp(con, values, seed=opts.seed, n_resamples=opts.n_resamples, briers=briers)
+    ps = pair_scores(con, f"{view}_pairs")
+    murphy_bins = (binning.describe().replace(", folded", ", unfolded for Murphy; table folded")
+                   if binning.fold else binning.describe())
     out = {}
     for g, c in cnt.items():
-        rate = br.get(g)
-        result = {
+        m = points[g]
+        b, rate = m["brier"], m["base_rate"]
+        out[g] = {
             **c,
-            "brier": b.get(g),
+            "n_scored": m["n_scored"],
+            "brier": b,
             "brier_form": "binary: mean (p - o)^2 over yes/no questions, 0..1",
             "brier_ci": bootstrap_mean_ci(ps[g], seed=opts.seed, n_resamples=opts.n_resamples) if g in ps else None,
-            "log_loss": ll.get(g),
+            "log_loss": m["log_loss"],
             "base_rate": rate,
-            "brier_skill_vs_half": brier_skill(b.get(g), 0.25 if g in b else None),
-            "brier_skill_vs_base_rate": brier_skill(b.get(g), None if rate is None else rate * (1 - rate)),
-            "brier_multi": bm.get(g),
+            "brier_skill_vs_half": brier_skill(b, None if b is None else 0.25),
+            "brier_skill_vs_base_rate": brier_skill(b, None if rate is None else rate * (1 - rate)),
+            "brier_multi": m["brier_multi"],
             "brier_multi_form": "Good Judgment: mean sum_i (p_i - o_i)^2 over all questions, 0..2",
-            "murphy": {**mur[g], "bins": binning.describe().replace(", folded", ", unfolded for Murphy; table folded")
-                       if binning.fold else binning.describe()} if g in mur else None,
+            "murphy": {**mur[g], "bins": murphy_bins} if g in mur else None,
             "corp": cp.get(g),
             "calibration": cal.get(g, []),
         }
-        out[g] = result
     return out
+
+
+def _grouping(con, by: str, binning: Binning, opts: Options) -> dict[str, Any]:
+    """One breakdown of the selection; above ``opts.max_groups`` groups only their number."""
+    view = group_view(con, by, f"score_by_{by}")
+    n_groups = con.execute(f"SELECT count(DISTINCT grp) FROM {view}_pairs").fetchone()[0]
+    if opts.max_groups is not None and n_groups > opts.max_groups:
+        return {"n_groups": n_groups, "too_many": True, "groups": []}
+    groups = _group_metrics(con, view, binning, opts)
+    return {"n_groups": n_groups, "too_many": False, "groups": [{"group": g, **m} for g, m in sorted(groups.items())]}
 
 
 def score(store_or_con, selection: Selection | None = None, options: Options | None = None, **kwargs) -> dict[str, Any]:
     """Score the ledger: the JSON contract of ``ledger score``.
 
     ``score(store, policy="last", bins=5, by="forecaster")`` also works: keyword
-    arguments fill :class:`Selection` and :class:`Options`.
+    arguments fill :class:`Selection` and :class:`Options`. The selection is made
+    once; the whole-selection metrics, ``by``, every grouping of ``groupings`` and
+    the extra ``calibrations`` all read it.
     """
     sel = selection or Selection(**{k: v for k, v in kwargs.items() if k in Selection.__dataclass_fields__})
     opts = options or Options(**{k: v for k, v in kwargs.items() if k in Options.__dataclass_fields__})
@@ -901,6 +929,11 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
         raise TypeError(f"unknown arguments: {', '.join(sorted(unknown))}")
     con = getattr(store_or_con, "con", store_or_con)
     binning = opts.binning()
+    for by in (opts.by, *opts.groupings):
+        if by is not None and by not in GROUPINGS:
+            from ledger.errors import LedgerError
+
+            raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
     excluded = select_scored(con, sel)
     view = group_view(con, None)
     whole = _group_metrics(con, view, binning, opts).get("all")
@@ -920,24 +953,29 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
             "seed": opts.seed, "n_resamples": opts.n_resamples,
         },
         "methodology": {**METHODOLOGY, "policy": _policy_text(sel.policy)},
-        "over_time": over_time(con, "score_rows"),
+        "over_time": over_time(con),
     }
     forecasters = [r[0] for r in con.execute(
-        "SELECT forecaster FROM score_names WHERE fn IN (SELECT fn FROM score_rows) ORDER BY fn").fetchall()]
+        "SELECT forecaster FROM score_names WHERE fn IN (SELECT fn FROM score_pairs) ORDER BY fn").fetchall()]
     result["forecasters"] = forecasters
-    if len(forecasters) > 1:
+    if opts.relative and len(forecasters) > 1:
         result["relative"] = relative_scores(con, seed=opts.seed, n_resamples=opts.n_resamples)
         if len(forecasters) <= 12:
             result["paired"] = [
                 paired_difference(con, a, b, seed=opts.seed, n_resamples=opts.n_resamples)
                 for i, a in enumerate(forecasters) for b in forecasters[i + 1:]
             ]
+    if opts.calibrations:
+        values = f"{view}_binary_values"
+        result["calibrations"] = {name: calibration_table(con, values, extra).get("all", [])
+                                  for name, extra in opts.calibrations.items()}
     if opts.by:
-        gview = group_view(con, opts.by, "score_by")
-        groups = _group_metrics(con, gview, binning, opts)
+        groups = _group_metrics(con, group_view(con, opts.by, "score_by"), binning, opts)
         result["groups"] = [{"group": g, **m} for g, m in sorted(groups.items())]
-    if opts.include_questions:
-        result["questions"] = per_question(con)
+    if opts.groupings:
+        result["groupings"] = {by: _grouping(con, by, binning, opts) for by in opts.groupings}
+    if opts.include_questions or opts.question_ids is not None:
+        result["questions"] = per_question(con, opts.question_ids)
     return result
 
 
