@@ -16,7 +16,7 @@ line of defence. Markdown goes through :func:`ledger.markdown.escape_md`.
 
 Size: the resolved and open tables show the most recent ``max_rows`` /
 ``max_open`` rows with the total and a pointer to ``ledger export``;
-breakdowns with more than ``MAX_GROUPS`` groups show the largest ones. So
+breakdowns with more than ``MAX_GROUPS`` groups give only their number. So
 ``index.html`` stays bounded whatever the size of the ledger.
 """
 
@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 MAX_ROWS = 500
 MAX_OPEN = 200
 MAX_GROUPS = 30
+BREAKDOWNS = ("forecaster", "tag", "source")
 MAX_FORECASTS_SHOWN = 6
 PLOTLY_FILE = "plotly.min.js"
 FORMATS = ("html", "md")
@@ -89,34 +90,31 @@ def default_out(options: ReportOptions) -> Path:
 
 
 def collect(store, options: ReportOptions) -> dict[str, Any]:
-    """Everything the page shows, from the scoring module and the ledger's views."""
-    from ledger.scoring import Options, Selection, score
+    """Everything the page shows: one :func:`ledger.scoring.score` pass and the store's public listings."""
+    from ledger.scoring import Options, Selection, analyst_levels, score
 
     if options.policy not in ("time-averaged", "first", "last"):
         raise LedgerError(f"--policy must be one of time-averaged, first, last; got {options.policy!r}")
     selection = Selection(policy=options.policy, forecaster=options.forecaster, tag=options.tag,
                           exclude_backfilled=options.exclude_backfilled)
+    scope = {"tag": options.tag, "forecaster": options.forecaster}
+    resolved_rows = store.questions(status="closed", latest_first=True, limit=options.max_rows, **scope)
+    open_rows = store.questions(status="open", limit=options.max_open, **scope)
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
-    main = score(store, selection, Options(include_questions=True, **resample))
-    folded = score(store, selection, Options(levels="analyst", fold=True, n_resamples=0))
-    sizes = _group_sizes(store, options)
+    main = score(store, selection, Options(
+        question_ids=[row["id"] for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
+        calibrations={"folded": analyst_levels(fold=True)}, **resample))
     breakdowns: dict[str, dict[str, Any]] = {}
-    for by in ("forecaster", "tag", "source"):
-        n_groups = sizes[by]
-        if n_groups < 2 and not (by == "tag" and n_groups == 1):
+    for by, grouping in main.pop("groupings").items():
+        # one forecaster or source is no breakdown; one tag still says which
+        if grouping["n_groups"] < 2 and not (by == "tag" and grouping["n_groups"] == 1):
             continue
-        if n_groups > MAX_GROUPS:
-            breakdowns[by] = {"groups": [], "n_groups": n_groups, "too_many": True}
-            continue
-        result = score(store, selection, Options(by=by, **resample))
-        groups = sorted(result.get("groups", []),
-                        key=lambda g: (g.get("brier") is None, g.get("brier") or 0.0, g["group"]))
-        breakdowns[by] = {"groups": groups, "n_groups": n_groups, "too_many": False}
+        groups = sorted(grouping["groups"], key=lambda g: (g.get("brier") is None, g.get("brier") or 0.0, g["group"]))
+        breakdowns[by] = {**grouping, "groups": groups}
     n_records, head = store.head()
-    statuses = _status_counts(store, options)
-    resolved_rows, open_rows = _question_rows(store, options)
+    statuses = store.status_counts(**scope)
     scores: dict[str, list[dict[str, Any]]] = {}
-    for row in main.pop("questions", []):
+    for row in main.pop("questions"):
         scores.setdefault(row["question_id"], []).append(row)
     for row in resolved_rows:
         row["scores"] = scores.get(row["id"], [])
@@ -125,7 +123,7 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "options": options,
         "score": main,
-        "folded": folded,
+        "folded": {"calibration": main.pop("calibrations")["folded"]},
         "breakdowns": breakdowns,
         "status": statuses,
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
@@ -134,58 +132,6 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
         "open": open_rows,
         "open_total": statuses["open"] + statuses["due"],
     }
-
-
-def _filters(options: ReportOptions) -> tuple[str, list]:
-    where, params = ["TRUE"], []
-    if options.tag:
-        where.append("list_contains(q.tags, ?)")
-        params.append(options.tag)
-    if options.forecaster:
-        where.append("q.id IN (SELECT question_id FROM forecasts WHERE forecaster = ?)")
-        params.append(options.forecaster)
-    return " AND ".join(where), params
-
-
-def _status_counts(store, options: ReportOptions) -> dict[str, int]:
-    where, params = _filters(options)
-    counts = dict(store.con.execute(
-        f"SELECT status, count(*) FROM questions q WHERE {where} GROUP BY status", params).fetchall())
-    return {status: int(counts.get(status, 0)) for status in ("resolved", "open", "due", "annulled")}
-
-
-def _group_sizes(store, options: ReportOptions) -> dict[str, int]:
-    """How many forecasters, tags and sources the selection has (to bound the breakdowns)."""
-    where, params = _filters(options)
-    forecaster = "AND f.forecaster = ?" if options.forecaster else ""
-    row = store.con.execute(
-        f"""
-        WITH q AS (SELECT * FROM questions q WHERE {where} AND status = 'resolved')
-        SELECT (SELECT count(DISTINCT f.forecaster) FROM forecasts f JOIN q ON q.id = f.question_id
-                WHERE TRUE {forecaster}),
-               (SELECT count(DISTINCT t) FROM (SELECT unnest(tags) AS t FROM q)),
-               (SELECT count(DISTINCT coalesce(source_title, source_url)) FROM q)
-        """,
-        [*params, *([options.forecaster] if options.forecaster else [])],
-    ).fetchone()
-    return {"forecaster": int(row[0]), "tag": int(row[1]), "source": int(row[2])}
-
-
-def _question_rows(store, options: ReportOptions) -> tuple[list[dict], list[dict]]:
-    """The most recent resolved/annulled questions and the soonest open ones, bounded."""
-    where, params = _filters(options)
-    resolved = store._question_rows(
-        f"WHERE q.id IN (SELECT id FROM questions q WHERE {where} AND status IN ('resolved', 'annulled') "
-        f"ORDER BY resolved_at DESC, id LIMIT {int(options.max_rows)})",
-        params,
-    )
-    resolved.sort(key=lambda r: (r["resolution"]["resolved_at"], r["id"]), reverse=True)
-    open_ = store._question_rows(
-        f"WHERE q.id IN (SELECT id FROM questions q WHERE {where} AND status IN ('open', 'due') "
-        f"ORDER BY resolve_by, id LIMIT {int(options.max_open)})",
-        params,
-    )
-    return resolved, open_
 
 
 # -- building -------------------------------------------------------------------------
