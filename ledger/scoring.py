@@ -857,6 +857,13 @@ class Options:
     relative: bool = True  # relative and paired scores when there are several forecasters
     question_ids: list[str] | None = None  # per-question scores of these questions only (implies questions)
 
+    def check(self) -> None:
+        from ledger.errors import LedgerError
+
+        for by in (self.by, *self.groupings):
+            if by is not None and by not in GROUPINGS:
+                raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+
     def binning(self) -> Binning:
         from ledger.errors import LedgerError
 
@@ -929,11 +936,7 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
         raise TypeError(f"unknown arguments: {', '.join(sorted(unknown))}")
     con = getattr(store_or_con, "con", store_or_con)
     binning = opts.binning()
-    for by in (opts.by, *opts.groupings):
-        if by is not None and by not in GROUPINGS:
-            from ledger.errors import LedgerError
-
-            raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    opts.check()
     excluded = select_scored(con, sel)
     view = group_view(con, None)
     whole = _group_metrics(con, view, binning, opts).get("all")

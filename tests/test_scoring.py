@@ -313,6 +313,8 @@ def test_bad_options_are_user_errors(revised_ledger):
         scoring.score(revised_ledger, bins=0)
     with pytest.raises(LedgerError):
         scoring.score(revised_ledger, bins=5, levels="analyst")
+    with pytest.raises(LedgerError):
+        scoring.score(revised_ledger, groupings=("forecaster", "colour"))
 
 
 def test_forecasts_in_bin_lists_what_the_table_counts(revised_ledger):
@@ -324,3 +326,37 @@ def test_forecasts_in_bin_lists_what_the_table_counts(revised_ledger):
         assert len(listed) == row["n"]
     listed = scoring.forecasts_in_bin(revised_ledger.con, "score_grouped_binary", binning, 0.3)
     assert [(r["forecaster"], r["p"]) for r in listed] == [("bob", 0.3)]
+
+
+def test_groupings_in_one_pass_equal_separate_calls(tmp_path):
+    """One selection serves several breakdowns, the folded table and chosen questions, as separate calls do."""
+    import json
+
+    from ledger.io import import_file
+
+    rng = np.random.default_rng(4)
+    rows = [{"question_key": f"q{i}", "statement": f"Q{i}", "probability": round(float(rng.uniform(0.05, 0.95)), 2),
+             "resolve_by": "2024-06-30", "forecaster": f, "made_at": f"2024-0{1 + r}-01T00:00:00",
+             "outcome": "yes" if i % 3 else "no", "resolved_at": f"2024-0{5 + i % 2}-01T00:00:00",
+             "tags": ["a", "b"] if i % 2 else ["a"], "source_title": f"S{i % 4}"}
+            for i in range(30) for f in ("ann", "bo", "cy")[: 2 + i % 2] for r in range(1 + i % 2)]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    with Store.open(tmp_path / "l.duckdb") as store:
+        import_file(store, path)
+        ids = [q["id"] for q in store.questions(status="closed", limit=5)]
+        folded = scoring.analyst_levels(fold=True)
+        one = scoring.score(store, n_resamples=40, groupings=("forecaster", "tag", "source", "quarter"),
+                            calibrations={"folded": folded}, question_ids=ids)
+        for by in ("forecaster", "tag", "source", "quarter"):
+            separate = scoring.score(store, n_resamples=40, by=by)
+            assert one["groupings"][by]["groups"] == separate["groups"], by
+            assert one["groupings"][by]["n_groups"] == len(separate["groups"])
+        assert one["calibrations"]["folded"] == scoring.score(store, levels="analyst", fold=True)["calibration"]
+        every = scoring.score(store, include_questions=True, n_resamples=0)["questions"]
+        assert one["questions"] == [q for q in every if q["question_id"] in ids] and one["questions"]
+        assert one["relative"] == scoring.score(store, n_resamples=40)["relative"]
+        assert "relative" not in scoring.score(store, n_resamples=0, relative=False)
+        capped = scoring.score(store, n_resamples=0, groupings=("source", "tag"), max_groups=3)["groupings"]
+        assert capped["source"] == {"n_groups": 4, "too_many": True, "groups": []}
+        assert not capped["tag"]["too_many"] and len(capped["tag"]["groups"]) == 2
