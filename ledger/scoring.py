@@ -718,7 +718,8 @@ def bootstrap_mean_ci(values, *, seed: int = DEFAULT_SEED, n_resamples: int = DE
     n = v.size
     if n == 0 or n_resamples <= 0:
         return None
-    uniq, cnt = np.unique(v, return_counts=True)
+    edge = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])  # v is sorted: np.unique without a second sort
+    uniq, cnt = v[edge], np.diff(np.r_[edge, n])
     if uniq.size <= BOOTSTRAP_MAX_GROUPS:
         means, var = uniq, np.zeros(uniq.size)
     else:
@@ -796,21 +797,26 @@ def relative_scores(con, *, seed: int = DEFAULT_SEED, n_resamples: int = DEFAULT
     return sorted(out, key=lambda r: r["forecaster"])
 
 
-def paired_difference(con, a: str, b: str, *, seed: int = DEFAULT_SEED,
-                      n_resamples: int = DEFAULT_RESAMPLES) -> dict[str, Any]:
-    """Mean over common questions of Brier(a) − Brier(b) (GJ form), with a bootstrap interval."""
+def paired_differences(con, forecasters: list[str], *, seed: int = DEFAULT_SEED,
+                       n_resamples: int = DEFAULT_RESAMPLES) -> list[dict[str, Any]]:
+    """Per two forecasters a, b (a before b in ``forecasters``): mean over their common questions of
+    Brier(a) − Brier(b) (GJ form), with a 95% bootstrap interval; every pair from one self-join."""
     import numpy as np
 
-    d = con.execute("""
-        SELECT x.brier_multi - y.brier_multi AS diff
-        FROM score_pairs x JOIN score_pairs y USING (qn)
-        WHERE x.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
-          AND y.fn = (SELECT fn FROM score_names WHERE forecaster = ?)
-        ORDER BY qn""", [a, b]).fetchnumpy()["diff"]
-    d = np.asarray(d, float)
-    return {"a": a, "b": b, "n_questions": int(d.size),
-            "mean_difference": float(d.mean()) if d.size else None,
-            "ci": bootstrap_mean_ci(d, seed=seed, n_resamples=n_resamples)}
+    data = con.execute("""
+        SELECT x.fn::BIGINT << 32 | y.fn AS ab, x.brier_multi - y.brier_multi AS diff
+        FROM score_pairs x JOIN score_pairs y ON x.qn = y.qn AND x.fn < y.fn
+        ORDER BY ab, x.qn""").fetchnumpy()
+    diffs = _split(data["ab"], data["diff"])
+    fn = dict(con.execute("SELECT forecaster, fn FROM score_names").fetchall())
+    out = []
+    for i, a in enumerate(forecasters):
+        for b in forecasters[i + 1:]:
+            d = diffs.get(str(fn[a] << 32 | fn[b]), np.empty(0))
+            out.append({"a": a, "b": b, "n_questions": int(d.size),
+                        "mean_difference": float(d.mean()) if d.size else None,
+                        "ci": bootstrap_mean_ci(d, seed=seed, n_resamples=n_resamples)})
+    return out
 
 
 def over_time(con) -> list[dict[str, Any]]:
@@ -964,10 +970,7 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
     if opts.relative and len(forecasters) > 1:
         result["relative"] = relative_scores(con, seed=opts.seed, n_resamples=opts.n_resamples)
         if len(forecasters) <= 12:
-            result["paired"] = [
-                paired_difference(con, a, b, seed=opts.seed, n_resamples=opts.n_resamples)
-                for i, a in enumerate(forecasters) for b in forecasters[i + 1:]
-            ]
+            result["paired"] = paired_differences(con, forecasters, seed=opts.seed, n_resamples=opts.n_resamples)
     if opts.calibrations:
         values = f"{view}_binary_values"
         result["calibrations"] = {name: calibration_table(con, values, extra).get("all", [])
