@@ -316,12 +316,14 @@ def _pair_table(con) -> None:
     """TEMP table ``score_pairs``: per scored (question, forecaster) pair, the pair's scores.
 
     brier = Σ w (p − o)² (yes/no), brier_multi = Σ w Σᵢ (pᵢ − oᵢ)², log_loss = Σ w · −ln q over the
-    pair's rows (weights sum to 1, so these are the pair's time-weighted scores), and the forecasts used.
+    pair's rows (weights sum to 1, so these are the pair's time-weighted scores); the forecasts used and
+    the backfilled among them; w = Σ w and w_imputed = Σ w over imputed stretches.
     """
     con.execute("""
         CREATE OR REPLACE TEMP TABLE score_pairs AS
         SELECT qn, fn, any_value(kind) AS kind, sum(w * (p - o) ^ 2) AS brier, sum(w * bm) AS brier_multi,
-               sum(w * ll) AS log_loss, count(seq) AS n_forecasts
+               sum(w * ll) AS log_loss, count(seq) AS n_forecasts, count(seq) FILTER (WHERE backfilled) AS n_backfilled,
+               sum(w) AS w, coalesce(sum(w) FILTER (WHERE imputed), 0) AS w_imputed
         FROM score_rows GROUP BY qn, fn""")
 
 
@@ -402,16 +404,17 @@ def _by_group(con, sql: str, params: list | None = None) -> dict[str, dict[str, 
 # -- metrics (SQL) ---------------------------------------------------------------
 
 
-def counts(con, rel: str) -> dict[str, dict[str, Any]]:
-    """Per group: questions, forecasts used, backfilled among them, questions by kind, imputed share."""
+def counts(con, pairs: str) -> dict[str, dict[str, Any]]:
+    """Per group, from the pairs relation: questions, forecasts used, backfilled among them, questions by
+    kind, imputed share Σ w_imputed / Σ w."""
     return _by_group(con, f"""
         SELECT grp, count(DISTINCT qn) AS n_questions,
-               count(seq) AS n_forecasts,
-               count(seq) FILTER (WHERE backfilled) AS n_backfilled,
+               sum(n_forecasts)::BIGINT AS n_forecasts,
+               sum(n_backfilled)::BIGINT AS n_backfilled,
                count(DISTINCT qn) FILTER (WHERE kind = 'binary') AS n_binary,
                count(DISTINCT qn) FILTER (WHERE kind = 'multiple_choice') AS n_multiple_choice,
-               coalesce(sum(w) FILTER (WHERE imputed), 0) / sum(w) AS imputed_share
-        FROM {rel} GROUP BY grp""")
+               sum(w_imputed) / sum(w) AS imputed_share
+        FROM {pairs} GROUP BY grp""")
 
 
 def point_scores(con, rel: str) -> dict[str, dict[str, Any]]:
@@ -884,7 +887,7 @@ class Options:
 
 def _group_metrics(con, view: str, binning: Binning, opts: Options) -> dict[str, dict[str, Any]]:
     """Every metric per group of a :func:`group_view`: set-wise SQL per metric, numpy per group for CORP."""
-    cnt = counts(con, view)
+    cnt = counts(con, f"{view}_pairs")
     points = point_scores(con, view)
     values = value_table(con, f"{view}_binary")
     cal = calibration_table(con, values, binning)
