@@ -855,7 +855,6 @@ class Options:
     seed: int = DEFAULT_SEED
     n_resamples: int = DEFAULT_RESAMPLES
     include_questions: bool = False
-    extra: dict = field(default_factory=dict)
     # Several breakdowns from the one selection: result["groupings"][by] = {n_groups, too_many, groups}.
     groupings: tuple[str, ...] = ()
     # A grouping in ``groupings`` with more groups than this lists none (too_many: True), because

@@ -432,13 +432,14 @@ class Store:
     def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[dict[str, Any]]:
         rows = self._dicts(
             f"""
-            WITH standing AS (
+            WITH chosen AS (SELECT * FROM questions q {where}),
+            standing AS (
                 SELECT question_id,
                        list({{'probability': probability, 'probabilities': probabilities,
                               'forecaster': forecaster, 'made_at': made_at,
                               'recorded_at': recorded_at, 'backfilled': backfilled,
                               'note': note}} ORDER BY made_at, seq) AS forecasts
-                FROM forecasts GROUP BY question_id
+                FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
             )
             SELECT q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
                    q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
@@ -446,10 +447,9 @@ class Store:
                      'url': q.source_url, 'published': q.source_published}} AS source,
                    coalesce(s.forecasts, []) AS forecasts,
                    r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at
-            FROM questions q
+            FROM chosen q
             LEFT JOIN standing s ON s.question_id = q.id
             LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
-            {where}
             ORDER BY {order}
             """,
             params,
