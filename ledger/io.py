@@ -346,6 +346,7 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
             f"to_json(probabilities) AS probabilities) FROM ({_EXPORT})"
         )
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
+    copy = f"COPY ({query}) TO ? ({options})"
     count = store.con.execute(f"SELECT count(*) FROM forecasts").fetchone()[0]
     if out is None:
         import shutil
@@ -353,13 +354,17 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / f"export.{fmt}"
-            store.con.execute(f"COPY ({query}) TO '{target}' ({options})")
+            store.con.execute(copy, [str(target)])
             with target.open("rb") as handle:
                 sys.stdout.flush()
                 shutil.copyfileobj(handle, sys.stdout.buffer)
     else:
-        target = str(out).replace("'", "''")
-        store.con.execute(f"COPY ({query}) TO '{target}' ({options})")
+        import duckdb
+
+        try:
+            store.con.execute(copy, [str(out)])
+        except duckdb.IOException as error:
+            raise LedgerError(f"cannot write {out}: {_first_line(error)}") from None
     return count
 
 

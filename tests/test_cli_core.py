@@ -203,6 +203,8 @@ def test_drafts_and_missing_fields_are_refused_each_named(cli, tmp_path, db_path
         (["resolve", "deadbeef", "yes"], "no question with id deadbeef"),
         (["list", "--status", "pending"], "--status must be one of"),
         (["import", "no-such-file.csv"], "no such file"),
+        (["export", "--format", "csv", "-o", "/no-such-dir/x.csv"], "cannot write /no-such-dir/x.csv"),
+        (["init", "--db", "/proc/no-such-dir/x.duckdb"], "cannot use /proc/no-such-dir: No such file or directory"),
     ],
 )
 def test_user_mistakes_give_one_line_and_leave_the_ledger_unchanged(cli, db_path, args, message):

@@ -29,6 +29,10 @@ class LedgerGroup(TyperGroup):
         except LedgerError as error:
             typer.echo(f"error: {error}", err=True)
             ctx.exit(int(error.exit_code))
+        except OSError as error:  # a path the user gave: missing folder, no permission, disk full
+            where = f" {error.filename}" if error.filename else ""
+            typer.echo(f"error: cannot use{where}: {error.strerror or error}", err=True)
+            ctx.exit(int(ExitCode.USER_ERROR))
         except KeyboardInterrupt:
             typer.echo("interrupted; nothing half-written was kept", err=True)
             ctx.exit(130)
