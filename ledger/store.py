@@ -194,7 +194,8 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            # stdout carries data only: no progress bar, even for a long import
+            return duckdb.connect(str(path), read_only=read_only, config={"enable_progress_bar": False})
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise LedgerError(f"cannot open ledger {path}: {error}") from None

@@ -145,3 +145,8 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
         statements = {q["statement"] for q in store.questions()}
         assert statements == {f"{side} {i}" for side in ("left", "right") for i in range(15)}
         assert store.verify().n_commits == 30
+
+
+def test_no_progress_bar_reaches_stdout(store):
+    """DuckDB draws a progress bar on stdout for long queries; stdout is for data only."""
+    assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
