@@ -194,8 +194,9 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.02
     while True:
         try:
-            # stdout carries data only: no progress bar, even for a long import
-            return duckdb.connect(str(path), read_only=read_only, config={"enable_progress_bar": False})
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
+            return con
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise LedgerError(f"cannot open ledger {path}: {error}") from None
