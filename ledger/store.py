@@ -199,7 +199,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             return con
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
-                raise LedgerError(f"cannot open ledger {path}: {error}") from None
+                raise LedgerError(f"cannot open ledger {path}: {str(error).splitlines()[0]}") from None
             if time.monotonic() >= deadline:
                 raise LedgerBusy(
                     f"ledger is busy: another process is using {path}; try again in a moment"
@@ -207,7 +207,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
         except duckdb.Error as error:
-            raise LedgerError(f"{path} is not a ledger DuckDB file can open: {error}") from None
+            raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
 
 
 @dataclass(frozen=True)
@@ -322,9 +322,10 @@ class Store:
         try:
             last = self.con.execute("SELECT id, head, committed_at FROM commits ORDER BY id DESC LIMIT 1").fetchone()
             commit_id, prev_head = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            now = utc_now()
-            at = at or now
-            if at > now or (last and at < last[2]):
+            now, previous = utc_now(), last[2] if last else None
+            if at is None:
+                at = max(now, previous) if previous else now  # a clock set back never reorders the chain
+            elif at > now or (previous and at < previous):
                 raise LedgerError("a commit cannot be recorded in the future or before the ledger's last commit")
             last_seq = self.con.execute(
                 "SELECT max(seq) FROM (" + " UNION ALL ".join(f"SELECT max(seq) AS seq FROM {t}" for t in RECORD_TABLES) + ")"
