@@ -320,16 +320,17 @@ class Store:
         """
         self.con.execute("BEGIN TRANSACTION")
         try:
-            last = self.con.execute("SELECT id, head, committed_at FROM commits ORDER BY id DESC LIMIT 1").fetchone()
-            commit_id, prev_head = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            last = self.con.execute(
+                "SELECT id, head, committed_at, "
+                f"greatest({', '.join(f'(SELECT max(seq) FROM {t})' for t in RECORD_TABLES)}) "
+                "FROM commits ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            commit_id, prev_head, last_seq = (last[0] + 1, last[1], last[3]) if last else (1, GENESIS, 0)
             now, previous = utc_now(), last[2] if last else None
             if at is None:
                 at = max(now, previous) if previous else now  # a clock set back never reorders the chain
             elif at > now or (previous and at < previous):
                 raise LedgerError("a commit cannot be recorded in the future or before the ledger's last commit")
-            last_seq = self.con.execute(
-                "SELECT max(seq) FROM (" + " UNION ALL ".join(f"SELECT max(seq) AS seq FROM {t}" for t in RECORD_TABLES) + ")"
-            ).fetchone()[0]
             writer = Writer(self, commit_id, prev_head, command, next_seq=(last_seq or 0) + 1, recorded_at=at)
             yield writer
             writer.seal()

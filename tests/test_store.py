@@ -30,6 +30,11 @@ def store(db_path):
 def test_intact_chain_verifies(store):
     report = store.verify()
     assert (report.n_records, report.n_commits) == (6, 3)
+    seqs = store.con.execute(
+        "SELECT list(seq ORDER BY seq) FROM (SELECT seq FROM question_records UNION ALL SELECT seq FROM forecast_records"
+        " UNION ALL SELECT seq FROM resolution_records UNION ALL SELECT seq FROM edit_records)"
+    ).fetchone()[0]
+    assert seqs == list(range(1, 7))  # one order across every record table
     assert report.head == store.head()[1]
 
 
