@@ -18,6 +18,10 @@ Db = Annotated[
         show_default=False,
     ),
 ]
+ForecasterFilter = Annotated[
+    str | None, typer.Option("--forecaster", "-f", help="Only questions this person forecast.")
+]
+TagFilter = Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets) instead of a table.")]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Csv, Db, Json, open_store
+from ledger.cli.common import Csv, Db, ForecasterFilter, Json, TagFilter, open_store
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -138,8 +138,8 @@ def forecast(
 @app.command("list")
 def list_(
     status: Status = "open",
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")] = None,
-    forecaster: Annotated[str | None, typer.Option("--forecaster", "-f", help="Only questions this person forecast.")] = None,
+    tag: TagFilter = None,
+    forecaster: ForecasterFilter = None,
     json_: Json = False,
     csv_: Csv = False,
     db: Db = None,

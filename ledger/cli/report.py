@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, open_store
+from ledger.cli.common import Db, TagFilter, open_store
 
 app = typer.Typer()
 
@@ -20,8 +20,8 @@ Cdn = Annotated[bool, typer.Option("--cdn", help="Load plotly.js from its CDN in
 def report(
     out: Out = None,
     title: Annotated[str | None, typer.Option("--title", help="Page title (default: Forecast track record).")] = None,
-    forecaster: Annotated[str | None, typer.Option("--forecaster", "-f", help="Only this forecaster.")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")] = None,
+    forecaster: Annotated[str | None, typer.Option("--forecaster", "-f", help="Only this forecaster's forecasts.")] = None,
+    tag: TagFilter = None,
     policy: Annotated[str, typer.Option("--policy", help="Which forecasts count: time-averaged, first or last.")]
     = "time-averaged",
     exclude_backfilled: Annotated[

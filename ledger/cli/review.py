@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, open_store
+from ledger.cli.common import Db, ForecasterFilter, Json, TagFilter, open_store
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -23,10 +23,6 @@ Within = Annotated[
 Overdue = Annotated[
     bool, typer.Option("--overdue", help="Only questions whose resolve-by date has passed (ignores --within).")
 ]
-ForecasterFilter = Annotated[
-    str | None, typer.Option("--forecaster", "-f", help="Only questions this person forecast.")
-]
-TagFilter = Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")]
 
 
 @app.command()

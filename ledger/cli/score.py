@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, open_store
+from ledger.cli.common import Db, Json, TagFilter, open_store
 
 app = typer.Typer()
 
@@ -19,8 +19,8 @@ def score(
     bins: Annotated[int | None, typer.Option("--bins", help="Equal probability bins (default 10).")] = None,
     levels: Annotated[str | None, typer.Option("--levels", help="'analyst': bins at 50/60/70/80/90/95/99%.")] = None,
     fold: Annotated[bool, typer.Option("--fold", help="Count a 30% forecast on X as 70% on not-X.")] = False,
-    forecaster: Annotated[str | None, typer.Option("--forecaster", help="Only this forecaster.")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only questions with this tag.")] = None,
+    forecaster: Annotated[str | None, typer.Option("--forecaster", "-f", help="Only this forecaster's forecasts.")] = None,
+    tag: TagFilter = None,
     since: Annotated[str | None, typer.Option("--since", help="Only questions resolved on or after this date.")]
     = None,
     exclude_backfilled: Annotated[
