@@ -86,6 +86,16 @@ def percent(probability: float | None) -> str:
     return "" if probability is None else f"{probability * 100:.4g}%"
 
 
+def forecast_text(question: dict[str, Any], forecast: dict[str, Any] | None) -> str:
+    """``70%``, or ``A 50% / B 30% / C 20%`` for a multiple-choice question."""
+    if forecast is None:
+        return ""
+    if forecast["probability"] is not None:
+        return percent(forecast["probability"])
+    pairs = zip(question["options"], forecast["probabilities"], strict=True)
+    return " / ".join(f"{option} {percent(p)}" for option, p in pairs)
+
+
 def console(stderr: bool = False):
     """A rich console that respects NO_COLOR and never wraps data for pipes."""
     from rich.console import Console

@@ -324,7 +324,7 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
 
     User text is printed as text: control characters are shown as ``\\xNN``.
     """
-    from ledger.output import local_time, percent
+    from ledger.output import forecast_text, local_time
     from ledger.store import short
 
     days = days_overdue(question, today=today)
@@ -351,17 +351,11 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
         lines.append(f"  quote: “{question['quote']}”")
     lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
     for forecast in question["forecasts"]:
-        value = format_forecast(question, forecast, percent)
+        value = forecast_text(question, forecast)
         mark = "  (backfilled)" if forecast["backfilled"] else ""
         note = f" — {forecast['note']}" if forecast["note"] else ""
         lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
     return "\n".join(_plain(line) for line in lines)
-
-
-def format_forecast(question: dict[str, Any], forecast: dict[str, Any], percent: Callable[[float], str]) -> str:
-    if forecast["probability"] is not None:
-        return percent(forecast["probability"])
-    return " / ".join(f"{o} {percent(p)}" for o, p in zip(question["options"], forecast["probabilities"], strict=True))
 
 
 def _proc(check: Callable[[str], Any]) -> Callable[[str], Any]:

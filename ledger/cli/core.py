@@ -148,7 +148,7 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.output import emit_csv, emit_json, emit_table, percent
+    from ledger.output import emit_csv, emit_json, emit_table, forecast_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -159,7 +159,7 @@ def list_(
         return
     columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
     table = [
-        [row["id"][:8], row["resolve_by"], row["status"], _latest(row, percent),
+        [row["id"][:8], row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
          row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
          ", ".join(row["tags"]), _outcome(row)]
         for row in rows
@@ -170,15 +170,6 @@ def list_(
         emit_table(["id", "resolve_by", "status", "forecast", "statement"],
                    [[r[0], r[1], " ".join(filter(None, (r[2], r[7]))), r[3], r[5]] for r in table],
                    flex="statement")
-
-
-def _latest(row: dict, percent) -> str:
-    if not row["forecasts"]:
-        return ""
-    last = row["forecasts"][-1]
-    if last["probability"] is not None:
-        return percent(last["probability"])
-    return " / ".join(f"{option} {percent(p)}" for option, p in zip(row["options"], last["probabilities"], strict=True))
 
 
 def _outcome(row: dict) -> str:
@@ -211,7 +202,7 @@ def show(
 def _print_question(q: dict) -> None:
     from rich.markup import escape
 
-    from ledger.output import console, local_time, percent
+    from ledger.output import console, forecast_text, local_time
 
     out = console()
     out.print(f"[bold]{escape(q['statement'])}[/bold]")
@@ -240,8 +231,7 @@ def _print_question(q: dict) -> None:
     events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
     for _, kind, event in sorted(events, key=lambda item: item[0]):
         if kind == "forecast":
-            value = percent(event["probability"]) if event["probability"] is not None else " / ".join(
-                f"{o} {percent(p)}" for o, p in zip(q["options"], event["probabilities"], strict=True))
+            value = forecast_text(q, event)
             mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
             note = f" — {escape(event['note'])}" if event["note"] else ""
             out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")

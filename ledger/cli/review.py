@@ -41,8 +41,8 @@ def due(
 
     Example: ledger due --within 2w --tag russia
     """
-    from ledger.output import emit_json, emit_table, percent, say
-    from ledger.review import due_questions, format_forecast, overdue_text, parse_span
+    from ledger.output import emit_json, emit_table, forecast_text, say
+    from ledger.review import due_questions, overdue_text, parse_span
 
     days = parse_span(within)
     with open_store(db) as store:
@@ -57,7 +57,7 @@ def due(
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
             [row["id"][:8], row["resolve_by"], overdue_text(row["days_overdue"]),
-             format_forecast(row, row["forecasts"][-1], percent) if row["forecasts"] else "", row["statement"]]
+             forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
             for row in rows
         ],
         flex="statement",
