@@ -43,10 +43,6 @@ TEXT_COLUMNS = (
     "question_key", "statement", "criteria", "outcome", "resolution_note", "evidence", "forecaster",
     "note", "source_title", "source_author", "source_outlet", "source_url", "quote",
 )
-KNOWN_COLUMNS = {
-    *TEXT_COLUMNS, "probability", "probabilities", "options", "resolve_by", "resolved_at", "made_at",
-    "tags", "source_published", "recorded_at",
-}
 REQUIRED = ("statement", "resolve_by")
 
 
@@ -100,7 +96,7 @@ _ROW_CHECKS = [
      "every probability must be between 0 and 1"),
     ("options IS NOT NULL AND abs(list_sum(probabilities) - 1) > 1e-6", "probabilities must sum to 1"),
     ("made_at IS NULL AND raw_made_at IS NOT NULL", "made_at {raw_made_at!r} is not a date or time"),
-    ("made_at > now()::TIMESTAMP", "made_at is in the future"),
+    ("made_at > now() AT TIME ZONE 'UTC'", "made_at is in the future"),
     ("resolved_at IS NULL AND raw_resolved_at IS NOT NULL", "resolved_at {raw_resolved_at!r} is not a date or time"),
     ("outcome_kind = 'bad'", "outcome {raw_outcome!r} is not yes/no, 1/0, true/false, an option, annulled or blank"),
     ("source_published IS NULL AND raw_source_published IS NOT NULL",

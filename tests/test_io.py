@@ -127,3 +127,10 @@ def test_rows_without_made_at_count_at_their_resolution_time(cli, tmp_path):
     scored = json.loads(cli("score", "--json").stdout)
     assert scored["n_questions"] == 1
     assert scored["brier"] == pytest.approx(0.04)
+
+
+def test_a_forecast_made_in_the_future_is_refused(cli, tmp_path):
+    path = _write(tmp_path, "future.csv", "statement,probability,resolve_by,made_at\nA,0.5,2031-01-01,2999-01-01\n")
+    result = cli("import", path, ok=False)
+    assert result.exit_code == 1
+    assert "line 2: made_at is in the future" in result.stderr
