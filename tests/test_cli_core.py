@@ -263,3 +263,9 @@ def test_every_command_has_help_with_an_example(cli):
 
     for name in get_command(app).commands:
         assert "Example:" in cli(name, "--help").stdout, name
+
+
+def test_version(cli):
+    from ledger import __version__
+
+    assert cli("--version").stdout.strip() == f"ledger {__version__}"

@@ -61,6 +61,21 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from ledger import __version__
+
+        typer.echo(f"ledger {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Forecast Ledger: log forecasts, resolve them, score them, publish calibration."""
+
+
 def _register() -> None:
     from ledger.cli import core, extract, report, review, score
 
