@@ -53,7 +53,6 @@ def _user_message(error: Exception) -> str | None:
 
 app = typer.Typer(
     cls=LedgerGroup,
-    help="Forecast Ledger: log forecasts, resolve them, score them, publish calibration.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
