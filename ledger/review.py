@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerError
 from ledger.parse import parse_date, parse_moment, utc_now
+from ledger.store import question_model
 
 if TYPE_CHECKING:
     from ledger.store import Store
@@ -265,10 +266,7 @@ class ReviewSession:
 
 
 def _outcome_for(question: dict[str, Any], answer: str) -> str:
-    from ledger.models import Question
-
-    model = Question(statement=question["statement"], resolve_by=question["resolve_by"], options=question["options"])
-    return model.outcome_for(answer)
+    return question_model(question).outcome_for(answer)
 
 
 def check_extension(question: dict[str, Any], new_date: date, *, today: date | None = None) -> None:

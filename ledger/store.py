@@ -642,7 +642,7 @@ class Writer:
         question = self._current(question_id)
         if question["status"] == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
-        forecast.check_fits(_question_model(question))
+        forecast.check_fits(question_model(question))
         self._append_forecast(question_id, forecast)
 
     def _append_forecast(self, question_id: str, forecast: Forecast) -> None:
@@ -661,7 +661,7 @@ class Writer:
         question = self._current(question_id)
         outcome = resolution.outcome
         if outcome is not None:
-            outcome = _question_model(question).outcome_for(outcome)
+            outcome = question_model(question).outcome_for(outcome)
         resolved_at = resolution.resolved_at or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
@@ -701,7 +701,8 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _question_model(row: dict[str, Any]) -> Question:
+def question_model(row: dict[str, Any]) -> Question:
+    """The model of a stored question row, to validate forecasts and outcomes against it."""
     from ledger.models import Question
 
     return Question(statement=row["statement"], resolve_by=row["resolve_by"], options=row["options"])
