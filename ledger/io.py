@@ -343,7 +343,7 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
         )
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     copy = f"COPY ({query}) TO ? ({options})"
-    count = store.con.execute(f"SELECT count(*) FROM forecasts").fetchone()[0]
+    count = store.con.execute("SELECT count(*) FROM forecasts").fetchone()[0]
     if out is None:
         import shutil
         import sys

@@ -107,7 +107,7 @@ def test_review_minutes_have_the_content_and_escape_user_text(cli, tmp_path, mon
     assert "→ 0.0400 on 1 question" in text
     assert f"(`ledger show {evil}`); known 2020-02-01; **late**" in text
     assert "Evidence: <https://example.org/evidence>" in text
-    assert f"resolve-by 2022-01-01 → 2099-06-30  \n  Reason: moved \\[again\\]" in text
+    assert "resolve-by 2022-01-01 → 2099-06-30  \n  Reason: moved \\[again\\]" in text
     assert f"Skipped \\`code\\` (`ledger show {skipped}`)" in text
     assert f"- Left for later (`ledger show {left}`)" in text
     assert annulled in text and extended in text
