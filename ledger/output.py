@@ -96,6 +96,14 @@ def forecast_text(question: dict[str, Any], forecast: dict[str, Any] | None) -> 
     return " / ".join(f"{option} {percent(p)}" for option, p in pairs)
 
 
+def outcome_text(question: dict[str, Any]) -> str:
+    """The current resolution in a word: the outcome, ``annulled``, or empty while open."""
+    resolution = question.get("resolution")
+    if not resolution:
+        return ""
+    return "annulled" if resolution["annulled"] else str(resolution["outcome"])
+
+
 def console(stderr: bool = False):
     """A rich console that respects NO_COLOR and never wraps data for pipes."""
     from rich.console import Console

@@ -18,13 +18,14 @@ usable without the CLI:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.cli.common import reask
 from ledger.errors import LedgerError
 from ledger.parse import parse_date, parse_moment, utc_now
 from ledger.store import question_model
@@ -356,19 +357,6 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
     return "\n".join(_plain(line) for line in lines)
 
 
-def _proc(check: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Turn a checker's LedgerError into the error that makes a prompt ask again."""
-    import typer
-
-    def process(text: str) -> Any:
-        try:
-            return check(text)
-        except LedgerError as error:
-            raise typer.BadParameter(str(error)) from None
-
-    return process
-
-
 def _choose(text: str) -> str:
     answer = text.strip().lower()
     for key, action in _ACTIONS.items():
@@ -396,7 +384,7 @@ def run_review(session: ReviewSession, questions: list[dict[str, Any]]) -> Summa
         while index < len(questions):
             question = questions[index]
             typer.echo(f"\n[{index + 1}/{len(questions)}] " + describe(question))
-            action = typer.prompt(f"Decision — {MENU}", value_proc=_proc(_choose))
+            action = typer.prompt(f"Decision — {MENU}", value_proc=reask(_choose))
             if action == "quit":
                 break
             try:
@@ -421,12 +409,12 @@ def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str
         return True
     if action == "resolve":
         choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
-        outcome = typer.prompt(f"Outcome ({choices})", value_proc=_proc(lambda t: _outcome_for(question, t)))
+        outcome = typer.prompt(f"Outcome ({choices})", value_proc=reask(lambda t: _outcome_for(question, t)))
         known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
-                                value_proc=_proc(parse_known_on))
+                                value_proc=reask(parse_known_on))
         note = typer.prompt("Note (optional)", default="", show_default=False)
         evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
-                                value_proc=_proc(check_evidence))
+                                value_proc=reask(check_evidence))
         known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
         if not typer.confirm(f"Record: {short(question['id'])} resolved {outcome}, known {known_text}?", default=True):
             return False
@@ -436,7 +424,7 @@ def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str
         return True
     if action == "annul":
         reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
-                              value_proc=_proc(_nonempty))
+                              value_proc=reask(_nonempty))
         if not typer.confirm(f"Record: {short(question['id'])} annulled?", default=True):
             return False
         session.annul(question, reason)
@@ -444,8 +432,8 @@ def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str
         return True
     # extend
     new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
-                            value_proc=_proc(lambda t: _extension_date(question, t)))
-    reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=_proc(_nonempty))
+                            value_proc=reask(lambda t: _extension_date(question, t)))
+    reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
     if not typer.confirm(f"Record: {short(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
                          default=True):
         return False

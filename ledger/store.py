@@ -173,12 +173,16 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
+def data_dir() -> Path:
+    """Where per-user ledgers live: ``$XDG_DATA_HOME/forecast-ledger`` (``~/.local/share`` by default)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "forecast-ledger"
+
+
 def default_path() -> Path:
     """``$LEDGER_DB``, else the per-user ledger in the XDG data directory."""
     if env := os.environ.get("LEDGER_DB"):
         return Path(env)
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home) / "forecast-ledger" / "ledger.duckdb"
+    return data_dir() / "ledger.duckdb"
 
 
 def short(question_id: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from ledger.errors import LedgerError
 
 Db = Annotated[
     Path | None,
@@ -24,6 +26,18 @@ ForecasterFilter = Annotated[
 TagFilter = Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets) instead of a table.")]
+
+
+def reask(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A prompt's ``value_proc``: a LedgerError from ``check`` makes the prompt ask again."""
+
+    def process(text: str) -> Any:
+        try:
+            return check(text)
+        except LedgerError as error:
+            raise typer.BadParameter(str(error)) from None
+
+    return process
 
 
 @contextmanager

@@ -74,7 +74,7 @@ def add(
     if file is not None:
         if statement or probability or by:
             raise LedgerError("give either a statement with -p and --by, or --file, not both")
-        _add_file(file, db)
+        log_prediction_file(file, db)
         return
     if statement is None or probability is None or by is None:
         raise LedgerError('add needs a statement, -p PROBABILITY and --by DATE (e.g. ledger add "X happens" -p 70% --by 2027)')
@@ -91,7 +91,8 @@ def add(
     typer.echo(question_id[:8])
 
 
-def _add_file(path: Path, db: Path | None) -> None:
+def log_prediction_file(path: Path, db: Path | None) -> None:
+    """Log a prediction file, print the new ids (stdout) and a count (stderr)."""
     from ledger.output import say
     from ledger.predictions import log_file, read_file
 
@@ -148,7 +149,7 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.output import emit_csv, emit_json, emit_table, forecast_text
+    from ledger.output import emit_csv, emit_json, emit_table, forecast_text, outcome_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -161,7 +162,7 @@ def list_(
     table = [
         [row["id"][:8], row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
          row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
-         ", ".join(row["tags"]), _outcome(row)]
+         ", ".join(row["tags"]), outcome_text(row)]
         for row in rows
     ]
     if csv_:
@@ -170,13 +171,6 @@ def list_(
         emit_table(["id", "resolve_by", "status", "forecast", "statement"],
                    [[r[0], r[1], " ".join(filter(None, (r[2], r[7]))), r[3], r[5]] for r in table],
                    flex="statement")
-
-
-def _outcome(row: dict) -> str:
-    resolution = row["resolution"]
-    if resolution is None:
-        return ""
-    return "annulled" if resolution["annulled"] else resolution["outcome"]
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json
+from ledger.cli.common import Db, Json, reask
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -44,28 +44,14 @@ def _source(metadata: dict[str, str], options: dict[str, str | None], name: str)
 def _choice(value: str) -> str:
     action = value.strip().lower()[:1]
     if action not in ACTIONS:
-        raise typer.BadParameter("type a, e, s or q")
+        raise LedgerError("type a, e, s or q")
     return action
-
-
-def _probability(value: str) -> float:
-    from ledger.parse import parse_probability
-
-    try:
-        return parse_probability(value)
-    except LedgerError as error:
-        raise typer.BadParameter(str(error)) from None
 
 
 def _optional_date(value: str):
     from ledger.parse import parse_date
 
-    if not value.strip():
-        return None
-    try:
-        return parse_date(value)
-    except LedgerError as error:
-        raise typer.BadParameter(str(error)) from None
+    return parse_date(value) if value.strip() else None
 
 
 def _show(number: int, total: int, candidate) -> None:
@@ -86,11 +72,12 @@ def _review(candidates) -> list[dict]:
     from dataclasses import replace
 
     from ledger.extract import drafts
+    from ledger.parse import parse_probability
 
     kept = []
     for number, candidate in enumerate(candidates, 1):
         _show(number, len(candidates), candidate)
-        action = typer.prompt("[a]ccept, [e]dit, [s]kip, [q]uit", default="a", value_proc=_choice)
+        action = typer.prompt("[a]ccept, [e]dit, [s]kip, [q]uit", default="a", value_proc=reask(_choice))
         if action == "q":
             break
         if action == "s":
@@ -99,26 +86,13 @@ def _review(candidates) -> list[dict]:
             kept.append(drafts.entry(candidate))
             continue
         statement = typer.prompt("statement", default=candidate.statement).strip()
-        probability = typer.prompt("probability", default=str(candidate.probability), value_proc=_probability)
-        resolve_by = typer.prompt("resolve by (blank: later)", default="", show_default=False, value_proc=_optional_date)
+        probability = typer.prompt("probability", default=str(candidate.probability), value_proc=reask(parse_probability))
+        resolve_by = typer.prompt("resolve by (blank: later)", default="", show_default=False, value_proc=reask(_optional_date))
         criteria = typer.prompt("criteria (blank: later)", default="", show_default=False).strip() or None
         edited = replace(candidate, statement=statement or candidate.statement, probability=probability)
         complete = resolve_by is not None and criteria is not None
         kept.append(drafts.entry(edited, draft=not complete, resolve_by=resolve_by, criteria=criteria))
     return kept
-
-
-def _log(db: Path | None, data: dict, output: Path) -> None:
-    from ledger.cli.common import open_store
-    from ledger.models import PredictionFile
-    from ledger.output import say
-    from ledger.predictions import log_file
-
-    with open_store(db, write=True) as store:
-        ids = log_file(store, PredictionFile.model_validate(data), name=str(output))
-    say(f"logged {len(ids)} predictions from {output}")
-    for question_id in ids:
-        typer.echo(question_id)
 
 
 @app.command()
@@ -190,4 +164,6 @@ def extract(
     say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "
         f"review them, then: ledger add --file {output}")
     if interactive and drafted == 0 and typer.confirm("log them in the ledger now?", default=False):
-        _log(db, data, output)
+        from ledger.cli.core import log_prediction_file
+
+        log_prediction_file(output, db)

@@ -39,11 +39,9 @@ def score(
     """
     from ledger.errors import LedgerError
     from ledger.parse import parse_date
-    from ledger.scoring import GROUPINGS, Options, Selection
+    from ledger.scoring import Options, Selection
     from ledger.scoring import score as run
 
-    if by is not None and by not in GROUPINGS:
-        raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
     if resamples < 0:
         raise LedgerError("--resamples must be 0 or more")
     selection = Selection(

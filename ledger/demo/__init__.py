@@ -17,7 +17,6 @@ other ledger. Same seed, same day: same ledger content.
 from __future__ import annotations
 
 import math
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -130,8 +129,9 @@ class DemoLedger:
 
 def default_demo_path() -> Path:
     """``$XDG_DATA_HOME/forecast-ledger/demo.duckdb``: the demo's own file."""
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home) / "forecast-ledger" / "demo.duckdb"
+    from ledger.store import data_dir
+
+    return data_dir() / "demo.duckdb"
 
 
 def prediction_files() -> list[Path]:

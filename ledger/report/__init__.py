@@ -25,12 +25,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerError, MissingDependency
+from ledger.output import forecast_text, outcome_text
 
 HERE = Path(__file__).resolve().parent
 MAX_ROWS = 500
@@ -63,7 +64,6 @@ class ReportOptions:
     max_rows: int = MAX_ROWS
     max_open: int = MAX_OPEN
     n_resamples: int | None = None  # None: the scoring module's default
-    extra: dict = field(default_factory=dict)
 
     def heading(self) -> str:
         if self.title:
@@ -93,10 +93,9 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
     """Everything the page shows: one :func:`ledger.scoring.score` pass and the store's public listings."""
     from ledger.scoring import Options, Selection, analyst_levels, score
 
-    if options.policy not in ("time-averaged", "first", "last"):
-        raise LedgerError(f"--policy must be one of time-averaged, first, last; got {options.policy!r}")
     selection = Selection(policy=options.policy, forecaster=options.forecaster, tag=options.tag,
                           exclude_backfilled=options.exclude_backfilled)
+    selection.check()  # before any query, so a bad --policy costs nothing
     scope = {"tag": options.tag, "forecaster": options.forecaster}
     resolved_rows = store.questions(status="closed", latest_first=True, limit=options.max_rows, **scope)
     open_rows = store.questions(status="open", limit=options.max_open, **scope)
@@ -227,13 +226,6 @@ def fmt_count(value: float | int | None) -> str:
     return f"{int(value):,}"
 
 
-def forecast_text(question: dict, forecast: dict) -> str:
-    if forecast.get("probability") is not None:
-        return fmt_pct(forecast["probability"])
-    options = question.get("options") or []
-    return " / ".join(f"{o} {fmt_pct(p)}" for o, p in zip(options, forecast.get("probabilities") or [], strict=False))
-
-
 def forecast_lines(question: dict) -> list[dict[str, Any]]:
     """Per forecaster: the forecasts in order (shown as ``60% → 75%``), backfilled marked, and the
     forecaster's score on the question (from the scoring module) if it was scored."""
@@ -251,13 +243,6 @@ def forecast_lines(question: dict) -> list[dict[str, Any]]:
         if len(line["values"]) > 4:
             line["values"] = [line["values"][0], "…", *line["values"][-2:]]
     return lines
-
-
-def outcome_text(question: dict) -> str:
-    resolution = question.get("resolution")
-    if not resolution:
-        return ""
-    return "annulled" if resolution["annulled"] else str(resolution["outcome"])
 
 
 # -- charts ---------------------------------------------------------------------------------
@@ -409,10 +394,8 @@ def _interval_figure(title: str, labels: list[str], values: list[float], cis: li
 
 
 def _environment():
-    try:
-        import jinja2
-    except ImportError:  # pragma: no cover - jinja2 is a dependency
-        raise MissingDependency("the report needs jinja2: pip install jinja2") from None
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE)),
         autoescape=True,
@@ -421,7 +404,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.filters.update(num=fmt_num, pct=fmt_pct, ci=fmt_ci, count=fmt_count, safe_url=safe_url)
-    env.globals.update(forecast_lines=forecast_lines, outcome_text=outcome_text, forecast_text=forecast_text)
+    env.globals.update(forecast_lines=forecast_lines, outcome_text=outcome_text)
     return env
 
 
