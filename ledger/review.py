@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.cli.common import reask
 from ledger.errors import LedgerError
+from ledger.format import forecast_text, is_http_url, local_time, plural, short_id, source_line
 from ledger.parse import parse_date, parse_moment, utc_now
 from ledger.store import question_model
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 UID_DOMAIN = "forecast-ledger"
 DEFAULT_WITHIN = "30d"
 _SPAN = re.compile(r"^\+?(\d+)\s*([dwmy]?)$", re.IGNORECASE)
-_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 # -- what is due -------------------------------------------------------------
@@ -59,10 +59,10 @@ def days_overdue(question: dict[str, Any], *, today: date | None = None) -> int:
 
 def overdue_text(days: int) -> str:
     if days > 0:
-        return f"{days} day{'s' if days != 1 else ''} overdue"
+        return f"{plural(days, 'day')} overdue"
     if days == 0:
         return "due today"
-    return f"due in {-days} day{'s' if days != -1 else ''}"
+    return f"due in {plural(-days, 'day')}"
 
 
 def due_questions(
@@ -182,12 +182,10 @@ class ReviewSession:
             store.close()
 
     def _check_unresolved(self, store: Store, question_id: str) -> dict[str, Any]:
-        from ledger.store import short
-
         current = store.question(question_id)
         if current["status"] in ("resolved", "annulled"):
-            raise LedgerError(f"{short(question_id)} was {current['status']} meanwhile "
-                              f"(see `ledger show {short(question_id)}`)")
+            raise LedgerError(f"{short_id(question_id)} was {current['status']} meanwhile "
+                              f"(see `ledger show {short_id(question_id)}`)")
         return current
 
     def _decision(self, question: dict[str, Any], action: str, **fields: Any) -> Decision:
@@ -299,7 +297,7 @@ def check_evidence(text: str) -> str | None:
     text = text.strip()
     if not text or text == "-":
         return None
-    if not _HTTP_URL.match(text):
+    if not is_http_url(text):
         raise LedgerError("evidence must be an http(s) URL (or leave it empty)")
     return text
 
@@ -323,29 +321,21 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
 
     User text is printed as text: control characters are shown as ``\\xNN``.
     """
-    from ledger.output import forecast_text, local_time
-    from ledger.store import short
-
     days = days_overdue(question, today=today)
     resolve_by = str(question["resolve_by"])
     if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
         resolve_by += f" (originally {question['original_resolve_by']})"
     lines = [
         question["statement"],
-        f"  id {short(question['id'])} · resolve by {resolve_by} · {overdue_text(days)}",
+        f"  id {short_id(question['id'])} · resolve by {resolve_by} · {overdue_text(days)}",
         f"  criteria: {question['criteria'] or '(none given)'}",
     ]
     if question["options"]:
         lines.append(f"  options: {' / '.join(question['options'])}")
     if question["tags"]:
         lines.append(f"  tags: {', '.join(question['tags'])}")
-    if source := question.get("source"):
-        parts = [source[key] for key in ("title", "author", "outlet") if source.get(key)]
-        if source.get("published"):
-            parts.append(str(source["published"]))
-        if source.get("url"):
-            parts.append(f"<{source['url']}>")
-        lines.append(f"  source: {' · '.join(parts)}")
+    if question.get("source"):
+        lines.append(f"  source: {source_line(question['source'])}")
     if question.get("quote"):
         lines.append(f"  quote: “{question['quote']}”")
     lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
@@ -401,11 +391,9 @@ def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str
     """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
     import typer
 
-    from ledger.store import short
-
     if action == "skip":
         session.skip(question)
-        typer.echo(f"skipped {short(question['id'])}")
+        typer.echo(f"skipped {short_id(question['id'])}")
         return True
     if action == "resolve":
         choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
@@ -416,29 +404,29 @@ def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str
         evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
                                 value_proc=reask(check_evidence))
         known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
-        if not typer.confirm(f"Record: {short(question['id'])} resolved {outcome}, known {known_text}?", default=True):
+        if not typer.confirm(f"Record: {short_id(question['id'])} resolved {outcome}, known {known_text}?", default=True):
             return False
         decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
-        typer.echo(f"resolved {short(question['id'])} {decision.outcome}"
+        typer.echo(f"resolved {short_id(question['id'])} {decision.outcome}"
                    + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
         return True
     if action == "annul":
         reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
                               value_proc=reask(_nonempty))
-        if not typer.confirm(f"Record: {short(question['id'])} annulled?", default=True):
+        if not typer.confirm(f"Record: {short_id(question['id'])} annulled?", default=True):
             return False
         session.annul(question, reason)
-        typer.echo(f"annulled {short(question['id'])}")
+        typer.echo(f"annulled {short_id(question['id'])}")
         return True
     # extend
     new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
                             value_proc=reask(lambda t: _extension_date(question, t)))
     reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
-    if not typer.confirm(f"Record: {short(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
+    if not typer.confirm(f"Record: {short_id(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
                          default=True):
         return False
     session.extend(question, new_date, reason)
-    typer.echo(f"extended {short(question['id'])} to {new_date}")
+    typer.echo(f"extended {short_id(question['id'])} to {new_date}")
     return True
 
 
@@ -454,7 +442,7 @@ def _extension_date(question: dict[str, Any], text: str) -> date:
 def _brier(scores: dict[str, Any]) -> str:
     if scores.get("brier") is None:
         return "none (0 questions scored)"
-    return f"{scores['brier']:.4f} on {scores['n_questions']} question{'s' if scores['n_questions'] != 1 else ''}"
+    return f"{scores['brier']:.4f} on {plural(scores['n_questions'], 'question')}"
 
 
 def score_movement(summary: Summary) -> str:
@@ -482,15 +470,12 @@ def summary_text(summary: Summary) -> str:
 def summary_markdown(summary: Summary) -> str:
     """The session as Markdown minutes for the team. User text is escaped (principle 5)."""
     from ledger.markdown import escape_md, md_link
-    from ledger.output import local_time
-    from ledger.store import short
-
     c = summary.counts
 
     def ref(d: Decision | dict[str, Any]) -> str:
         question_id = d.question_id if isinstance(d, Decision) else d["id"]
         statement = d.statement if isinstance(d, Decision) else d["statement"]
-        return f"{escape_md(statement)} (`ledger show {short(question_id)}`)"
+        return f"{escape_md(statement)} (`ledger show {short_id(question_id)}`)"
 
     lines = [
         f"# Forecast review, {local_time(summary.started_at)[:10]}",
@@ -564,8 +549,6 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
     """
     from icalendar import Alarm, Calendar, Event
 
-    from ledger.store import short
-
     now = now or utc_now()
     stamp = now.replace(microsecond=0)
     _, counts = store.query(
@@ -592,8 +575,8 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
         ]
         if question["options"]:
             description.append(f"Options: {' / '.join(question['options'])}")
-        description += ["", f"Details: ledger show {short(question['id'])}",
-                        f"Resolve: ledger resolve {short(question['id'])} OUTCOME, or run ledger review"]
+        description += ["", f"Details: ledger show {short_id(question['id'])}",
+                        f"Resolve: ledger resolve {short_id(question['id'])} OUTCOME, or run ledger review"]
         event.add("description", "\n".join(description))
         if question["tags"]:
             event.add("categories", question["tags"])

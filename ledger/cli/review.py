@@ -41,7 +41,8 @@ def due(
 
     Example: ledger due --within 2w --tag russia
     """
-    from ledger.output import emit_json, emit_table, forecast_text, say
+    from ledger.format import forecast_text, short_id
+    from ledger.output import emit_json, emit_table, say
     from ledger.review import due_questions, overdue_text, parse_span
 
     days = parse_span(within)
@@ -56,7 +57,7 @@ def due(
     emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
-            [row["id"][:8], row["resolve_by"], overdue_text(row["days_overdue"]),
+            [short_id(row["id"]), row["resolve_by"], overdue_text(row["days_overdue"]),
              forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
             for row in rows
         ],
@@ -93,6 +94,7 @@ def review(
             "ledger review is interactive and needs a terminal; in scripts use `ledger due --json` "
             "to find due questions and `ledger resolve ID OUTCOME` (or `ledger annul`, `ledger edit --by`)"
         )
+    from ledger.format import plural
     from ledger.models import default_forecaster
     from ledger.output import say
     from ledger.review import ReviewSession, due_questions, parse_span, run_review, summary_markdown, summary_text
@@ -107,7 +109,7 @@ def review(
     session = ReviewSession(path, reviewer=reviewer or default_forecaster(), scope=scope,
                             forecaster=forecaster, tag=tag)
     if questions:
-        typer.echo(f"{len(questions)} question{'s' if len(questions) != 1 else ''} to review ({scope})")
+        typer.echo(f"{plural(len(questions), 'question')} to review ({scope})")
     else:
         say(f"nothing to review ({scope})")
     result = run_review(session, questions)

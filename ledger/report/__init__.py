@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerError, MissingDependency
-from ledger.output import forecast_text, outcome_text
+from ledger.format import count, forecast_text, is_http_url, number, outcome_text, percent_fixed
 
 HERE = Path(__file__).resolve().parent
 MAX_ROWS = 500
@@ -195,35 +195,14 @@ def plot_text(text: str) -> str:
 
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s) (a link may be made of it), else None (shown as text only)."""
-    if url and re.match(r"^https?://[^\s<>\"'`]+$", url.strip(), re.IGNORECASE):
-        return url.strip()
-    return None
+    return url.strip() if is_http_url(url) else None
 
 
 # -- formatting helpers (used by both templates) -------------------------------------------
 
 
-def fmt_num(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def fmt_pct(value: float | None, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    text = f"{value * 100:.{digits}f}%"
-    return text if digits or abs(value * 100 - round(value * 100)) < 1e-9 else f"{value * 100:.1f}%"
-
-
 def fmt_ci(ci: list[float] | None, digits: int = 3) -> str:
     return "" if not ci else f"{ci[0]:.{digits}f} to {ci[1]:.{digits}f}"
-
-
-def fmt_count(value: float | int | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
 
 
 def forecast_lines(question: dict) -> list[dict[str, Any]]:
@@ -296,8 +275,8 @@ def _reliability_figure(table: list[dict], curve: list[dict] | None, *, folded: 
                         "arrayminus": [row["observed"] - row["ci_low"] for row in table]},
             "marker": {"color": COLORS["accent"], "opacity": 0.85, "line": {"color": "white", "width": 1},
                        "size": [8 + 22 * (row["n"] / biggest) ** 0.5 for row in table]},
-            "customdata": [[fmt_pct(row["bin_low"]), fmt_pct(row["bin_high"]), fmt_count(row["n"]),
-                            fmt_pct(row["ci_low"]), fmt_pct(row["ci_high"])] for row in table],
+            "customdata": [[percent_fixed(row["bin_low"]), percent_fixed(row["bin_high"]), count(row["n"]),
+                            percent_fixed(row["ci_low"]), percent_fixed(row["ci_high"])] for row in table],
             "hovertemplate": "bin %{customdata[0]}–%{customdata[1]}: n %{customdata[2]}<br>"
                              "mean forecast %{x:.1%}<br>observed %{y:.1%} "
                              "(%{customdata[3]}–%{customdata[4]})<extra></extra>",
@@ -326,7 +305,7 @@ def build_figures(data: dict[str, Any]) -> dict[str, dict]:
             "type": "bar", "x": [(r["bin_low"] + r["bin_high"]) / 2 for r in s["calibration"]],
             "width": [r["bin_high"] - r["bin_low"] for r in s["calibration"]],
             "y": [r["n"] for r in s["calibration"]], "marker": {"color": COLORS["bar"], "line": {"color": "white", "width": 1}},
-            "customdata": [[fmt_pct(r["bin_low"]), fmt_pct(r["bin_high"])] for r in s["calibration"]],
+            "customdata": [[percent_fixed(r["bin_low"]), percent_fixed(r["bin_high"])] for r in s["calibration"]],
             "hovertemplate": "%{customdata[0]}–%{customdata[1]}: %{y:,.1f}<extra></extra>", "name": "forecasts",
         }], "layout": _layout("Sharpness: how often each probability was used",
                               xaxis=_axis("forecast (P(yes))", range=[0, 1], tickformat=".0%"),
@@ -403,7 +382,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=fmt_num, pct=fmt_pct, ci=fmt_ci, count=fmt_count, safe_url=safe_url)
+    env.filters.update(num=number, pct=percent_fixed, ci=fmt_ci, count=count, safe_url=safe_url)
     env.globals.update(forecast_lines=forecast_lines, outcome_text=outcome_text)
     return env
 
@@ -443,13 +422,13 @@ def render_markdown(data: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| Questions resolved / open / annulled | {st['resolved']:,} / {st['open'] + st['due']:,} / {st['annulled']:,} |",
-        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {fmt_num(s.get('brier'))}"
+        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.get('brier'))}"
         + (f" (95% interval {fmt_ci(s.get('brier_ci'))})" if s.get("brier_ci") else "") + " |",
-        f"| Brier skill vs always 50% | {fmt_num(s.get('brier_skill_vs_half'))} |",
-        f"| Brier skill vs the base rate | {fmt_num(s.get('brier_skill_vs_base_rate'))} |",
-        f"| Log loss | {fmt_num(s.get('log_loss'))} |",
-        f"| Base rate (share resolved yes) | {fmt_pct(s.get('base_rate'), 1)} |",
-        f"| Forecasts scored / of them backfilled | {fmt_count(s.get('n_forecasts'))} / {fmt_count(s.get('n_backfilled'))} |",
+        f"| Brier skill vs always 50% | {number(s.get('brier_skill_vs_half'))} |",
+        f"| Brier skill vs the base rate | {number(s.get('brier_skill_vs_base_rate'))} |",
+        f"| Log loss | {number(s.get('log_loss'))} |",
+        f"| Base rate (share resolved yes) | {percent_fixed(s.get('base_rate'), 1)} |",
+        f"| Forecasts scored / of them backfilled | {count(s.get('n_forecasts'))} / {count(s.get('n_backfilled'))} |",
         "",
         f"Policy: {escape_md(data['options'].policy)}"
         + ("; backfilled forecasts excluded" if data["options"].exclude_backfilled else "")
@@ -463,15 +442,15 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines += [f"## {heading}", "", "| Forecast bin | n | Mean forecast | Observed | 95% interval (Wilson) |",
                   "|---|---:|---:|---:|---|"]
         for row in table:
-            lines.append(f"| {fmt_pct(row['bin_low'])}–{fmt_pct(row['bin_high'])} | {fmt_count(row['n'])} | "
-                         f"{fmt_pct(row['mean_forecast'], 1)} | {fmt_pct(row['observed'], 1)} | "
-                         f"{fmt_pct(row['ci_low'], 1)}–{fmt_pct(row['ci_high'], 1)} |")
+            lines.append(f"| {percent_fixed(row['bin_low'])}–{percent_fixed(row['bin_high'])} | {count(row['n'])} | "
+                         f"{percent_fixed(row['mean_forecast'], 1)} | {percent_fixed(row['observed'], 1)} | "
+                         f"{percent_fixed(row['ci_low'], 1)}–{percent_fixed(row['ci_high'], 1)} |")
         lines.append("")
     groups = data["breakdowns"].get("forecaster", {}).get("groups", [])
     if groups:
         lines += ["## By forecaster", "", "| Forecaster | Scored | Brier | 95% interval |", "|---|---:|---:|---|"]
         for g in groups:
-            lines.append(f"| {escape_md(g['group'])} | {fmt_count(g.get('n_scored'))} | {fmt_num(g.get('brier'))} | "
+            lines.append(f"| {escape_md(g['group'])} | {count(g.get('n_scored'))} | {number(g.get('brier'))} | "
                          f"{fmt_ci(g.get('brier_ci'))} |")
         lines.append("")
     return "\n".join(lines)
