@@ -34,7 +34,7 @@ def init(db: Db = None) -> None:
 
     Example: ledger init --db ~/forecasts.duckdb
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.store import Store, default_path
 
     path = db or default_path()
@@ -94,7 +94,7 @@ def add(
 
 def log_prediction_file(path: Path, db: Path | None) -> None:
     """Log a prediction file, print the new ids (stdout) and a count (stderr)."""
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.predictions import log_file, read_file
 
     loaded = read_file(path)
@@ -132,7 +132,7 @@ def forecast(
         question_id = store.resolve_id(question)
         with store.write("forecast") as writer:
             writer.add_forecast(question_id, new)
-    from ledger.output import say
+    from ledger.cli.output import say
 
     say(f"forecast recorded on {short_id(question_id)}")
 
@@ -151,7 +151,7 @@ def list_(
     Example: ledger list --status due --tag russia --json
     """
     from ledger.format import forecast_text, outcome_text
-    from ledger.output import emit_csv, emit_json, emit_table
+    from ledger.cli.output import emit_csv, emit_json, emit_table
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -185,7 +185,7 @@ def show(
 
     Example: ledger show 3f9a
     """
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     with open_store(db) as store:
         record = store.question(store.resolve_id(question))
@@ -199,7 +199,7 @@ def _print_question(q: dict) -> None:
     from rich.markup import escape
 
     from ledger.format import forecast_text, local_time, source_line
-    from ledger.output import console
+    from ledger.cli.output import console
 
     out = console()
     out.print(f"[bold]{escape(q['statement'])}[/bold]")
@@ -279,7 +279,7 @@ def annul(
 
 
 def _record_resolution(db, question: str, resolution, command: str) -> None:
-    from ledger.output import say
+    from ledger.cli.output import say
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
@@ -307,7 +307,7 @@ def edit(
     Example: ledger edit 3f9a --by 2027-Q2 --reason "vote postponed"
     """
     from ledger.models import default_forecaster
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.parse import parse_date
 
     changes = {"criteria": criteria, "resolve_by": parse_date(by) if by else None, "tags": tag}
@@ -335,7 +335,7 @@ def import_(
     Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
     """
     from ledger.io import import_file
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.parse import parse_date
 
     default_by = parse_date(resolve_by) if resolve_by else None
@@ -356,7 +356,7 @@ def export(
     Example: ledger export --format csv -o track-record.csv
     """
     from ledger.io import export as export_rows
-    from ledger.output import say
+    from ledger.cli.output import say
 
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
@@ -375,7 +375,7 @@ def verify(json_: Json = False, db: Db = None) -> None:
 
     Example: ledger verify
     """
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     with open_store(db) as store:
         report = store.verify()
@@ -396,7 +396,7 @@ def sql(
 
     Example: ledger sql "SELECT forecaster, count(*) FROM forecasts GROUP BY ALL" --csv
     """
-    from ledger.output import emit_csv, emit_json, emit_table
+    from ledger.cli.output import emit_csv, emit_json, emit_table
     from ledger.store import Store, default_path
 
     with Store.open(db or default_path(), create=False, read_only=True) as store:
@@ -416,6 +416,6 @@ def schema() -> None:
     Example: ledger schema > predictions/schema.json
     """
     from ledger.models import json_schema
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     emit_json(json_schema())

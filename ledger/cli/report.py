@@ -37,7 +37,7 @@ def report(
 
     Example: ledger report --forecaster ana --title "Ana's track record" --png
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.report import ReportOptions, build
 
     options = ReportOptions(title=title, forecaster=forecaster, tag=tag, policy=policy,
@@ -67,7 +67,7 @@ def demo(
     Example: ledger demo && xdg-open reports/demo/index.html
     """
     from ledger.demo import build_demo_ledger
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.report import ReportOptions, build
     from ledger.store import Store
 

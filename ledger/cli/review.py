@@ -42,7 +42,7 @@ def due(
     Example: ledger due --within 2w --tag russia
     """
     from ledger.format import forecast_text, short_id
-    from ledger.output import emit_json, emit_table, say
+    from ledger.cli.output import emit_json, emit_table, say
     from ledger.review import due_questions, overdue_text, parse_span
 
     days = parse_span(within)
@@ -96,7 +96,7 @@ def review(
         )
     from ledger.format import plural
     from ledger.models import default_forecaster
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.review import ReviewSession, due_questions, parse_span, run_review, summary_markdown, summary_text
     from ledger.store import Store, default_path
 
@@ -131,7 +131,7 @@ def calendar(
 
     Example: ledger calendar -o ~/forecasts.ics
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.review import build_calendar
 
     with open_store(db) as store:

@@ -54,7 +54,7 @@ def score(
     with open_store(db) as store:
         result = run(store, selection, options)
     if json:
-        from ledger.output import emit_json
+        from ledger.cli.output import emit_json
 
         emit_json(result)
         return
@@ -67,7 +67,7 @@ def _pct(value: float | None) -> str:
 
 
 def _print(result: dict) -> None:
-    from ledger.output import emit_table, say
+    from ledger.cli.output import emit_table, say
 
     sel = result["selection"]
     if not result["n_scored"]:

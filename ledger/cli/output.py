@@ -1,6 +1,7 @@
-"""Rendering data for people and for scripts: tables, JSON, CSV.
+"""The CLI's emitters: tables, JSON and CSV on stdout, messages on stderr.
 
-stdout is for data; :func:`say` writes messages to stderr. JSON timestamps
+stdout is for data; :func:`say` writes messages to stderr. The text of a
+single value (a percentage, a time, an id) is :mod:`ledger.format`'s. JSON timestamps
 are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
 spreadsheet would run as a formula are defused (principle 5: user text is
 data, never markup).
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
+
+__all__ = ["FORMULA_PREFIXES", "console", "emit_csv", "emit_json", "emit_table", "safe_cell", "say", "to_json"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
