@@ -39,9 +39,10 @@ def report(
     """
     from ledger.cli.output import say
     from ledger.report import ReportOptions, build
+    from ledger.scoring import Selection
 
-    options = ReportOptions(title=title, forecaster=forecaster, tag=tag, policy=policy,
-                            exclude_backfilled=exclude_backfilled, fmt=fmt, png=png, cdn=cdn)
+    selection = Selection(policy=policy, forecaster=forecaster, tag=tag, exclude_backfilled=exclude_backfilled)
+    options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn)
     with open_store(db) as store:
         page = build(store, out, options)
     say(f"wrote {page}" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
