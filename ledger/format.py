@@ -18,6 +18,7 @@ __all__ = [
     "count",
     "first_error",
     "forecast_text",
+    "interval",
     "is_http_url",
     "local_time",
     "number",
@@ -81,6 +82,12 @@ def percent_fixed(value: float | None, decimals: int = 0) -> str:
         return MISSING
     text = f"{value * 100:.{decimals}f}%"
     return text if decimals or abs(value * 100 - round(value * 100)) < 1e-9 else f"{value * 100:.1f}%"
+
+
+def interval(ci: list[float] | tuple[float, float] | None, digits: int = 3, *, joiner: str = " to ",
+             missing: str = "") -> str:
+    """A confidence interval as ``low to high`` with fixed decimals; ``missing`` when there is none."""
+    return missing if not ci else f"{number(ci[0], digits)}{joiner}{number(ci[1], digits)}"
 
 
 def count(value: float | int | None) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerError
-from ledger.format import is_http_url, local_time, plural, short_id
+from ledger.format import is_http_url, local_time, number, plural, short_id
 from ledger.parse import parse_date, parse_moment, utc_now
 from ledger.store import question_model
 
@@ -310,7 +310,7 @@ def check_evidence(text: str) -> str | None:
 def _brier(scores: dict[str, Any]) -> str:
     if scores.get("brier") is None:
         return "none (0 questions scored)"
-    return f"{scores['brier']:.4f} on {plural(scores['n_questions'], 'question')}"
+    return f"{number(scores['brier'], 4)} on {plural(scores['n_questions'], 'question')}"
 
 
 def score_movement(summary: Summary) -> str:

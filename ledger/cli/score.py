@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import Db, Json, TagFilter, open_store
-from ledger.format import MISSING, number, percent
+from ledger.format import MISSING, interval, number, percent
 
 app = typer.Typer()
 
@@ -66,6 +66,11 @@ def _pct(value: float | None) -> str:
     return percent(value, significant=3, missing=MISSING)
 
 
+def _interval(ci, digits: int) -> str:
+    """Score-table intervals: ``low … high``, ``–`` when undefined."""
+    return interval(ci, digits, joiner=" … ", missing=MISSING)
+
+
 def _print(result: dict) -> None:
     from ledger.cli.output import emit_table, say
 
@@ -96,7 +101,7 @@ def _print(result: dict) -> None:
         emit_table(
             ["forecaster", "questions", "vs median of others", "95% interval"],
             [[r["forecaster"], r["n_questions"], number(r["mean_difference"], 4),
-              MISSING if r["ci"] is None else f"{number(r['ci'][0], 4)} … {number(r['ci'][1], 4)}"] for r in result["relative"]],
+              _interval(r["ci"], 4)] for r in result["relative"]],
             title="Relative Brier (Good Judgment form; negative is better)",
         )
     if result.get("groups"):
@@ -104,7 +109,7 @@ def _print(result: dict) -> None:
             ["group", "n", "Brier", "95% interval", "MCB", "MCB p"],
             [
                 [g["group"], g["n_questions"], number(g["brier"], 4),
-                 MISSING if not g["brier_ci"] else f"{number(g['brier_ci'][0], 3)} … {number(g['brier_ci'][1], 3)}",
+                 _interval(g["brier_ci"], 3),
                  number((g["corp"] or {}).get("mcb"), 4), number((g["corp"] or {}).get("mcb_p_value"), 3)]
                 for g in result["groups"]
             ],
@@ -118,7 +123,7 @@ def _summary_rows(result: dict) -> list[list[str]]:
     ci = result.get("brier_ci")
     rows = [
         ["Brier (binary)", number(result.get("brier"), 4),
-         "95% CI " + (f"{number(ci[0], 4)} … {number(ci[1], 4)}" if ci else MISSING)],
+         "95% CI " + _interval(ci, 4)],
         ["Brier (Good Judgment)", number(result.get("brier_multi"), 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
         ["log loss", number(result.get("log_loss"), 4), "−ln p(outcome)"],
         ["base rate", _pct(result.get("base_rate")), "share that happened"],

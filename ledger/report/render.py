@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ledger.format import count, forecast_text, is_http_url, number, outcome_text, percent_fixed
+from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent_fixed
 
 __all__ = [
     "PLOTLY_FILE", "cdn_url", "forecast_lines", "render_html", "render_markdown", "safe_url", "script_json",
@@ -68,10 +68,6 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if is_http_url(url) else None
 
 
-def fmt_ci(ci: list[float] | None, digits: int = 3) -> str:
-    return "" if not ci else f"{ci[0]:.{digits}f} to {ci[1]:.{digits}f}"
-
-
 def forecast_lines(question: dict) -> list[dict[str, Any]]:
     """Per forecaster: the forecasts in order (shown as ``60% → 75%``), backfilled marked, and the
     forecaster's score on the question (from the scoring module) if it was scored."""
@@ -101,7 +97,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=number, pct=percent_fixed, ci=fmt_ci, count=count, safe_url=safe_url)
+    env.filters.update(num=number, pct=percent_fixed, ci=interval, count=count, safe_url=safe_url)
     env.globals.update(forecast_lines=forecast_lines, outcome_text=outcome_text)
     return env
 
@@ -142,7 +138,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         "|---|---|",
         f"| Questions resolved / open / annulled | {st['resolved']:,} / {st['open'] + st['due']:,} / {st['annulled']:,} |",
         f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.get('brier'))}"
-        + (f" (95% interval {fmt_ci(s.get('brier_ci'))})" if s.get("brier_ci") else "") + " |",
+        + (f" (95% interval {interval(s.get('brier_ci'))})" if s.get("brier_ci") else "") + " |",
         f"| Brier skill vs always 50% | {number(s.get('brier_skill_vs_half'))} |",
         f"| Brier skill vs the base rate | {number(s.get('brier_skill_vs_base_rate'))} |",
         f"| Log loss | {number(s.get('log_loss'))} |",
@@ -170,6 +166,6 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines += ["## By forecaster", "", "| Forecaster | Scored | Brier | 95% interval |", "|---|---:|---:|---|"]
         for g in groups:
             lines.append(f"| {escape_md(g['group'])} | {count(g.get('n_scored'))} | {number(g.get('brier'))} | "
-                         f"{fmt_ci(g.get('brier_ci'))} |")
+                         f"{interval(g.get('brier_ci'))} |")
         lines.append("")
     return "\n".join(lines)
