@@ -150,8 +150,8 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.format import forecast_text, outcome_text
     from ledger.cli.output import emit_csv, emit_json, emit_table
+    from ledger.format import forecast_text, outcome_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -198,8 +198,8 @@ def show(
 def _print_question(q: dict) -> None:
     from rich.markup import escape
 
-    from ledger.format import forecast_text, local_time, source_line
     from ledger.cli.output import console
+    from ledger.format import forecast_text, local_time, source_line
 
     out = console()
     out.print(f"[bold]{escape(q['statement'])}[/bold]")

@@ -55,11 +55,10 @@ def due(
     Example: ledger due --within 2w --tag russia
     """
     from ledger.cli.output import emit_json, emit_table, say
-    from ledger.review import due_questions, overdue_text, parse_span
 
-    days = parse_span(within)
+    days = review_stage.parse_span(within)
     with open_store(db) as store:
-        rows = due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
+        rows = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     if json_:
         emit_json(rows)
         return
@@ -69,7 +68,7 @@ def due(
     emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
-            [short_id(row["id"]), row["resolve_by"], overdue_text(row["days_overdue"]),
+            [short_id(row["id"]), row["resolve_by"], review_stage.overdue_text(row["days_overdue"]),
              forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
             for row in rows
         ],
@@ -109,16 +108,15 @@ def review(
     from ledger.cli.output import say
     from ledger.format import plural
     from ledger.models import default_forecaster
-    from ledger.review import ReviewSession, due_questions, parse_span, summary_markdown
     from ledger.store import Store, default_path
 
-    days = parse_span(within)
+    days = review_stage.parse_span(within)
     path = db or default_path()
     with Store.open(path, create=False) as store:
-        questions = due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
+        questions = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     scope = "resolve-by passed" if overdue else f"resolve-by passed or within {within}"
     scope += "".join(f"; {name} {value}" for name, value in (("forecaster", forecaster), ("tag", tag)) if value)
-    session = ReviewSession(path, reviewer=reviewer or default_forecaster(), scope=scope,
+    session = review_stage.ReviewSession(path, reviewer=reviewer or default_forecaster(), scope=scope,
                             forecaster=forecaster, tag=tag)
     if questions:
         typer.echo(f"{plural(len(questions), 'question')} to review ({scope})")
@@ -127,7 +125,7 @@ def review(
     result = run_review(session, questions)
     typer.echo(summary_text(result))
     if summary is not None:
-        summary.write_text(summary_markdown(result), encoding="utf-8")
+        summary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
         say(f"minutes written to {summary}")
 
 
