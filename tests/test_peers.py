@@ -279,6 +279,15 @@ def test_manifold_markets_alone_name_the_missing_bets(tmp_path):
         read(tmp_path / "markets.json")
 
 
+def test_a_detected_file_missing_a_field_is_one_clear_error(tmp_path):
+    markets = json.loads((DATA / "manifold" / "manifold-contracts-20250101.json").read_text())
+    del markets[0]["question"]
+    (tmp_path / "markets.json").write_text(json.dumps(markets))
+    shutil.copy(DATA / "manifold" / "manifold-bets-20250101.json", tmp_path / "bets.json")
+    with pytest.raises(PeerFormatError, match=r"markets.json is not a complete manifold export \(KeyError: 'question'\)"):
+        read(tmp_path / "markets.json")
+
+
 # Good Judgment Open / Cultivate --------------------------------------------------------------------------
 
 def test_cultivate_prediction_sets_with_rounding_renormalised():

@@ -33,4 +33,8 @@ def read(path: Path, fmt: str = "auto", **options) -> PeerImport:
         raise PeerFormatError(f"{path.name} is not in a format the ledger knows (try --from)")
     if name not in FORMATS:
         raise PeerFormatError(f"unknown format {name!r}: use one of {', '.join(FORMATS)}")
-    return FORMATS[name].read(path, **options)
+    try:
+        return FORMATS[name].read(path, **options)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as error:
+        # A file that passed detection but lacks a field its format always has.
+        raise PeerFormatError(f"{path.name} is not a complete {name} export ({type(error).__name__}: {error})") from None
