@@ -1,36 +1,50 @@
-"""The published dashboard: a static site built from the scoring module.
+"""The published track record: a static site built from the scoring module.
 
-:func:`build` writes ``index.html`` (and ``plotly.min.js`` once beside it,
-``report.css``, ``report.js``), or a Markdown summary, for a selection of the
-ledger. Every number comes from :func:`ledger.scoring.score`; the package
-only chooses, formats and draws, in four steps:
+:func:`build` writes, into a report folder it owns (:mod:`~ledger.report.folder`):
 
-- :mod:`~ledger.report.collect` gathers the data (one scoring pass, the
-  store's listings);
+- ``index.html``, the overview of the selection;
+- ``f/<slug>.html``, one page per forecaster: their record alone;
+- ``q/<question id>.html``, one page per question, at a URL that stays the
+  same across publishes (the id never changes);
+- ``data/questions.js``, the rows the pages' tables search, filter, sort
+  and paginate in the browser (so no page grows with the ledger);
+- ``report.css``, ``report.js``; and plotly.js once per reports root, in
+  ``assets/`` beside the report folders (or ``--assets DIR``).
+
+Or, with ``--format md``, ``index.md``: a Markdown summary. Every number comes
+from :func:`ledger.scoring.score`; the package only chooses, formats and
+draws, in four steps:
+
+- :mod:`~ledger.report.collect` gathers the data (scoring passes, the store's listings);
 - :mod:`~ledger.report.charts` turns it into plotly figures;
-- :mod:`~ledger.report.render` writes the HTML or Markdown page (user text
-  escaped: see its docstring);
+- :mod:`~ledger.report.render` writes the HTML pages or the Markdown (user text escaped: see its docstring);
 - :mod:`~ledger.report.images` exports the charts as PNG/SVG.
-
-Size: the resolved and open tables show the most recent ``max_rows`` /
-``max_open`` rows with the total and a pointer to ``ledger export``;
-breakdowns with more than ``MAX_GROUPS`` groups give only their number. So
-``index.html`` stays bounded whatever the size of the ledger.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ledger.errors import LedgerError
-from ledger.report.collect import ReportOptions, collect, default_out
 from ledger.report.charts import build_figures
+from ledger.report.collect import (
+    ReportOptions, check_selection, collect, collect_site, default_reports_root, slugify,
+)
+from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
-from ledger.report.render import render_html, render_markdown, safe_url, script_json, write_assets
+from ledger.report.render import (
+    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, render_markdown, render_page, rows_script, safe_url, script_json,
+)
 
-__all__ = ["FORMATS", "ReportOptions", "build", "collect", "safe_url", "script_json"]
+__all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json"]
 
 FORMATS = ("html", "md")
+
+
+def default_out(options: ReportOptions) -> Path:
+    """``<reports root>/<slug of the title>``: see :func:`~ledger.report.collect.default_reports_root`."""
+    return default_reports_root() / slugify(options.heading())
 
 
 def build(store, out: Path | None = None, options: ReportOptions | None = None) -> Path:
@@ -39,18 +53,64 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     if options.fmt not in FORMATS:
         raise LedgerError(f"--format must be html or md, got {options.fmt!r}")
     out = Path(out) if out else default_out(options)
-    if out.exists() and not out.is_dir():
-        raise LedgerError(f"{out} exists and is not a folder")
-    data = collect(store, options)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = ReportFolder(out, force=options.force)  # refused before any work is done
     if options.fmt == "md":
-        target = out / "index.md"
-        target.write_text(render_markdown(data), encoding="utf-8")
+        rows = store.questions(status="all")
+        check_selection(options.selection, sorted({f["forecaster"] for r in rows for f in r["forecasts"]}),
+                        sorted({t for r in rows for t in r["tags"] or []}))
+        target = folder.write("index.md", render_markdown(collect(store, options)))
+        folder.finish()
         return target
-    figures = build_figures(data)
-    target = out / "index.html"
-    target.write_text(render_html(data, figures, cdn=options.cdn), encoding="utf-8")
-    write_assets(out, cdn=options.cdn)
+    site = collect_site(store, options)
+    plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
+    overview = site["overview"]
+
+    def plotly_src(page_dir: Path) -> str:
+        return cdn_url() if plotly_path is None else Path(os.path.relpath(plotly_path, page_dir)).as_posix()
+
+    common = {"site": site, "cdn": options.cdn, "options": options, "generated_at": overview["generated_at"],
+              "integrity": overview["integrity"]}
+    figures = build_figures(overview)
+    target = folder.write("index.html", render_page(
+        "record.html", root="", plotly_src=plotly_src(folder.path), figures=figures, d=overview, person=None,
+        **common))
+    for name, record in site["forecasters"].items():
+        folder.write(f"f/{site['slugs'][name]}.html", render_page(
+            "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
+            d=record, person=name, **common))
+    for question in site["questions"]:
+        folder.write(f"q/{question['id']}.html", render_page(
+            "question.html", root="../", plotly_src=None, q=question, **common))
+    folder.write(DATA_FILE, rows_script(site["rows"]))
+    for asset in ASSETS:
+        folder.write(asset, (HERE / asset).read_bytes())
     if options.png:
-        write_images(figures, out)
+        write_images(figures, folder)
+    folder.finish()
     return target
+
+
+def _assets_folder(folder: ReportFolder, options: ReportOptions) -> tuple[ReportFolder, str]:
+    """Where plotly.js goes, and under which folder name in it: ``--assets``, else ``assets/``
+    beside the report folders when the report is in the reports root (one copy for all of
+    them), else ``assets/`` inside the report folder."""
+    if options.assets is not None:
+        return ReportFolder(options.assets, force=options.force), ""
+    if folder.path.parent == Path(os.path.abspath(default_reports_root())):
+        return ReportFolder(folder.path.parent / "assets", force=options.force), ""
+    return folder, "assets/"
+
+
+def _write_plotly(assets: ReportFolder, prefix: str) -> Path:
+    """plotly.js, once per assets folder (not rewritten when the same file is there already)."""
+    from plotly.offline import get_plotlyjs
+
+    relative = prefix + plotly_file()
+    source = get_plotlyjs().encode("utf-8")
+    if assets.holds(relative, len(source)):
+        assets.keep(relative)
+    else:
+        assets.write(relative, source)
+    if prefix == "":
+        assets.finish()
+    return assets.path / relative

@@ -1,25 +1,32 @@
-"""What the report shows: one scoring pass and the store's public listings.
+"""What the report shows: scoring passes and the store's public listings.
 
-:func:`collect` gathers everything the page needs into one dict; the
+:func:`collect_site` gathers everything the site needs: the overview record
+(one :func:`collect` of the selection), one record per forecaster, and every
+question of the selection with its history and per-forecaster scores. The
 charts and the templates only draw and format it, computing nothing.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.errors import LedgerError
+from ledger.format import forecast_text, outcome_text
 from ledger.scoring import Selection
 
-__all__ = ["BREAKDOWNS", "MAX_GROUPS", "MAX_OPEN", "MAX_ROWS", "ReportOptions", "collect", "default_out", "slugify"]
+__all__ = [
+    "BREAKDOWNS", "MAX_GROUPS", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
+    "forecaster_slugs", "project_root", "slugify", "table_row",
+]
 
-MAX_ROWS = 500
-MAX_OPEN = 200
 MAX_GROUPS = 30
 BREAKDOWNS = ("forecaster", "tag", "source")
+SMALL_SAMPLE = 30  # fewer resolved questions than this: too few to judge calibration
 
 
 @dataclass
@@ -31,8 +38,8 @@ class ReportOptions:
     fmt: str = "html"
     png: bool = False
     cdn: bool = False
-    max_rows: int = MAX_ROWS
-    max_open: int = MAX_OPEN
+    force: bool = False  # write over files (and into folders) that are not an earlier report's
+    assets: Path | None = None  # where the shared plotly.js goes (default: beside the report folders)
     n_resamples: int | None = None  # None: the scoring module's default
 
     def heading(self) -> str:
@@ -47,53 +54,144 @@ class ReportOptions:
 
 
 def slugify(text: str) -> str:
-    """A folder name for a title: ``Ana's 2025 record`` -> ``ana-s-2025-record``."""
+    """A folder or file name for a title: ``Ana's 2025 record`` -> ``ana-s-2025-record``."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:60].rstrip("-") or "report"
 
 
-def default_out(options: ReportOptions) -> Path:
-    return Path("reports") / slugify(options.heading())
+def project_root(start: Path | None = None) -> Path | None:
+    """The project the command runs in: the nearest folder, from ``start`` (the current one) up,
+    that holds a ``predictions/`` folder (where a project keeps its prediction files)."""
+    here = Path(os.path.abspath(start or Path.cwd()))
+    for folder in (here, *here.parents):
+        if (folder / "predictions").is_dir():
+            return folder
+    return None
 
 
-def collect(store, options: ReportOptions) -> dict[str, Any]:
-    """Everything the page shows: one :func:`ledger.scoring.score` pass and the store's public listings."""
+def default_reports_root() -> Path:
+    """``<project>/reports`` inside a project, else ``reports`` in the data directory."""
+    from ledger.store import data_dir
+
+    project = project_root()
+    return project / "reports" if project else data_dir() / "reports"
+
+
+def forecaster_slugs(names: list[str]) -> dict[str, str]:
+    """A file name per forecaster (``f/<slug>.html``): the slug of the name, numbered on a clash."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(names):
+        base = slugify(name)
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
+
+
+def collect(store, options: ReportOptions, selection: Selection | None = None) -> dict[str, Any]:
+    """One record (the overview, or one forecaster's): a :func:`ledger.scoring.score` pass and counts."""
     from ledger.scoring import Options, analyst_levels, score
 
-    selection = options.selection
+    selection = selection or options.selection
     selection.check()  # before any query, so a bad --policy costs nothing
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
-    resolved_rows = store.questions(status="closed", latest_first=True, limit=options.max_rows, **scope)
-    open_rows = store.questions(status="open", limit=options.max_open, **scope)
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     main = score(store, selection, Options(
-        question_ids=[row["id"] for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
+        include_questions=True, groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
     breakdowns: dict[str, dict[str, Any]] = {}
     for by, grouping in main.pop("groupings").items():
         # one forecaster or source is no breakdown; one tag still says which
         if grouping["n_groups"] < 2 and not (by == "tag" and grouping["n_groups"] == 1):
             continue
-        groups = sorted(grouping["groups"], key=lambda g: (g.get("brier") is None, g.get("brier") or 0.0, g["group"]))
+        # most questions first, so a group of one or two questions never tops the table
+        groups = sorted(grouping["groups"], key=lambda g: (-g["n_questions"], g["group"]))
         breakdowns[by] = {**grouping, "groups": groups}
     n_records, head = store.head()
     statuses = store.status_counts(**scope)
     scores: dict[str, list[dict[str, Any]]] = {}
     for row in main.pop("questions"):
         scores.setdefault(row["question_id"], []).append(row)
-    for row in resolved_rows:
-        row["scores"] = scores.get(row["id"], [])
     return {
-        "title": options.heading(),
+        "title": options.heading() if selection is options.selection else selection.forecaster,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "options": options,
+        "selection": selection,
         "score": main,
+        "scores": scores,
         "folded": {"calibration": main.pop("calibrations")["folded"]},
         "breakdowns": breakdowns,
         "status": statuses,
+        "small_sample": main["n_questions"] < SMALL_SAMPLE,
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
-        "resolved": resolved_rows,
-        "resolved_total": statuses["resolved"] + statuses["annulled"],
-        "open": open_rows,
-        "open_total": statuses["open"] + statuses["due"],
     }
+
+
+def _known(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    forecasters = sorted({f["forecaster"] for row in rows for f in row["forecasts"]})
+    tags = sorted({t for row in rows for t in row["tags"] or []})
+    return forecasters, tags
+
+
+def check_selection(selection: Selection, forecasters: list[str], tags: list[str]) -> None:
+    """Refuse a forecaster or tag the ledger does not have, naming the ones it has."""
+    for what, value, known in (("forecaster", selection.forecaster, forecasters), ("tag", selection.tag, tags)):
+        if value is not None and value not in known:
+            names = ", ".join(known[:20]) + (f" … ({len(known)} in all)" if len(known) > 20 else "")
+            raise LedgerError(f"no {what} {value!r} in this ledger; known {what}s: {names or 'none'}")
+
+
+def table_row(question: dict[str, Any], scores: list[dict[str, Any]], slugs: dict[str, str]) -> dict[str, Any]:
+    """One question as a row of the browser's tables (``data/questions.js``): short keys, no HTML."""
+    resolution = question.get("resolution") or {}
+    latest: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for f in question["forecasts"]:
+        latest[f["forecaster"]] = f
+        counts[f["forecaster"]] = counts.get(f["forecaster"], 0) + 1
+    by_forecaster = {row["forecaster"]: row for row in scores}
+    lines = []
+    for name, f in latest.items():
+        scored = by_forecaster.get(name)
+        value = None if scored is None else scored["brier"] if question["kind"] == "binary" else scored["brier_multi"]
+        lines.append([name, slugs.get(name, ""), forecast_text(question, f), counts[name], value,
+                      bool(any(g["backfilled"] for g in question["forecasts"] if g["forecaster"] == name))])
+    source = question.get("source") or {}
+    resolved_at = resolution.get("resolved_at")
+    return {
+        "id": question["id"], "s": question["statement"], "st": question["status"],
+        "tags": list(question["tags"] or []),
+        "src": source.get("outlet") or source.get("author") or source.get("title") or "",
+        "by": str(question["resolve_by"]), "at": resolved_at.strftime("%Y-%m-%d") if resolved_at else "",
+        "o": outcome_text(question), "f": lines,
+    }
+
+
+def collect_site(store, options: ReportOptions) -> dict[str, Any]:
+    """The whole site: the overview, a record per forecaster, and every question of the selection."""
+    selection = options.selection
+    selection.check()
+    rows = store.questions(status="all")
+    forecasters, tags = _known(rows)
+    check_selection(selection, forecasters, tags)
+    if selection.tag:
+        rows = [row for row in rows if selection.tag in (row["tags"] or [])]
+    if selection.forecaster:
+        rows = [row for row in rows if any(f["forecaster"] == selection.forecaster for f in row["forecasts"])]
+    overview = collect(store, options)
+    names = [selection.forecaster] if selection.forecaster else _known(rows)[0]
+    slugs = forecaster_slugs(names)
+    people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names} \
+        if len(names) > 1 else {}
+    if len(names) == 1:
+        people = {names[0]: overview}
+    questions = []
+    for row in rows:
+        full = store.question(row["id"])
+        full["scores"] = overview["scores"].get(row["id"], [])
+        questions.append(full)
+    return {"overview": overview, "forecasters": people, "slugs": slugs, "questions": questions,
+            "rows": [table_row(q, q["scores"], slugs) for q in questions]}

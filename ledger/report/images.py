@@ -22,8 +22,9 @@ def find_browser() -> str | None:
     return None
 
 
-def write_images(figures: dict[str, dict], out: Path) -> list[Path]:
-    """Each chart as PNG and SVG beside the page (kaleido + the system's Chrome/Chromium)."""
+def write_images(figures: dict[str, dict], folder) -> list[Path]:
+    """Each chart as PNG and SVG beside the page (kaleido + the system's Chrome/Chromium), into the
+    :class:`~ledger.report.folder.ReportFolder` ``folder`` (so only over files it wrote before)."""
     import os
 
     try:
@@ -44,7 +45,8 @@ def write_images(figures: dict[str, dict], out: Path) -> list[Path]:
         fig = go.Figure(figure)
         for ext in ("png", "svg"):
             figs.append(fig)
-            paths.append(out / f"{name}.{ext}")
+            paths.append(folder.target(f"{name}.{ext}"))
+            folder.keep(f"{name}.{ext}")
     try:
         pio.write_images(figs, paths, width=900, height=540, scale=2)
     except Exception as error:  # kaleido reports a missing or broken browser in many ways

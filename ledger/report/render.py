@@ -1,51 +1,43 @@
-"""The report's pages: the HTML dashboard (Jinja2) and the Markdown summary.
+"""The report's pages: the HTML site (Jinja2) and the Markdown summary.
 
 Safety (design principle 5): the HTML is rendered by Jinja2 with
-autoescaping on, so every statement, note, quote, name and URL is text.
-Links are only made from ``http(s)`` URLs (:func:`safe_url`). Chart data
-travels as JSON in ``<script type="application/json">`` blocks with ``<``,
-``>``, ``&`` and the JavaScript line separators escaped (:func:`script_json`),
-so user text in a chart label cannot close the block. The page has no
-inline script and carries a Content-Security-Policy that forbids inline
-scripts as a second line of defence. Markdown goes through
-:func:`ledger.markdown.escape_md`.
+autoescaping on, so every statement, note, quote, name and URL is text, and
+user text sits in ``<bdi>`` so a right-to-left override in it cannot reorder
+the text around it. Links are only made from ``http(s)`` URLs
+(:func:`safe_url`). Chart data travels as JSON in ``<script
+type="application/json">`` blocks with ``<``, ``>``, ``&`` and the JavaScript
+line separators escaped (:func:`script_json`), so user text in a chart label
+cannot close the block; the tables' rows travel the same way in the side
+file ``data/questions.js`` and are put on the page as text (``textContent``),
+never as HTML. The pages have no inline script and carry a
+Content-Security-Policy that forbids inline scripts as a second line of
+defence. Markdown goes through :func:`ledger.markdown.escape_md`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent_fixed
+from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent, percent_fixed
 
 __all__ = [
-    "PLOTLY_FILE", "cdn_url", "forecast_lines", "render_html", "render_markdown", "safe_url", "script_json",
-    "write_assets",
+    "ASSETS", "DATA_FILE", "calibration_sentences", "cdn_url", "forecast_history", "plotly_file", "render_markdown",
+    "render_page", "rows_script", "safe_url", "script_json",
 ]
 
 HERE = Path(__file__).resolve().parent
 ASSETS = ("report.css", "report.js")
-PLOTLY_FILE = "plotly.min.js"
+DATA_FILE = "data/questions.js"
 
 
-def write_assets(out: Path, *, cdn: bool = False) -> None:
-    """The files the page loads beside it: its stylesheet and script, and plotly.js unless it comes from the CDN."""
-    for asset in ASSETS:
-        shutil.copyfile(HERE / asset, out / asset)
-    if not cdn:
-        _write_plotly(out / PLOTLY_FILE)
+def plotly_file() -> str:
+    """The shared plotly.js file name, versioned so two versions never overwrite each other."""
+    from plotly.offline.offline import get_plotlyjs_version
 
-
-def _write_plotly(path: Path) -> None:
-    """plotly.js, once per site folder (rewritten only when the bundled version differs)."""
-    from plotly.offline import get_plotlyjs
-
-    source = get_plotlyjs()
-    if not path.exists() or path.stat().st_size != len(source.encode("utf-8")):
-        path.write_text(source, encoding="utf-8")
+    return f"plotly-{get_plotlyjs_version()}.min.js"
 
 
 def cdn_url() -> str:
@@ -63,28 +55,58 @@ def script_json(data: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
+def rows_script(rows: list[dict[str, Any]]) -> str:
+    """The tables' rows as a script side file: loaded with ``<script src>``, so it works from
+    ``file://`` too (browsers refuse ``fetch`` there), and it is data only (:func:`script_json`)."""
+    return f"window.LEDGER_ROWS = {script_json(rows)};\n"
+
+
 def safe_url(url: str | None) -> str | None:
     """The URL if it is http(s) (a link may be made of it), else None (shown as text only)."""
     return url.strip() if is_http_url(url) else None
 
 
-def forecast_lines(question: dict) -> list[dict[str, Any]]:
-    """Per forecaster: the forecasts in order (shown as ``60% → 75%``), backfilled marked, and the
-    forecaster's score on the question (from the scoring module) if it was scored."""
-    scores = {row["forecaster"]: row for row in question.get("scores") or []}
-    by: dict[str, dict[str, Any]] = {}
+def calibration_sentences(table: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One plain sentence per calibration bin, naming over- or under-confidence when the bin's
+    Wilson interval leaves out its mean forecast (else: within what chance allows)."""
+    out = []
+    for row in table:
+        low, high = percent_fixed(row["bin_low"]), percent_fixed(row["bin_high"])
+        n = int(row.get("n_forecasts") or 0)
+        said = f"When this record said {low}–{high}" if low != high else f"When this record said {low}"
+        text = (f"{said}, it happened {percent_fixed(row['observed'])} of the time "
+                f"({n:,} forecast{'' if n == 1 else 's'}).")
+        mean, observed = row["mean_forecast"], row["observed"]
+        if row["ci_low"] <= mean <= row["ci_high"]:
+            verdict, why = "calibrated", "Within what chance allows for this many forecasts."
+        else:
+            # above 50% a confident record errs by happening less often than said; below, more often
+            bolder = (observed < mean) if mean > 0.5 else (observed > mean)
+            verdict = "over-confident" if bolder else "under-confident"
+            why = (f"Over-confident: it happened {'less' if observed < mean else 'more'} often than the "
+                   f"{percent_fixed(mean)} said on average." if bolder else
+                   f"Under-confident: it happened {'more' if observed > mean else 'less'} often than the "
+                   f"{percent_fixed(mean)} said on average; bolder forecasts would have scored better.")
+        out.append({"text": text, "verdict": verdict, "why": why})
+    return out
+
+
+def forecast_history(question: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every forecast in order, with how it moved from the same forecaster's previous one."""
+    previous: dict[str, dict[str, Any]] = {}
+    rows = []
     for f in question["forecasts"]:
-        scored = scores.get(f["forecaster"])
-        value = None if scored is None else scored["brier"] if question["kind"] == "binary" else scored["brier_multi"]
-        entry = by.setdefault(f["forecaster"], {"forecaster": f["forecaster"], "values": [], "backfilled": False,
-                                                "score": value})
-        entry["values"].append(forecast_text(question, f))
-        entry["backfilled"] = entry["backfilled"] or bool(f.get("backfilled"))
-    lines = list(by.values())
-    for line in lines:
-        if len(line["values"]) > 4:
-            line["values"] = [line["values"][0], "…", *line["values"][-2:]]
-    return lines
+        before = previous.get(f["forecaster"])
+        change = ""
+        if before is not None and f["probability"] is not None and before["probability"] is not None:
+            delta = (f["probability"] - before["probability"]) * 100
+            change = "no change" if abs(delta) < 1e-9 else f"{delta:+.4g} points"
+        elif before is not None:
+            change = "revised"
+        rows.append({**f, "value": forecast_text(question, f), "change": change,
+                     "exact": percent(f["probability"], significant=6) if f["probability"] is not None else ""})
+        previous[f["forecaster"]] = f
+    return rows
 
 
 def _environment():
@@ -97,8 +119,10 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=number, pct=percent_fixed, ci=interval, count=count, safe_url=safe_url)
-    env.globals.update(forecast_lines=forecast_lines, outcome_text=outcome_text)
+    env.filters.update(num=number, pct=percent_fixed, ci=interval, count=count, safe_url=safe_url,
+                       json=script_json)
+    env.globals.update(outcome_text=outcome_text, forecast_history=forecast_history,
+                       calibration_sentences=calibration_sentences)
     return env
 
 
@@ -109,14 +133,15 @@ class _Charts(dict):
         return None
 
 
-def render_html(data: dict[str, Any], figures: dict[str, dict], *, cdn: bool = False) -> str:
+def render_page(template: str, *, root: str, plotly_src: str | None, figures: dict[str, dict] | None = None,
+                cdn: bool = False, **context) -> str:
+    """One page of the site; ``root`` is the relative path to the site's folder (``""`` or ``"../"``)."""
     from markupsafe import Markup
 
-    plotly_src = cdn_url() if cdn else PLOTLY_FILE
-    charts = _Charts({name: Markup(script_json(figure)) for name, figure in figures.items()})
-    template = _environment().get_template("index.html")
-    return template.render(d=data, s=data["score"], charts=charts, plotly_src=plotly_src,
-                           csp_script=("'self' https://cdn.plot.ly" if cdn else "'self'"))
+    charts = _Charts({name: Markup(script_json(figure)) for name, figure in (figures or {}).items()})
+    return _environment().get_template(template).render(
+        root=root, plotly_src=plotly_src, charts=charts,
+        csp_script=("'self' https://cdn.plot.ly" if cdn else "'self'"), **context)
 
 
 def render_markdown(data: dict[str, Any]) -> str:
@@ -150,14 +175,17 @@ def render_markdown(data: dict[str, Any]) -> str:
         + ". Annulled questions and forecasts made after the outcome was known are not scored.",
         "",
     ]
+    if data["small_sample"]:
+        lines += [f"**Only {s['n_questions']:,} resolved questions: too few to judge calibration.**", ""]
     for heading, table in (("Calibration", s.get("calibration") or []),
                            ("Calibration, analyst view (folded)", data["folded"].get("calibration") or [])):
         if not table:
             continue
-        lines += [f"## {heading}", "", "| Forecast bin | n | Mean forecast | Observed | 95% interval (Wilson) |",
+        lines += [f"## {heading}", "", "| Forecast bin | Forecasts | Mean forecast | Observed | 95% interval (Wilson) |",
                   "|---|---:|---:|---:|---|"]
         for row in table:
-            lines.append(f"| {percent_fixed(row['bin_low'])}–{percent_fixed(row['bin_high'])} | {count(row['n'])} | "
+            lines.append(f"| {percent_fixed(row['bin_low'])}–{percent_fixed(row['bin_high'])} | "
+                         f"{int(row['n_forecasts']):,} | "
                          f"{percent_fixed(row['mean_forecast'], 1)} | {percent_fixed(row['observed'], 1)} | "
                          f"{percent_fixed(row['ci_low'], 1)}–{percent_fixed(row['ci_high'], 1)} |")
         lines.append("")

@@ -1,0 +1,118 @@
+"""Where a report is written, and the rule that it only ever replaces its own files.
+
+A report folder carries a marker file (:data:`MARKER`) listing every file an
+earlier ``ledger report`` wrote into it. :class:`ReportFolder` refuses:
+
+- the file-system root, and a path that exists and is not a folder;
+- a non-empty folder without the marker (not an earlier report of ours),
+  unless ``force``;
+- a file inside it that the marker does not list (someone else's), unless
+  ``force``;
+- any path that is, or passes through, a symbolic link (so nothing is ever
+  written outside the folder).
+
+Every file is written under a temporary name in its final folder and renamed
+over the old one, so a reader (or a kill -9) sees the old page or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ledger.errors import LedgerError
+
+__all__ = ["MARKER", "ReportFolder", "atomic_write"]
+
+MARKER = ".forecast-ledger-report"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class ReportFolder:
+    """A folder this command owns: files go in atomically, and only over files it wrote before."""
+
+    def __init__(self, path: Path, *, force: bool = False):
+        path = Path(os.path.abspath(path))
+        if path.parent == path:
+            raise LedgerError(f"refusing to write a report into {path}: choose a folder of its own with --out")
+        if path.is_symlink():
+            raise LedgerError(f"{path} is a symbolic link; give the real folder with --out")
+        if path.exists() and not path.is_dir():
+            raise LedgerError(f"{path} exists and is not a folder")
+        self.path = path
+        self.force = force
+        self.owned = self._read_marker()
+        if self.owned is None and path.exists() and any(path.iterdir()) and not force:
+            raise LedgerError(f"{path} is not empty and is not a report folder of ours; "
+                              "choose an empty or new folder, or pass --force")
+        self.owned = self.owned or set()
+        self.written: set[str] = set()
+
+    def _read_marker(self) -> set[str] | None:
+        marker = self.path / MARKER
+        if marker.is_symlink() or not marker.is_file():
+            return None
+        try:
+            return set(json.loads(marker.read_text(encoding="utf-8"))["files"])
+        except (ValueError, KeyError, TypeError, OSError):
+            return None
+
+    def target(self, relative: str) -> Path:
+        """The path of ``relative`` inside the folder, its folders made, after the ownership checks."""
+        parts = Path(relative).parts
+        if Path(relative).is_absolute() or ".." in parts:
+            raise LedgerError(f"not a path inside the report folder: {relative}")
+        self.path.mkdir(parents=True, exist_ok=True)
+        current = self.path
+        for part in parts[:-1]:
+            current = current / part
+            if current.is_symlink():
+                raise LedgerError(f"{current} is a symbolic link; refusing to write through it")
+            current.mkdir(exist_ok=True)
+        path = current / parts[-1]
+        if path.is_symlink():
+            raise LedgerError(f"{path} is a symbolic link; refusing to write through it")
+        if path.exists() and relative not in self.owned and not self.force:
+            raise LedgerError(f"{path} exists and was not written by ledger report; move it or pass --force")
+        if path.exists() and not path.is_file():
+            raise LedgerError(f"{path} exists and is not a file")
+        return path
+
+    def write(self, relative: str, data: str | bytes) -> Path:
+        """Write one file of the report, atomically."""
+        path = self.target(relative)
+        atomic_write(path, data.encode("utf-8") if isinstance(data, str) else data)
+        self.written.add(relative)
+        return path
+
+    def holds(self, relative: str, size: int) -> bool:
+        """Whether the folder already holds our ``relative`` of this size (plotly.js is not rewritten)."""
+        path = self.path / relative
+        return relative in self.owned and path.is_file() and not path.is_symlink() and path.stat().st_size == size
+
+    def keep(self, relative: str) -> None:
+        """Count an unchanged file of an earlier run as this run's."""
+        self.written.add(relative)
+
+    def finish(self) -> None:
+        """Record the files that are ours (written now or before) in the marker, atomically."""
+        marker = json.dumps({"generator": "Forecast Ledger", "files": sorted(self.owned | self.written)}, indent=1)
+        self.path.mkdir(parents=True, exist_ok=True)
+        if (self.path / MARKER).is_symlink():
+            raise LedgerError(f"{self.path / MARKER} is a symbolic link; refusing to write through it")
+        atomic_write(self.path / MARKER, marker.encode("utf-8"))
