@@ -1,7 +1,8 @@
-"""`ledger report`: the static dashboard and its Markdown summary.
+"""`ledger report`: the static site (overview, forecaster and question pages) and its Markdown summary.
 
 The ledger used here is hostile on purpose: statements, names, tags, quotes,
-notes and URLs that would run as code if they were rendered as markup.
+notes and URLs that would run as code if they were rendered as markup, and a
+right-to-left override that would reorder the text around it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +26,7 @@ XSS_QUOTE = '"><svg onload=alert(4)>'
 XSS_NOTE = "<iframe src=javascript:alert(5)>"
 MD_TITLE = "*bold* [link](javascript:alert(6)) <b>x</b> | cell"
 JS_URL = "javascript:alert(7)"
+BIDI_STATEMENT = "Report \u202egnp.exe\u202c ships"  # reads "exe.png" if the override leaks
 
 
 def hostile_rows(n_questions: int = 40, seed: int = 3) -> list[dict]:
@@ -28,7 +35,7 @@ def hostile_rows(n_questions: int = 40, seed: int = 3) -> list[dict]:
     rows = []
     forecasters = ["ana", "ben", XSS_FORECASTER]
     for i in range(n_questions):
-        statement = XSS_STATEMENT if i == 0 else f"Question {i} & co <resolves> yes"
+        statement = XSS_STATEMENT if i == 0 else BIDI_STATEMENT if i == 1 else f"Question {i} & co <resolves> yes"
         state = "open" if i % 10 == 9 else "annulled" if i % 13 == 12 else "resolved"
         outcome = {"open": None, "annulled": "annulled"}.get(state, rng.choice(["yes", "no"]))
         for forecaster in forecasters[: 2 + (i % 2)]:
@@ -61,7 +68,7 @@ def hostile_ledger(path: Path, tmp: Path, n_questions: int = 40) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """One dashboard of the hostile ledger, shared by the tests that only read it."""
+    """One site of the hostile ledger, shared by the tests that only read it: its index.html."""
     from ledger.report import ReportOptions, build
     from ledger.store import Store
 
@@ -78,33 +85,89 @@ def _scripts(html: str) -> list[str]:
 # -- HTML escaping ---------------------------------------------------------------------
 
 
+def _pages(site: Path) -> list[Path]:
+    return [site, *sorted((site.parent / "f").glob("*.html")), *sorted((site.parent / "q").glob("*.html"))]
+
+
+def test_site_has_a_page_per_forecaster_and_question(site):
+    folder = site.parent
+    from ledger.store import Store
+
+    with Store.open(folder.parent / "ledger.duckdb", create=False, read_only=True) as store:
+        ids = {row["id"] for row in store.questions(status="all")}
+    assert {p.stem for p in (folder / "q").glob("*.html")} == ids  # the URL is the question id
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    people = sorted(p.name for p in (folder / "f").glob("*.html"))
+    assert people == ["ana.html", "ben.html", "script-img-src-x-onerror-alert-2.html"]
+    index = site.read_text(encoding="utf-8")
+    for person in people:
+        assert f'href="f/{person}"' in index
+    rows = _rows(folder)
+    assert {row["id"] for row in rows} == ids
+    ana = (folder / "f" / "ana.html").read_text(encoding="utf-8")
+    assert "Track record of <bdi>ana</bdi>" in ana and 'data-forecaster="ana"' in ana
+    assert 'src="../data/questions.js"' in ana and 'href="../report.css"' in ana
+
+
+def _rows(folder: Path) -> list[dict]:
+    text = (folder / "data" / "questions.js").read_text(encoding="utf-8")
+    assert text.startswith("window.LEDGER_ROWS = ") and text.endswith(";\n")
+    return json.loads(text.removeprefix("window.LEDGER_ROWS = ").removesuffix(";\n"))
+
+
 def test_user_text_is_escaped_in_html(site):
+    for page in _pages(site):
+        html = page.read_text(encoding="utf-8")
+        for raw in (XSS_STATEMENT, XSS_FORECASTER, XSS_TAG, XSS_QUOTE, XSS_NOTE, "<em>title</em>", "<record>"):
+            assert raw not in html, (page, raw)
     html = site.read_text(encoding="utf-8")
-    for raw in (XSS_STATEMENT, XSS_FORECASTER, XSS_TAG, XSS_QUOTE, XSS_NOTE, "<em>title</em>", "<record>"):
-        assert raw not in html, raw
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
-    assert "&#34;&gt;&lt;svg onload=alert(4)&gt;" in html
-    assert "Question 1 &amp; co &lt;resolves&gt; yes" in html
-    assert "<title>Track &lt;record&gt; &amp; co</title>" in html
+    assert "<title>\u2068Track &lt;record&gt; &amp; co\u2069</title>" in html
+    first = next(q for q in _pages(site) if "alert(1)" in q.read_text(encoding="utf-8") and "/q/" in q.as_posix())
+    page = first.read_text(encoding="utf-8")
+    assert '<h1 class="stmt"><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></h1>' in page
+    assert "&#34;&gt;&lt;svg onload=alert(4)&gt;" in page and "&lt;iframe src=javascript:alert(5)&gt;" in page
+
+
+def test_side_file_is_data_only(site):
+    text = (site.parent / "data" / "questions.js").read_text(encoding="utf-8")
+    assert "<" not in text and ">" not in text and "\u2028" not in text  # nothing that could close a tag
+    statements = {row["s"] for row in _rows(site.parent)}
+    assert XSS_STATEMENT in statements and BIDI_STATEMENT in statements  # the data keeps what the user gave
+
+
+def test_bidi_text_is_isolated(site):
+    page = next(p for p in (site.parent / "q").glob("*.html") if "\u202e" in p.read_text(encoding="utf-8"))
+    html = page.read_text(encoding="utf-8")
+    title, body = html.split("</title>")
+    assert "<title>\u2068" + BIDI_STATEMENT + "\u2069 · " in title  # no markup there: isolate characters
+    for match in re.finditer("\u202e", body):
+        before = body[: match.start()]
+        assert before.rfind("<bdi>") > before.rfind("</bdi>"), "the override is outside a <bdi>"
+    css = (site.parent / "report.css").read_text(encoding="utf-8")
+    assert re.search(r"bdi, \.stmt[^{]*\{ unicode-bidi: isolate; \}", css)
 
 
 def test_only_http_urls_become_links(site):
-    html = site.read_text(encoding="utf-8")
-    hrefs = re.findall(r'href="([^"]*)"', html)
-    assert hrefs and all(h.startswith(("#", "https://", "http://", "report.css")) for h in hrefs), hrefs
-    assert JS_URL in html  # shown as text, not as a link
+    for page in _pages(site):
+        html = page.read_text(encoding="utf-8")
+        hrefs = re.findall(r'href="([^"]*)"', html)
+        local = ("#", "index.html", "f/", "q/", "report.css", "../index.html", "../f/", "../report.css")
+        assert hrefs and all(h.startswith(("https://", "http://", *local)) for h in hrefs), (page, hrefs)
+    question = next(p for p in (site.parent / "q").glob("*.html") if "alert(7)" in p.read_text(encoding="utf-8"))
+    assert JS_URL in question.read_text(encoding="utf-8")  # shown as text, not as a link
 
 
 def test_scripts_are_external_or_inert_json(site):
-    html = site.read_text(encoding="utf-8")
-    tags = re.findall(r"<script\b[^>]*>", html)
-    assert all('type="application/json"' in t or " src=" in t for t in tags), tags
-    for body in _scripts(html):
-        if body.strip():
-            assert "<" not in body and ">" not in body  # nothing can close the block or open a tag
-            json.loads(body)
-    assert "Content-Security-Policy" in html and "'unsafe-inline'" not in html.split("script-src")[1].split(";")[0]
+    for page in _pages(site):
+        html = page.read_text(encoding="utf-8")
+        tags = re.findall(r"<script\b[^>]*>", html)
+        assert all('type="application/json"' in t or " src=" in t for t in tags), tags
+        for body in _scripts(html):
+            if body.strip():
+                assert "<" not in body and ">" not in body  # nothing can close the block or open a tag
+                json.loads(body)
+        assert "Content-Security-Policy" in html and "'unsafe-inline'" not in html.split("script-src")[1].split(";")[0]
 
 
 def test_chart_json_escapes_user_text(site):
@@ -128,28 +191,91 @@ def test_safe_url():
 
     assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     for bad in (JS_URL, "JaVaScRiPt:alert(1)", "data:text/html,x", "//evil", 'https://x.org/"onmouseover=', None, ""):
-        assert safe_url(bad) is None
+        assert safe_url(bad) is None, bad
 
 
-# -- content ----------------------------------------------------------------------------
+# -- What the pages say ----------------------------------------------------------------
 
 
 def test_page_sections_numbers_and_assets(site):
     html = site.read_text(encoding="utf-8")
-    for anchor in ("calibration", "sharpness", "over-time", "breakdowns", "leaderboard", "resolved", "open",
-                   "integrity", "methodology", "m-brier", "m-backfilled", "m-policy", "m-corp", "m-calibration"):
+    for anchor in ("calibration", "calibration-details", "sharpness", "over-time", "breakdowns", "leaderboard",
+                   "resolved", "open", "integrity", "methodology", "m-brier", "m-backfilled", "m-policy", "m-corp"):
         assert f'id="{anchor}"' in html, anchor
     for chart in ("reliability", "folded", "sharpness", "over_time", "by_forecaster", "leaderboard"):
         assert f'data-chart="{chart}"' in html, chart
-    assert 'href="#m-brier"' in html and 'href="#m-backfilled"' in html
     assert "ledger verify --db ledger.duckdb" in html
     assert re.search(r"<code>[0-9a-f]{64}</code>", html)
-    assert '<script src="plotly.min.js"' in html
+    assert 'type="search"' in html and html.count('class="finder"') == 2
     folder = site.parent
-    assert (folder / "plotly.min.js").stat().st_size > 1_000_000
+    plotly = next((folder / "assets").glob("plotly-*.min.js"))
+    assert plotly.stat().st_size > 1_000_000 and f'<script src="assets/{plotly.name}"' in html
+    assert f'<script src="../assets/{plotly.name}"' in (folder / "f" / "ana.html").read_text(encoding="utf-8")
     assert (folder / "report.js").exists() and (folder / "report.css").exists()
-    assert "plotly" not in html.lower().split("</head>")[1][:0] or True
     assert site.stat().st_size < 300_000  # plotly.js is not inlined
+
+
+def test_counts_are_integers_and_weights_labelled(site):
+    html = site.read_text(encoding="utf-8")
+    card = html.split('<span class="label">Resolved questions</span>')[1].split("</a>")[0]
+    assert re.search(r'<span class="value">\d+</span>', card) and re.search(r"of \d+ questions", card)
+    table = html.split("<caption>All forecasts</caption>")[1].split("</table>")[0]
+    assert "<th scope=\"col\">Forecasts</th><th scope=\"col\">Weight</th>" in table
+    forecasts = re.findall(r'<td data-label="Forecasts">([^<]*)</td>', table)
+    assert forecasts and all(re.fullmatch(r"[\d,]+", n) for n in forecasts)  # whole forecasts
+    assert "time-averaged weight" in html
+
+
+def test_calibration_in_plain_words():
+    from ledger.report.render import calibration_sentences
+
+    rows = [
+        {"bin_low": 0.7, "bin_high": 0.8, "n_forecasts": 27, "n": 20.5, "mean_forecast": 0.74, "observed": 0.86,
+         "ci_low": 0.76, "ci_high": 0.93},
+        {"bin_low": 0.9, "bin_high": 1.0, "n_forecasts": 41, "n": 41, "mean_forecast": 0.95, "observed": 0.80,
+         "ci_low": 0.66, "ci_high": 0.89},
+        {"bin_low": 0.0, "bin_high": 0.1, "n_forecasts": 1, "n": 1, "mean_forecast": 0.05, "observed": 0.0,
+         "ci_low": 0.0, "ci_high": 0.79},
+        {"bin_low": 0.1, "bin_high": 0.2, "n_forecasts": 30, "n": 30, "mean_forecast": 0.15, "observed": 0.40,
+         "ci_low": 0.25, "ci_high": 0.57},
+    ]
+    said = calibration_sentences(rows)
+    assert said[0]["text"] == "When this record said 70%–80%, it happened 86% of the time (27 forecasts)."
+    assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident"]
+    assert "1 forecast)" in said[2]["text"]
+
+
+def test_small_sample_caveat_and_breakdown_order(tmp_path):
+    from ledger.report import ReportOptions, build
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        page = build(store, tmp_path / "out", ReportOptions(n_resamples=0))
+    html = page.read_text(encoding="utf-8")
+    assert 'id="small-sample"' in html and "too few to judge calibration" in html
+    by_forecaster = html.split('id="by-forecaster"')[1].split("</table>")[0]
+    counts = [int(n) for n in re.findall(r'<td data-label="Questions">(\d+)', by_forecaster)]
+    assert len(counts) == 3 and counts == sorted(counts, reverse=True)  # most questions first
+    assert "few</span>" in by_forecaster  # the third forecaster has under 10 questions
+
+
+def test_question_page_shows_history(tmp_path, cli):
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    from ledger.store import Store
+
+    with Store.open(db) as store:
+        qid = next(r["id"] for r in store.questions(status="resolved") if r["statement"].startswith("Question 2 "))
+    first = cli("show", qid, "--db", db, "--json").stdout
+    outcome = json.loads(first)["resolution"]["outcome"]
+    other = "no" if outcome == "yes" else "yes"
+    cli("forecast", qid, "0.42", "--by", "ana", "--db", db, ok=False)  # after the outcome: kept, not scored
+    cli("resolve", qid, other, "--note", "Correction: wrong report", "--db", db)
+    cli("report", "--db", db, "--out", tmp_path / "site")
+    html = (tmp_path / "site" / "q" / f"{qid}.html").read_text(encoding="utf-8")
+    assert html.count('<li class="superseded">') == 1 and html.count('<li class="current">') == 1
+    assert 'class="badge">correction</span>' in html and "Correction: wrong report" in html
+    assert re.search(r"<td data-label=\"Made\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", html)
 
 
 def test_report_numbers_come_from_scoring(tmp_path):
@@ -166,21 +292,21 @@ def test_report_numbers_come_from_scoring(tmp_path):
     assert data["status"] == {"resolved": 17, "open": 2, "due": 0, "annulled": 1}
 
 
-def test_page_size_is_bounded(tmp_path):
+def test_page_size_does_not_grow_with_the_ledger(tmp_path):
     from ledger.report import ReportOptions, build
     from ledger.store import Store
 
-    db = hostile_ledger(tmp_path / "big.duckdb", tmp_path, n_questions=400)
-    with Store.open(db) as store:
-        small = build(store, tmp_path / "small", ReportOptions(max_rows=25, max_open=5, n_resamples=0))
-        large = build(store, tmp_path / "large", ReportOptions(max_rows=300, max_open=30, n_resamples=0))
-    small_html = small.read_text(encoding="utf-8")
-    resolved = small_html.split('id="resolved-table"')[1].split("</table>")[0]
-    assert resolved.count("<tr") == 26  # header + the 25 most recent
-    assert "The 25 most recent of 360 resolved or annulled questions" in small_html
-    assert "ledger export --format csv" in small_html
-    assert "The 5 due soonest of 40 open questions" in small_html
-    assert small.stat().st_size < large.stat().st_size < 2_000_000
+    sizes = {}
+    for n in (40, 400):
+        db = hostile_ledger(tmp_path / f"l{n}.duckdb", tmp_path, n_questions=n)
+        with Store.open(db) as store:
+            page = build(store, tmp_path / f"site{n}", ReportOptions(n_resamples=0))
+        sizes[n] = (page.stat().st_size, (page.parent / "data" / "questions.js").stat().st_size,
+                    max(p.stat().st_size for p in (page.parent / "q").glob("*.html")))
+    (small, small_data, small_q), (large, large_data, large_q) = sizes[40], sizes[400]
+    assert large < small * 1.25  # ten times the questions, about the same page
+    assert large_q < small_q * 1.25  # a question page holds one question
+    assert large_data > small_data * 8  # the rows live in the side file
 
 
 def test_filters_and_options(tmp_path, cli):
@@ -190,17 +316,46 @@ def test_filters_and_options(tmp_path, cli):
                  "--exclude-backfilled", "--cdn", "--title", "Ana")
     assert result.stdout.strip() == str(out / "index.html")
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "https://cdn.plot.ly/plotly-" in html and not (out / "plotly.min.js").exists()
-    assert "forecaster <strong>ana</strong>" in html and "backfilled forecasts excluded" in html
+    assert "https://cdn.plot.ly/plotly-" in html and not (out / "assets").exists()
+    assert "forecaster <strong><bdi>ana</bdi></strong>" in html and "backfilled forecasts excluded" in html
     assert "scoring policy <a href=\"#m-policy\">last</a>" in html
+    assert [p.name for p in (out / "f").glob("*.html")] == ["ana.html"]
 
 
-def test_default_out_is_reports_slug(tmp_path, cli, monkeypatch):
+def test_unknown_forecaster_or_tag_is_refused(tmp_path, cli):
     db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
-    monkeypatch.chdir(tmp_path)
+    before = db.read_bytes()
+    bad = cli("report", "--db", db, "--forecaster", "nosuch", "--out", tmp_path / "x", ok=False)
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1
+    assert "no forecaster 'nosuch'" in bad.stderr and "known forecasters: </script><img" in bad.stderr
+    assert "ana, ben" in bad.stderr
+    bad = cli("report", "--db", db, "--tag", "nosuch", "--format", "md", "--out", tmp_path / "x", ok=False)
+    assert bad.exit_code == 1 and "known tags: plain, tag</script>" in bad.stderr
+    assert not (tmp_path / "x").exists() and db.read_bytes() == before
+
+
+def test_default_out_is_the_project_reports_folder(tmp_path, cli, monkeypatch):
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    project = tmp_path / "project"
+    (project / "predictions").mkdir(parents=True)
+    (project / "notes").mkdir()
+    monkeypatch.chdir(project / "notes")  # anywhere inside the project
     result = cli("report", "--db", db, "--title", "Ana's 2025 <record>", "--format", "md")
-    assert result.stdout.strip() == str(Path("reports/ana-s-2025-record/index.md"))
-    assert (tmp_path / "reports" / "ana-s-2025-record" / "index.md").exists()
+    assert (project / "reports" / "ana-s-2025-record" / "index.md").exists()
+    assert result.stdout.strip() == str(project / "reports" / "ana-s-2025-record" / "index.md")
+    assert "wrote the report into" in result.stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    result = cli("report", "--db", db, "--title", "Ana")
+    data_reports = tmp_path / "home" / "data" / "forecast-ledger" / "reports"
+    assert result.stdout.strip() == str(data_reports / "ana" / "index.html")
+    assert str(data_reports / "ana") in result.stderr
+    plotly = list((data_reports / "assets").glob("plotly-*.min.js"))  # one copy for the reports root
+    cli("report", "--db", db, "--title", "Ben")
+    assert list((data_reports / "assets").glob("plotly-*.min.js")) == plotly
+    assert not list((data_reports / "ben").rglob("plotly*"))
+    assert not list(outside.iterdir())
 
 
 def test_user_errors_are_one_line(tmp_path, cli, monkeypatch):
@@ -211,6 +366,85 @@ def test_user_errors_are_one_line(tmp_path, cli, monkeypatch):
     assert bad.exit_code == 1 and "--format must be html or md" in bad.stderr
     missing = cli("report", "--db", tmp_path / "nope.duckdb", ok=False)
     assert missing.exit_code == 3 and "Traceback" not in missing.stderr
+
+
+# -- The report folder is the report's own -------------------------------------------------
+
+
+def test_out_root_is_refused(tmp_path, cli):
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    bad = cli("report", "--db", db, "--out", "/", ok=False)
+    assert bad.exit_code == 1 and "refusing to write a report into /" in bad.stderr
+    assert not Path("/index.html").exists()
+
+
+def test_foreign_folder_and_files_are_refused(tmp_path, cli):
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "index.html").write_text("my own page", encoding="utf-8")
+    bad = cli("report", "--db", db, "--out", foreign, ok=False)
+    assert bad.exit_code == 1 and "is not empty and is not a report folder of ours" in bad.stderr
+    assert (foreign / "index.html").read_text(encoding="utf-8") == "my own page"
+    assert sorted(p.name for p in foreign.iterdir()) == ["index.html"]
+    # an earlier report of ours is rewritten, but a file someone put in it is not
+    out = tmp_path / "site"
+    cli("report", "--db", db, "--out", out)
+    (out / "notes.html").write_text("notes", encoding="utf-8")
+    cli("report", "--db", db, "--out", out)
+    assert (out / "notes.html").read_text(encoding="utf-8") == "notes"
+    (out / "report.css").unlink()
+    (out / "report.css").write_text("mine", encoding="utf-8")  # still listed as ours: rewritten
+    cli("report", "--db", db, "--out", out)
+    assert (out / "report.css").read_text(encoding="utf-8") != "mine"
+    forced = cli("report", "--db", db, "--out", foreign, "--force")
+    assert forced.exit_code == 0 and "Forecast track record" in (foreign / "index.html").read_text(encoding="utf-8")
+
+
+def test_symlinks_out_of_the_folder_are_refused(tmp_path, cli):
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    out = tmp_path / "site"
+    cli("report", "--db", db, "--out", out)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.html"
+    victim.write_text("keep me", encoding="utf-8")
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(victim)
+    bad = cli("report", "--db", db, "--out", out, ok=False)
+    assert bad.exit_code == 1 and "is a symbolic link" in bad.stderr
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    (out / "index.html").unlink()
+    shutil.rmtree(out / "q")
+    (out / "q").symlink_to(outside, target_is_directory=True)
+    bad = cli("report", "--db", db, "--out", out, ok=False)
+    assert bad.exit_code == 1 and "is a symbolic link" in bad.stderr
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.html"]
+    link = tmp_path / "link"
+    link.symlink_to(outside, target_is_directory=True)
+    bad = cli("report", "--db", db, "--out", link, ok=False)
+    assert bad.exit_code == 1 and sorted(p.name for p in outside.iterdir()) == ["victim.html"]
+
+
+def test_kill_during_write_never_leaves_a_broken_page(tmp_path):
+    """kill -9 at many moments of a rewrite: index.html is always a whole page, old or new."""
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=60)
+    out = tmp_path / "site"
+    script = ("import sys; from ledger.report import ReportOptions, build; from ledger.store import Store\n"
+              "with Store.open(sys.argv[1], create=False, read_only=True) as s:\n"
+              "    build(s, sys.argv[2], ReportOptions(n_resamples=0, title=sys.argv[3]))\n")
+    subprocess.run([sys.executable, "-c", script, db, out, "first"], check=True)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", script, db, out, "timing"], check=True)
+    duration = time.monotonic() - started
+    for i in range(8):
+        process = subprocess.Popen([sys.executable, "-c", script, db, out, f"run {i}"])
+        time.sleep(duration * (0.35 + 0.6 * i / 8))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for page in (out / "index.html", *sorted((out / "q").glob("*.html"))[:5]):
+            text = page.read_text(encoding="utf-8")
+            assert text.rstrip().endswith("</html>"), f"{page} was left half-written after kill {i}"
 
 
 def test_png_without_a_browser_says_so(tmp_path, cli, monkeypatch):
@@ -256,8 +490,8 @@ def test_markdown_summary(tmp_path, cli):
     assert "| Questions resolved / open / annulled | 25 / 3 / 2 |" in text
     assert re.search(r"\| Brier score .*\| 0\.\d{3} \(95% interval 0\.\d{3} to 0\.\d{3}\) \|", text)
     assert "## Calibration" in text and "## Calibration, analyst view (folded)" in text
-    header = lines.index("| Forecast bin | n | Mean forecast | Observed | 95% interval (Wilson) |")
-    assert re.match(r"\| \d+%–\d+% \| [\d.,]+ \| [\d.]+% \| [\d.]+% \| [\d.]+%–[\d.]+% \|", lines[header + 2])
+    header = lines.index("| Forecast bin | Forecasts | Mean forecast | Observed | 95% interval (Wilson) |")
+    assert re.match(r"\| \d+%–\d+% \| [\d,]+ \| [\d.]+% \| [\d.]+% \| [\d.]+%–[\d.]+% \|", lines[header + 2])
     assert re.search(r"chain head `[0-9a-f]{64}`", text) and "ledger verify" in text
     # the hostile forecaster name is escaped in the by-forecaster table
     row = next(line for line in lines if "onerror" in line)

@@ -76,7 +76,7 @@ def demo(
     demo_db: Annotated[
         Path | None,
         typer.Option("--demo-db", metavar="FILE",
-                     help="The demo's own ledger file (default: $XDG_DATA_HOME/forecast-ledger/demo.duckdb).",
+                     help="The demo's own ledger file (default: $XDG_DATA_HOME/forecast-ledger/demo-ledger.duckdb).",
                      show_default=False),
     ] = None,
     png: Png = False,

@@ -27,6 +27,10 @@ from ledger.errors import LedgerError
 
 SEED = 20250225
 YEARS = 3
+# Every commit the demo writes is named "demo <command>": the mark by which a later run knows the
+# file is a demo ledger it made, and the only kind of file it will ever replace.
+DEMO_COMMAND = "demo"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 # name: (outlet, slope k, noise): p = sigmoid(k · (truth + noise)).
 # k > 1 overconfident, k < 1 underconfident.
@@ -128,10 +132,31 @@ class DemoLedger:
 
 
 def default_demo_path() -> Path:
-    """``$XDG_DATA_HOME/forecast-ledger/demo.duckdb``: the demo's own file."""
+    """``$XDG_DATA_HOME/forecast-ledger/demo-ledger.duckdb``: the demo's own file. (Named anew when the
+    demo began marking its ledgers, so an unmarked ``demo.duckdb`` of an older version is left alone.)"""
     from ledger.store import data_dir
 
-    return data_dir() / "demo.duckdb"
+    return data_dir() / "demo-ledger.duckdb"
+
+
+def is_demo_ledger(path: Path) -> bool:
+    """Whether ``path`` is a ledger ``ledger demo`` made: a DuckDB file (checked by its header
+    before DuckDB opens it) whose first commit is a demo command."""
+    import duckdb
+
+    if path.is_symlink() or not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        if handle.read(12)[8:12] != DUCKDB_MAGIC:
+            return False
+    # Read-only and closed to the outside: opening the file as a Store would migrate it.
+    config = {"enable_external_access": False, "autoload_known_extensions": False}
+    try:
+        with duckdb.connect(str(path), read_only=True, config=config) as con:
+            row = con.execute("SELECT command FROM commits ORDER BY id LIMIT 1").fetchone()
+    except duckdb.Error:
+        return False
+    return row is not None and row[0].startswith(f"{DEMO_COMMAND} ")
 
 
 def prediction_files() -> list[Path]:
@@ -457,7 +482,7 @@ def _write_history(store, history: _History) -> None:
 
     ids: dict[str, str] = {}
     for moment, _, command, row in _events(history):
-        with store.write(command, at=moment) as writer:
+        with store.write(f"{DEMO_COMMAND} {command}", at=moment) as writer:
             if command == "add":
                 source = Source(title=row["source_title"], author=row["source_author"],
                                 outlet=row["source_outlet"], url=row["source_url"], published=row["source_published"])
@@ -488,8 +513,12 @@ def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list
     path = Path(path) if path else default_demo_path()
     if path.resolve() == default_path().resolve():
         raise LedgerError(f"{path} is your own ledger ($LEDGER_DB); the demo needs its own file")
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    if path.exists() or path.is_symlink():
+        if not is_demo_ledger(path):
+            raise LedgerError(f"{path} exists and is not a demo ledger made by `ledger demo`; "
+                              "refusing to replace it (choose another --demo-db)")
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
     files = prediction_files() if files is None else files
     history = generate(seed)
     with Store.open(path) as store:

@@ -71,9 +71,9 @@ def _reliability_figure(table: list[dict], curve: list[dict] | None, *, folded: 
                         "arrayminus": [row["observed"] - row["ci_low"] for row in table]},
             "marker": {"color": COLORS["accent"], "opacity": 0.85, "line": {"color": "white", "width": 1},
                        "size": [8 + 22 * (row["n"] / biggest) ** 0.5 for row in table]},
-            "customdata": [[percent_fixed(row["bin_low"]), percent_fixed(row["bin_high"]), count(row["n"]),
+            "customdata": [[percent_fixed(row["bin_low"]), percent_fixed(row["bin_high"]), count(int(row["n_forecasts"])),
                             percent_fixed(row["ci_low"]), percent_fixed(row["ci_high"])] for row in table],
-            "hovertemplate": "bin %{customdata[0]}–%{customdata[1]}: n %{customdata[2]}<br>"
+            "hovertemplate": "bin %{customdata[0]}–%{customdata[1]}: %{customdata[2]} forecasts<br>"
                              "mean forecast %{x:.1%}<br>observed %{y:.1%} "
                              "(%{customdata[3]}–%{customdata[4]})<extra></extra>",
         })
@@ -100,9 +100,9 @@ def build_figures(data: dict[str, Any]) -> dict[str, dict]:
         figures["sharpness"] = {"data": [{
             "type": "bar", "x": [(r["bin_low"] + r["bin_high"]) / 2 for r in s["calibration"]],
             "width": [r["bin_high"] - r["bin_low"] for r in s["calibration"]],
-            "y": [r["n"] for r in s["calibration"]], "marker": {"color": COLORS["bar"], "line": {"color": "white", "width": 1}},
+            "y": [int(r["n_forecasts"]) for r in s["calibration"]], "marker": {"color": COLORS["bar"], "line": {"color": "white", "width": 1}},
             "customdata": [[percent_fixed(r["bin_low"]), percent_fixed(r["bin_high"])] for r in s["calibration"]],
-            "hovertemplate": "%{customdata[0]}–%{customdata[1]}: %{y:,.1f}<extra></extra>", "name": "forecasts",
+            "hovertemplate": "%{customdata[0]}–%{customdata[1]}: %{y:,} forecasts<extra></extra>", "name": "forecasts",
         }], "layout": _layout("Sharpness: how often each probability was used",
                               xaxis=_axis("forecast (P(yes))", range=[0, 1], tickformat=".0%"),
                               yaxis=_axis("scored forecasts"), bargap=0.02, showlegend=False)}
@@ -112,17 +112,18 @@ def build_figures(data: dict[str, Any]) -> dict[str, dict]:
     if periods:
         figures["over_time"] = {"data": [
             {"type": "bar", "x": [p["period"] for p in periods], "y": [p["n_scored"] for p in periods],
-             "name": "scored forecasts", "yaxis": "y2", "marker": {"color": "rgba(148,163,184,0.45)"},
+             "name": "scored question–forecaster pairs (bars, right axis)", "yaxis": "y2", "marker": {"color": "rgba(148,163,184,0.45)"},
              "hovertemplate": "%{x}: %{y:,} scored<extra></extra>"},
             {"type": "scatter", "mode": "lines+markers", "x": [p["period"] for p in periods],
              "y": [p["brier"] for p in periods], "name": "Brier (yes/no)", "connectgaps": True,
              "line": {"color": COLORS["accent"], "width": 2}, "hovertemplate": "%{x}: Brier %{y:.3f}<extra></extra>"},
         ], "layout": _layout(
             "Brier score per quarter the outcome became known",
-            xaxis=_axis("quarter", type="category"),
+            xaxis=_axis("", type="category"),  # the ticks say 2025-Q1: a title only collided with the legend
             yaxis=_axis("Brier (lower is better)", rangemode="tozero"),
-            yaxis2={"title": {"text": "scored"}, "overlaying": "y", "side": "right", "showgrid": False,
-                    "rangemode": "tozero"},
+            # no title on the right axis (it overlapped the tick labels): the legend names the bars
+            yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
+                    "tickformat": ",d", "nticks": 4},
             shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.25, "y1": 0.25,
                      "line": {"color": COLORS["muted"], "dash": "dot", "width": 1}}],
             annotations=[{"xref": "paper", "x": 1, "y": 0.25, "text": "always 50%", "showarrow": False,

@@ -20,13 +20,14 @@ from ledger.format import forecast_text, outcome_text
 from ledger.scoring import Selection
 
 __all__ = [
-    "BREAKDOWNS", "MAX_GROUPS", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
+    "BREAKDOWNS", "MAX_GROUPS", "MIN_LISTED", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
     "forecaster_slugs", "project_root", "slugify", "table_row",
 ]
 
 MAX_GROUPS = 30
 BREAKDOWNS = ("forecaster", "tag", "source")
 SMALL_SAMPLE = 30  # fewer resolved questions than this: too few to judge calibration
+MIN_LISTED = 5  # a tag or source with fewer questions is counted, not listed (its score says nothing)
 
 
 @dataclass
@@ -109,7 +110,8 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
             continue
         # most questions first, so a group of one or two questions never tops the table
         groups = sorted(grouping["groups"], key=lambda g: (-g["n_questions"], g["group"]))
-        breakdowns[by] = {**grouping, "groups": groups}
+        listed = groups if by == "forecaster" else [g for g in groups if g["n_questions"] >= MIN_LISTED]
+        breakdowns[by] = {**grouping, "groups": listed, "n_unlisted": len(groups) - len(listed)}
     n_records, head = store.head()
     statuses = store.status_counts(**scope)
     scores: dict[str, list[dict[str, Any]]] = {}
@@ -126,6 +128,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "breakdowns": breakdowns,
         "status": statuses,
         "small_sample": main["n_questions"] < SMALL_SAMPLE,
+        "min_listed": MIN_LISTED,
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
     }
 

@@ -109,6 +109,12 @@ def forecast_history(question: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def isolate(text: str) -> str:
+    """Text wrapped in FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE: the ``<bdi>`` of places that
+    take no markup (the ``<title>``), so an override in user text stays inside it."""
+    return f"\u2068{text}\u2069"
+
+
 def _environment():
     import jinja2
 
@@ -120,7 +126,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.filters.update(num=number, pct=percent_fixed, ci=interval, count=count, safe_url=safe_url,
-                       json=script_json)
+                       json=script_json, isolate=isolate)
     env.globals.update(outcome_text=outcome_text, forecast_history=forecast_history,
                        calibration_sentences=calibration_sentences)
     return env

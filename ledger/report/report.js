@@ -25,8 +25,13 @@
       var spec = JSON.parse(block.textContent);
       var target = document.createElement("div");
       target.className = "plot";
+      // The title goes above the chart as HTML, so it wraps on a phone instead of being cut off.
+      var title = (spec.layout.title && spec.layout.title.text) || "chart";
+      fig.insertBefore(el("figcaption", title), fig.firstChild);
+      spec.layout.title = { text: "" };
+      spec.layout.margin = Object.assign({}, spec.layout.margin || {}, { t: 16 });
       target.setAttribute("role", "img");
-      target.setAttribute("aria-label", (spec.layout.title && spec.layout.title.text) || "chart");
+      target.setAttribute("aria-label", title);
       fig.appendChild(target);
       if (narrow) {
         spec.layout.margin = Object.assign({}, spec.layout.margin || {}, { r: spec.layout.yaxis2 ? 44 : 8 });
