@@ -6,15 +6,16 @@ from pathlib import Path
 
 
 def test_demo_builds_its_own_ledger_and_dashboard(cli, tmp_path, monkeypatch):
+    (tmp_path / "predictions").mkdir()  # run inside a project: the site goes to its reports/
     monkeypatch.chdir(tmp_path)
     user_ledger = Path(tmp_path / "ledger.duckdb")  # $LEDGER_DB of the conftest
     result = cli("demo")
     page = Path(result.stdout.strip())
     assert page == Path("reports/demo/index.html") and (tmp_path / page).exists()
-    assert (tmp_path / "reports/demo/plotly.min.js").exists()
+    assert list((tmp_path / "reports/assets").glob("plotly-*.min.js"))  # shared by the reports root
     assert "demo ledger:" in result.stderr and "open reports/demo/index.html" in result.stderr
     assert not user_ledger.exists()  # the user's ledger was never created nor touched
-    demo_db = Path(str(tmp_path / "home" / "data" / "forecast-ledger" / "demo.duckdb"))
+    demo_db = Path(str(tmp_path / "home" / "data" / "forecast-ledger" / "demo-ledger.duckdb"))
     assert demo_db.exists()
 
     from ledger.store import Store
@@ -44,7 +45,8 @@ def test_demo_builds_its_own_ledger_and_dashboard(cli, tmp_path, monkeypatch):
 
     html = (tmp_path / page).read_text(encoding="utf-8")
     assert 'id="leaderboard"' in html and "Demo: a forecasting track record" in html
-    assert "The Reverse Kissinger" in html
+    pages = [q.read_text(encoding="utf-8") for q in (tmp_path / "reports/demo/q").glob("*.html")]
+    assert sum("The Reverse Kissinger" in q for q in pages) == 6  # the worked example's six questions
 
 
 def test_demo_rebuilds_fresh_each_run(cli, tmp_path):
@@ -86,3 +88,19 @@ def test_generator_is_seeded():
     strip = lambda rows: [{k: v for k, v in r.items() if k not in ("created_at", "recorded_at", "made_at")} for r in rows]  # noqa: E731
     assert strip(a.questions) == strip(b.questions) and strip(a.forecasts) == strip(b.forecasts)
     assert strip(generate(8, today=date(2026, 1, 1)).questions) != strip(a.questions)
+
+
+def test_demo_never_replaces_a_file_it_did_not_make(cli, tmp_path):
+    foreign = tmp_path / "notes.txt"
+    foreign.write_bytes(b"precious")
+    bad = cli("demo", "--demo-db", foreign, "--out", tmp_path / "site", ok=False)
+    assert bad.exit_code == 1 and "is not a demo ledger made by `ledger demo`" in bad.stderr
+    assert bad.stderr.count("\n") == 1 and foreign.read_bytes() == b"precious"
+    # a real ledger (not a demo one) is refused too, byte for byte unchanged
+    other = tmp_path / "other.duckdb"
+    cli("add", "It rains in Lisbon on 2030-01-01", "-p", "0.3", "--by", "2030-01-02",
+        "--db", other)
+    before = other.read_bytes()
+    bad = cli("demo", "--demo-db", other, "--out", tmp_path / "site", ok=False)
+    assert bad.exit_code == 1 and other.read_bytes() == before
+    assert not (tmp_path / "site").exists()
