@@ -105,14 +105,37 @@ _ANNUL_REASONS = [
     "The agreement was split into two treaties; the criteria do not say which one counts.",
 ]
 
-_TITLES = [
-    "What the {tag} numbers are telling us",
-    "Five things to watch in {tag} this year",
-    "Why the consensus on {tag} is wrong",
-    "The quiet shift in {tag}",
-    "Reading the signals: {tag}",
-    "A sober look at {tag}",
-]
+_TITLES: dict[str, list[str]] = {
+    "russia": ["Attrition, not breakthrough", "What Moscow can still afford", "The spring offensive that wasn't",
+               "Sanctions at year three", "Counting tanks, counting roubles", "Why the front line barely moved"],
+    "china": ["Beijing's growth target is a ceiling now", "The strait in the rainy season",
+              "Tariffs and the trade-diversion trick", "Reading the Politburo readout", "Xi's travel diary"],
+    "economy": ["The last mile of disinflation", "Oil, the Fed and the soft landing", "A rate path priced for perfection",
+                "What the jobs data hides", "Markets are early again"],
+    "middle-east": ["The normalisation track after Gaza", "Shipping lanes and Houthi leverage",
+                    "Enrichment and the inspectors", "A truce is not a settlement"],
+    "tech": ["Benchmarks are saturating faster than we think", "Brussels versus the platforms",
+             "Fabs in the desert", "Washington's AI bill, again"],
+    "europe": ["Berlin's debt brake after the election", "The ECB's patience runs out", "Paris and the confidence vote",
+               "Hague summit arithmetic"],
+}
+
+# tag: how its questions are settled (one rule per domain, so every question's criteria fit it)
+_CRITERIA: dict[str, str] = {
+    "russia": "Resolves on reporting by two independent wire services (Reuters, AP, AFP); "
+              "claims by one side only do not count.",
+    "china": "Official Chinese or US government publications decide, confirmed by a wire service; "
+             "the first published figure counts, not later revisions.",
+    "economy": "The official release or exchange close for the date named (BLS, Federal Reserve, ICE, S&P Dow Jones); "
+               "first prints count.",
+    "middle-east": "A public statement by the governments or agencies named, confirmed by a wire service; "
+                   "leaks and anonymous briefings do not count.",
+    "tech": "Decided by the body named publishing it (the benchmark's leaderboard, the European Commission, "
+            "TSMC's filings, Congress.gov), verified entries only.",
+    "europe": "Official publications decide (Bundestag, ECB, Élysée, NATO communiqué); "
+              "a later court challenge does not undo it.",
+    "elections": "The official count of the national electoral commission; seats, not votes.",
+}
 
 
 @dataclass
@@ -232,6 +255,7 @@ class _Story:
     history: _History = field(default_factory=_History)
     used: set[str] = field(default_factory=set)  # statements already asked
     annul_left: list[str] = field(default_factory=lambda: list(_ANNUL_REASONS))
+    words: random.Random = field(default_factory=random.Random)  # wording only, so it never shifts the story
     corrected: bool = False
     edited: bool = False
 
@@ -244,6 +268,7 @@ class _Story:
         today = today or now.date()
         start = today - timedelta(days=365 * YEARS)
         return cls(rng=rng, now=now, today=today, start=start, archive_until=start + timedelta(days=330),
+                   words=random.Random(seed + 1),
                    archive_recorded=_moment(start + timedelta(days=345), rng))
 
     def new_id(self) -> str:
@@ -302,7 +327,8 @@ def _article(story: _Story, index: int) -> _Article:
     outlet, _, noise = FORECASTERS[author]
     published = story.start + timedelta(days=int(rng.random() ** 0.8 * (365 * YEARS - 20)))
     tag = rng.choice(list(_TEMPLATES))
-    title = rng.choice(_TITLES).format(tag=tag.replace("-", " "))
+    rng.choice(range(6))  # the draw the six generic titles took: the same seed still tells the same story
+    title = story.words.choice(_TITLES[tag])
     slug = "-".join(title.lower().replace(":", "").split())
     return _Article(author=author, outlet=outlet, noise=noise, published=published, tag=tag,
                     backfilled=author == "Chen Wei" and published < story.archive_until, title=title,
@@ -337,8 +363,7 @@ def _question(story: _Story, article: _Article) -> _Question | None:
     tags = [tag] + ([rng.choice(["us-foreign-policy", "markets", "conflict"])] if rng.random() < 0.3 else [])
     story.history.questions.append({
         "id": qid, "kind": "multiple_choice" if multiple else "binary", "statement": statement,
-        "criteria": "Resolved from the sources the article cites (official statistics, wire reports); "
-                    "the first authoritative report after the date counts.",
+        "criteria": _CRITERIA[tag],
         "resolve_by": resolve_by, "options": question.options, "tags": tags,
         "source_title": article.title, "source_author": article.author, "source_outlet": article.outlet,
         "source_url": article.url, "source_published": article.published,
