@@ -125,7 +125,7 @@ def test_second_process_waits_then_reports_busy(db_path, monkeypatch):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        monkeypatch.setattr("ledger.store.BUSY_TIMEOUT", 0.3)
+        monkeypatch.setenv("LEDGER_BUSY_TIMEOUT", "0.3")
         with pytest.raises(LedgerBusy, match="ledger is busy"):
             Store.open(db_path)
     finally:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, reask
+from ledger.cli.common import Db, Json, check_output, reask, writing_output
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -55,12 +55,14 @@ def _optional_date(value: str):
 
 
 def _show(number: int, total: int, candidate) -> None:
-    typer.echo(f"\n[{number}/{total}] {candidate.quote}")
-    typer.echo(f"  statement:   {candidate.statement}")
+    from ledger.format import visible
+
+    typer.echo(visible(f"\n[{number}/{total}] {candidate.quote}", newlines=True))
+    typer.echo(visible(f"  statement:   {candidate.statement}"))
     typer.echo(f"  probability: {candidate.probability} (cue {candidate.cue!r}, range "
                f"{candidate.probability_range[0]}-{candidate.probability_range[1]})")
     if candidate.conditional:
-        typer.echo(f"  condition:   {candidate.condition}")
+        typer.echo(visible(f"  condition:   {candidate.condition}"))
 
 
 def _review(candidates) -> list[dict]:
@@ -150,6 +152,7 @@ def extract(
             return
     else:
         entries = [drafts.entry(candidate) for candidate in candidates]
+    check_output(output, db, force=True)  # never a ledger or a folder, even with --force
     if output is not None and output.exists() and not force:
         raise LedgerError(f"{output} exists (it may hold a review); use --force to overwrite it")
     data = drafts.prediction_file(entries, source)
@@ -159,7 +162,8 @@ def extract(
         say(f"{len(entries)} draft predictions; review them before logging")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with writing_output(output, db, force=True) as temporary:
+        temporary.write_text(text, encoding="utf-8")
     drafted = sum(entry["draft"] for entry in entries)
     say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "
         f"review them, then: ledger add --file {output}")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, TagFilter, open_store
+from ledger.cli.common import Csv, Db, Json, TagFilter, check_known, open_store
 from ledger.format import MISSING, interval, number, percent
 
 app = typer.Typer()
@@ -31,10 +31,13 @@ def score(
     questions: Annotated[bool, typer.Option("--questions", help="Add per-question scores (JSON).")] = False,
     db: Db = None,
     json: Json = False,
+    csv_: Csv = False,
 ) -> None:
     """Score resolved questions: Brier, log loss, skill, Murphy and CORP decompositions, calibration.
 
     Annulled questions and forecasts made after the outcome was known never count.
+    --csv prints the --json fields as one row for the whole selection (group
+    "all") and one per --by group; nested fields are JSON text.
 
     Example: ledger score --levels analyst --fold --forecaster scott
     """
@@ -52,11 +55,18 @@ def score(
     options = Options(bins=bins, levels=levels, fold=fold, by=by, seed=seed, n_resamples=resamples,
                       include_questions=questions)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         result = run(store, selection, options)
     if json:
         from ledger.cli.output import emit_json
 
         emit_json(result)
+        return
+    if csv_:
+        from ledger.cli.output import emit_records_csv
+
+        overall = {"group": "all", **{key: value for key, value in result.items() if key != "groups"}}
+        emit_records_csv([overall, *result.get("groups", [])])
         return
     _print(result)
 
