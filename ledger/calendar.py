@@ -50,7 +50,7 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
     for question in store.questions(status="open"):
-        statement = visible(question["statement"])
+        statement = visible(question["statement"], newlines=True)
         event = Event()
         event.add("uid", uid(question["id"]))
         event.add("dtstamp", stamp.replace(tzinfo=UTC))
@@ -61,7 +61,7 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
         description = [
             statement,
             "",
-            f"Criteria: {visible(question['criteria'] or '(none given)')}",
+            "Criteria: " + visible(question["criteria"] or "(none given)", newlines=True),
         ]
         if question["options"]:
             description.append(f"Options: {visible(' / '.join(question['options']))}")

@@ -55,6 +55,8 @@ def check_target(path: Path, *, ledgers: Iterable[Path], force: bool = False,
     replace its own earlier output (last week's calendar) without ``--force``."""
     if path.is_dir():
         raise LedgerError(f"{path} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise LedgerError(f"cannot write {path}: there is no folder {path.parent}")
     for ledger in ledgers:
         for part in (ledger, ledger.with_name(ledger.name + ".wal")):
             if _same(path, part):
