@@ -37,6 +37,8 @@ class LedgerGroup(TyperGroup):
         except KeyboardInterrupt:
             _fail(ctx, "interrupted: nothing written", ExitCode.INTERRUPTED)
         except LedgerError as error:
+            if "No space left on device" in str(error):  # DuckDB's text, passed on by a stage
+                _fail(ctx, _NO_SPACE, ExitCode.USER_ERROR)
             _fail(ctx, f"error: {error}", int(error.exit_code))
         except OSError as error:  # a path the user gave: missing folder, no permission, disk full
             if error.errno == errno.ENOSPC:

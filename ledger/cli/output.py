@@ -121,9 +121,10 @@ def emit_table(
 ) -> None:
     """A readable table on a terminal, one line per row.
 
-    Every column keeps its full width except ``flex`` (e.g. the statement),
-    which is cut with an ellipsis to fit. User text is escaped, never parsed
-    as rich markup.
+    Every column keeps its full width (up to 24) except ``flex`` (e.g. the
+    statement), which is cut with an ellipsis to fit. On a terminal too narrow
+    for that the line is longer than the terminal, rather than cutting ids
+    and dates that people copy. User text is escaped, never parsed as rich markup.
     """
     from rich.markup import escape
     from rich.table import Table
@@ -131,13 +132,14 @@ def emit_table(
     cells = [[escape(visible("" if cell is None else cell)) for cell in row] for row in rows]
     out = console()
     widths = [min(max([len(column), *(len(row[i]) for row in cells)]), 24) for i, column in enumerate(columns)]
+    fixed = sum(w for column, w in zip(columns, widths, strict=True) if column != flex) + 3 * len(columns)
+    out.width = max(out.width, fixed + (12 if flex else 0))
     table = Table(title=title, show_edge=False, header_style="bold")
     for index, column in enumerate(columns):
         if column == flex:
-            room = out.width - sum(w for i, w in enumerate(widths) if i != index) - 3 * len(columns)
-            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max(room, 12))
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max(out.width - fixed, 12))
         else:
-            table.add_column(column, no_wrap=True, width=widths[index], overflow="ellipsis")
+            table.add_column(column, no_wrap=True, width=widths[index], min_width=widths[index], overflow="ellipsis")
     for row in cells:
         table.add_row(*row)
     out.print(table)
