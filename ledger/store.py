@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
+from ledger.format import short_id as short
 from ledger.parse import utc_now
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from ledger.models import Forecast, Question, Resolution
 
 GENESIS = "0" * 64
-ID_DISPLAY = 8
 RECORD_TABLES = ("question_records", "forecast_records", "resolution_records", "edit_records")
 EDITABLE = ("criteria", "resolve_by", "tags")
 BUSY_TIMEOUT = float(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"))
@@ -183,11 +183,6 @@ def default_path() -> Path:
     if env := os.environ.get("LEDGER_DB"):
         return Path(env)
     return data_dir() / "ledger.duckdb"
-
-
-def short(question_id: str) -> str:
-    """The typeable form of a question id (a unique prefix is enough to find it)."""
-    return question_id[:ID_DISPLAY]
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
