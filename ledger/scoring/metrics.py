@@ -192,43 +192,36 @@ def forecasts_in_bin(g: Grouped, binning: Binning, bin_low: float) -> list[dict[
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _codes(labels) -> tuple[list, Any]:
-    """For sorted labels: the distinct labels, and each label's code (its index among them)."""
-    import numpy as np
-
-    labels = np.asarray(labels)
-    first = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if labels.size else np.empty(0, np.int64)
-    names = [labels[i].item() if isinstance(labels[i], np.generic) else labels[i] for i in first]
-    return names, np.repeat(np.arange(first.size), np.diff(np.r_[first, labels.size]))
-
-
 # -- CORP ------------------------------------------------------------------------------------
 
 
-def _values(g: Grouped) -> tuple[list[str], Any]:
-    """The per-value sums of every group as arrays (groups as codes into the returned names)."""
+def _values(g: Grouped) -> tuple[list[str], Values]:
+    """The per-value sums of every group as arrays, groups as ``grp_no`` codes into the returned names."""
     import numpy as np
 
     from ledger.scoring.resampling import Values
 
-    data = g.execute(f"SELECT grp, probability, weight, yes_weight, weight_sq FROM {g.values} "
-                     "ORDER BY grp, probability").fetchnumpy()
-    names, codes = _codes(data["grp"])
-    return names, Values(codes, *(np.asarray(data[c], float) for c in ("probability", "weight", "yes_weight",
-                                                                        "weight_sq")), n_groups=len(names))
+    data = g.execute(f"SELECT grp_no, probability, weight, yes_weight, weight_sq FROM {g.values} "
+                     "ORDER BY grp_no, probability").fetchnumpy()
+    names = g.names()
+    return names, Values(np.asarray(data["grp_no"], np.int64), *(np.asarray(data[c], float) for c in (
+        "probability", "weight", "yes_weight", "weight_sq")), n_groups=len(names))
 
 
-def _brier_parts(values, fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: (N = Σ W, ō, B(fit) = Σ (W f² − 2 f S + S) / N) of a fit at the values."""
+def _per_group(values: Values, a) -> np.ndarray:
     import numpy as np
 
-    def per_group(a):
-        return np.bincount(values.groups, weights=a, minlength=values.n_groups)
+    return np.bincount(values.groups, weights=a, minlength=values.n_groups)
 
-    total = per_group(values.weight)
-    obar = per_group(values.yes) / total
-    fit_score = per_group(values.weight * fit * fit - 2 * fit * values.yes + values.yes) / total
-    return total, obar, fit_score
+
+def _brier_of(values: Values, forecast) -> np.ndarray:
+    """Per group, the Brier score of forecasting ``forecast`` at each value: Σ (W f² − 2 f S + S) / N
+    (NaN for a group without yes/no values)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return _per_group(values, values.weight * forecast * forecast - 2 * forecast * values.yes + values.yes) / \
+            _per_group(values, values.weight)
 
 
 def corp(g: Grouped, briers: dict[str, float], *, seed: int, n_resamples: int) -> dict[str, Corp]:
@@ -249,27 +242,25 @@ def corp(g: Grouped, briers: dict[str, float], *, seed: int, n_resamples: int) -
     from ledger.scoring.resampling import BAND_LEVEL, calibration_null, pool_values
 
     names, values = _values(g)
-    if not names:
-        return {}
-    starts, _ = values.bounds()
+    starts, present = values.bounds()
     fit = pav(values.yes, values.weight, starts)
-    _, obar, fit_score = _brier_parts(values, fit)
-    forecast_score = np.array([briers[name] for name in names])
-    mcb, unc = forecast_score - fit_score, obar * (1 - obar)
+    fit_score = _brier_of(values, fit)
+    with np.errstate(invalid="ignore"):
+        obar = _per_group(values, values.yes) / _per_group(values, values.weight)
+    mcb = np.array([briers.get(name, np.nan) for name in names]) - fit_score
+    unc = obar * (1 - obar)
     dsc = unc - fit_score
     resampled, pooled = pool_values(values)
     if resampled is not values:
         fit = pav(resampled.yes, resampled.weight, resampled.bounds()[0])
-        total, _, pooled_fit_score = _brier_parts(resampled, fit)
-        pooled_score = np.bincount(resampled.groups, minlength=resampled.n_groups, weights=resampled.weight
-                                   * resampled.x ** 2 - 2 * resampled.x * resampled.yes + resampled.yes) / total
-        observed = np.where(pooled, pooled_score - pooled_fit_score, mcb)
-    else:
-        observed = mcb
+    # the p-value compares with the MCB of the values resampled: pooled ones give their own
+    observed = np.where(pooled, _brier_of(resampled, resampled.x) - _brier_of(resampled, fit), mcb)
     null = calibration_null(resampled, observed, seed=seed, n_resamples=n_resamples)
     lo, size = resampled.bounds()
     out = {}
     for code, name in enumerate(names):
+        if not present[code]:
+            continue
         at = slice(int(lo[code]), int(lo[code] + size[code]))
         band = (None, None) if null is None else (null.band_low[at].tolist(), null.band_high[at].tolist())
         curve = tuple(CurvePoint(x, f, n, *(None if b is None else b[i] for b in band)) for i, (x, f, n) in
@@ -294,9 +285,9 @@ def brier_intervals(g: Grouped, *, seed: int, n_resamples: int) -> dict[str, tup
     Brier Σ w (p − o)² over the pair's rows), all groups in one batch."""
     from ledger.scoring.resampling import bootstrap_mean_ci
 
-    data = g.execute(f"SELECT grp, brier FROM {g.pairs} WHERE kind = 'binary' ORDER BY grp").fetchnumpy()
-    names, codes = _codes(data["grp"])
-    cis = bootstrap_mean_ci(data["brier"], codes, n_groups=len(names), seed=seed, n_resamples=n_resamples)
+    data = g.execute(f"SELECT grp_no, brier FROM {g.pairs} WHERE kind = 'binary'").fetchnumpy()
+    names = g.names()
+    cis = bootstrap_mean_ci(data["brier"], data["grp_no"], n_groups=len(names), seed=seed, n_resamples=n_resamples)
     return dict(zip(names, cis, strict=True))
 
 
@@ -329,20 +320,19 @@ def relative_scores(scored: Scored, *, seed: int, n_resamples: int) -> tuple[Rel
 
     from ledger.scoring.resampling import bootstrap_mean_ci
 
-    data = scored.con.execute(f"""
-        SELECT p.question_no, n.forecaster, p.brier_multi FROM {scored.pairs} p JOIN {scored.forecasters} n
-        USING (forecaster_no) ORDER BY p.question_no, p.brier_multi""").fetchnumpy()
+    data = scored.con.execute(f"SELECT question_no, forecaster_no, brier_multi FROM {scored.pairs} "
+                              "ORDER BY question_no, brier_multi").fetchnumpy()
     scores = np.asarray(data["brier_multi"], float)
     difference = scores - leave_one_out_median(np.asarray(data["question_no"]), scores)
     keep = ~np.isnan(difference)
-    forecaster, difference = np.asarray(data["forecaster"])[keep], difference[keep]
-    order = np.argsort(forecaster, kind="stable")
-    names, codes = _codes(forecaster[order])
-    difference = difference[order]
-    cis = bootstrap_mean_ci(difference, codes, n_groups=len(names), seed=seed, n_resamples=n_resamples)
-    count = np.bincount(codes, minlength=len(names))
-    mean = np.bincount(codes, weights=difference, minlength=len(names)) / np.maximum(count, 1)
-    return tuple(Relative(name, int(count[i]), float(mean[i]), cis[i]) for i, name in enumerate(names))
+    forecaster, difference = np.asarray(data["forecaster_no"], np.int64)[keep] - 1, difference[keep]
+    names = [name for (name,) in scored.con.execute(
+        f"SELECT forecaster FROM {scored.forecasters} ORDER BY forecaster_no").fetchall()]
+    cis = bootstrap_mean_ci(difference, forecaster, n_groups=len(names), seed=seed, n_resamples=n_resamples)
+    count = np.bincount(forecaster, minlength=len(names))
+    total = np.bincount(forecaster, weights=difference, minlength=len(names))
+    return tuple(Relative(name, int(count[i]), float(total[i] / count[i]), cis[i])
+                 for i, name in enumerate(names) if count[i])
 
 
 def paired_differences(scored: Scored, forecasters: list[str], *, seed: int,
@@ -353,24 +343,22 @@ def paired_differences(scored: Scored, forecasters: list[str], *, seed: int,
 
     from ledger.scoring.resampling import bootstrap_mean_ci
 
+    number = dict(scored.con.execute(f"SELECT forecaster, forecaster_no FROM {scored.forecasters}").fetchall())
+    wanted = [(a, b) for i, a in enumerate(forecasters) for b in forecasters[i + 1:]]
     data = scored.con.execute(f"""
         SELECT a.forecaster_no::BIGINT << 32 | b.forecaster_no AS pair, a.brier_multi - b.brier_multi AS difference
         FROM {scored.pairs} a JOIN {scored.pairs} b ON a.question_no = b.question_no AND a.forecaster_no < b.forecaster_no
-        ORDER BY pair, a.question_no""").fetchnumpy()
-    number = dict(scored.con.execute(f"SELECT forecaster, forecaster_no FROM {scored.forecasters}").fetchall())
-    wanted = [(a, b) for i, a in enumerate(forecasters) for b in forecasters[i + 1:]]
-    keys, codes = _codes(data["pair"])
-    code_of = {key: code for code, key in enumerate(keys)}
-    difference = np.asarray(data["difference"], float)
-    cis = bootstrap_mean_ci(difference, codes, n_groups=len(keys), seed=seed, n_resamples=n_resamples)
-    count = np.bincount(codes, minlength=len(keys))
-    total = np.bincount(codes, weights=difference, minlength=len(keys))
-    out = []
-    for a, b in wanted:
-        code = code_of.get(number[a] << 32 | number[b])
-        out.append(Paired(a, b, 0, None, None) if code is None else
-                   Paired(a, b, int(count[code]), float(total[code] / count[code]), cis[code]))
-    return tuple(out)
+        """).fetchnumpy()
+    keys = np.array([number[a] << 32 | number[b] for a, b in wanted], np.int64)
+    order = np.argsort(keys)
+    code = np.searchsorted(keys[order], data["pair"])  # rows of pairs not wanted fall outside or mismatch
+    known = (code < keys.size) & (keys[order][np.minimum(code, keys.size - 1)] == data["pair"])
+    codes, difference = order[code[known]], np.asarray(data["difference"], float)[known]
+    cis = bootstrap_mean_ci(difference, codes, n_groups=len(wanted), seed=seed, n_resamples=n_resamples)
+    count = np.bincount(codes, minlength=len(wanted))
+    total = np.bincount(codes, weights=difference, minlength=len(wanted))
+    return tuple(Paired(a, b, int(count[i]), float(total[i] / count[i]) if count[i] else None, cis[i])
+                 for i, (a, b) in enumerate(wanted))
 
 
 def over_time(scored: Scored) -> tuple[Period, ...]:

@@ -85,7 +85,8 @@ def bootstrap_mean_ci(values, groups=None, *, n_groups: int | None = None, seed:
     out: list[tuple[float, float] | None] = [None] * n_groups
     if n_resamples <= 0 or v.size == 0:
         return out
-    order = np.lexsort((v, g))
+    order = np.argsort(v, kind="stable")
+    order = order[np.argsort(g[order], kind="stable")]  # by group, then value: np.lexsort, several times faster
     v, g = v[order], g[order]
     start, n = _group_bounds(g, n_groups)
     first_of_value = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (v[1:] != v[:-1])])

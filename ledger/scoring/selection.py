@@ -239,7 +239,8 @@ class Scored:
             WHERE forecaster_no IN (SELECT forecaster_no FROM {self.pairs}) ORDER BY forecaster_no""").fetchall()]
 
     def grouped(self, by: str | None) -> Grouped:
-        """The selection labelled by a grouping (``grp``; ``'all'`` for the whole selection).
+        """The selection labelled by a grouping: ``grp``, the group's name (``'all'`` for the whole
+        selection), and ``grp_no``, its rank among the names from 0 (what numpy reads).
 
         By tag a question counts once in each of its tags (untagged: ``(none)``);
         by quarter or year of when the outcome became known.
@@ -250,13 +251,15 @@ class Scored:
             return self._grouped[by]
         name = f"{self._prefix}_by_{by or 'all'}"
         if by is None:
-            keyed_rows = f"SELECT r.*, 'all' AS grp FROM {self.rows} r"
-            keyed_pairs = f"SELECT p.*, 'all' AS grp FROM {self.pairs} p"
+            keyed_rows = f"SELECT r.*, 'all' AS grp, 0 AS grp_no FROM {self.rows} r"
+            keyed_pairs = f"SELECT p.*, 'all' AS grp, 0 AS grp_no FROM {self.pairs} p"
         elif by in GROUPINGS:
             key, keys = self._group_keys(by)
-            self._create("TABLE", f"{name}_keys", keys)  # per question or forecaster: tiny next to the rows
-            keyed_rows = f"SELECT r.*, k.grp FROM {self.rows} r JOIN {name}_keys k USING ({key})"
-            keyed_pairs = f"SELECT p.*, k.grp FROM {self.pairs} p JOIN {name}_keys k USING ({key})"
+            # per question or forecaster: tiny next to the rows it labels
+            self._create("TABLE", f"{name}_keys",
+                         f"SELECT *, (dense_rank() OVER (ORDER BY grp) - 1)::INTEGER AS grp_no FROM ({keys})")
+            keyed_rows = f"SELECT r.*, k.grp, k.grp_no FROM {self.rows} r JOIN {name}_keys k USING ({key})"
+            keyed_pairs = f"SELECT p.*, k.grp, k.grp_no FROM {self.pairs} p JOIN {name}_keys k USING ({key})"
         else:
             raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
         grouped = Grouped(self, by, name)
@@ -296,7 +299,7 @@ class Scored:
 
 @dataclass(frozen=True)
 class Grouped:
-    """The scored selection labelled by one grouping: relations with a ``grp`` column.
+    """The scored selection labelled by one grouping: relations with ``grp`` and ``grp_no`` columns.
 
     ``rows`` and ``pairs`` are :class:`Scored`'s with ``grp``; ``binary_rows``
     their yes/no rows; :attr:`values` the per-value sums that calibration,
@@ -323,14 +326,21 @@ class Grouped:
         """Run SQL over these relations on the selection's connection."""
         return self.scored.con.execute(sql, params or [])
 
+    def names(self) -> list[str]:
+        """The group names, indexed by ``grp_no``."""
+        if self.by is None:
+            return ["all"]
+        return [grp for (grp,) in self.execute(
+            f"SELECT grp FROM (SELECT DISTINCT grp, grp_no FROM {self.name}_keys) ORDER BY grp_no").fetchall()]
+
     @cached_property
     def values(self) -> str:
         """Per group and distinct forecast value p of the yes/no rows: ``weight`` Σ w, ``yes_weight`` Σ w o,
         ``weight_sq`` Σ w², ``n_forecasts``, and ``exact``, p as the decimal the bins are decided on."""
         name = f"{self.name}_values"
         self.scored._create("TABLE", name, f"""
-            SELECT grp, probability, CAST(probability AS {DECIMAL}) AS exact, sum(weight) AS weight,
+            SELECT grp, grp_no, probability, CAST(probability AS {DECIMAL}) AS exact, sum(weight) AS weight,
                    sum(weight * resolved_yes) AS yes_weight, sum(weight * weight) AS weight_sq,
                    count(seq) AS n_forecasts
-            FROM {self.binary_rows} GROUP BY grp, probability""")
+            FROM {self.binary_rows} GROUP BY grp, grp_no, probability""")
         return name
