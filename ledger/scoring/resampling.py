@@ -85,7 +85,7 @@ def bootstrap_mean_ci(values, groups=None, *, n_groups: int | None = None, seed:
     out: list[tuple[float, float] | None] = [None] * n_groups
     if n_resamples <= 0 or v.size == 0:
         return out
-    order = np.argsort(v, kind="stable")
+    order = np.argsort(v)  # ties are equal values, so their order does not matter
     order = order[np.argsort(g[order], kind="stable")]  # by group, then value: np.lexsort, several times faster
     v, g = v[order], g[order]
     start, n = _group_bounds(g, n_groups)
