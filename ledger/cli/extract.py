@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, check_output, reask, writing_output
+from ledger.cli.common import Db, Json, reask, writing_output
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -152,7 +152,6 @@ def extract(
             return
     else:
         entries = [drafts.entry(candidate) for candidate in candidates]
-    check_output(output, db, force=True)  # never a ledger or a folder, even with --force
     if output is not None and output.exists() and not force:
         raise LedgerError(f"{output} exists (it may hold a review); use --force to overwrite it")
     data = drafts.prediction_file(entries, source)
@@ -162,7 +161,7 @@ def extract(
         say(f"{len(entries)} draft predictions; review them before logging")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    with writing_output(output, db, force=True) as temporary:
+    with writing_output(output, db, force=True) as temporary:  # never a ledger, even with --force
         temporary.write_text(text, encoding="utf-8")
     drafted = sum(entry["draft"] for entry in entries)
     say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "

@@ -65,8 +65,9 @@ def score(
     if csv_:
         from ledger.cli.output import emit_records_csv
 
-        overall = {"group": "all", **{key: value for key, value in result.items() if key != "groups"}}
-        emit_records_csv([overall, *result.get("groups", [])])
+        data = result.as_json()
+        overall = {"group": "all", **{key: value for key, value in data.items() if key != "groups"}}
+        emit_records_csv([overall, *(data.get("groups") or [])])
         return
     _print(result)
 
