@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, reask, writing_output
+from ledger.cli.common import Csv, Db, Json, reask, writing_output
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -113,6 +113,7 @@ def extract(
         bool, typer.Option("--interactive", "-i", help="Review each candidate on the terminal, then write (and log).")
     ] = False,
     as_json: Json = False,
+    as_csv: Csv = False,
     db: Db = None,
 ) -> None:
     """Find the forecasts in an analysis and draft a prediction file to review.
@@ -136,6 +137,11 @@ def extract(
     candidates = find_candidates(parsed.paragraphs)
     if as_json:
         emit_json([candidate.as_dict() for candidate in candidates])
+        return
+    if as_csv:
+        from ledger.cli.output import emit_records_csv
+
+        emit_records_csv(candidate.as_dict() for candidate in candidates)
         return
     source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
                                        "published": date, "outlet": outlet}, name)
