@@ -312,3 +312,18 @@ def test_resolving_again_with_the_same_outcome_is_refused(cli):
     twice = cli("annul", question, "--reason", "still unclear", ok=False)
     assert twice.exit_code == 1 and "already annulled" in twice.stderr
     assert len(cli.json("show", question)["resolutions"]) == 3
+
+
+def test_a_truncated_ledger_is_one_line_for_every_command(cli, db_path, tmp_path):
+    for i in range(5):
+        add(cli, f"question {i}")
+    broken = tmp_path / "broken.duckdb"
+    data = db_path.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    for args in (["verify"], ["list", "--status", "all"], ["score"], ["sql", "SELECT count(*) FROM forecasts"],
+                 ["add", "Q", "-p", "0.5", "--by", "2030", "-c", "c"]):
+        result = cli(*args, "--db", broken, ok=False)
+        assert result.exit_code == 1, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: "), result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert broken.read_bytes() == data[: len(data) // 2]
