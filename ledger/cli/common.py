@@ -69,8 +69,6 @@ QuestionId = Annotated[
 def check_known(store, *, forecaster: str | None = None, tag: str | None = None) -> None:
     """A filter on a forecaster or tag the ledger has never seen is a typo, not an empty result:
     name the known ones."""
-    from ledger.format import visible
-
     for label, value, sql in (
         ("forecaster", forecaster, "SELECT DISTINCT forecaster FROM forecasts ORDER BY 1"),
         ("tag", tag, "SELECT DISTINCT unnest(tags) FROM questions ORDER BY 1"),
@@ -80,7 +78,7 @@ def check_known(store, *, forecaster: str | None = None, tag: str | None = None)
         known = [row[0] for row in store.query(sql)[1]]
         if value not in known:
             listed = ", ".join(known[:20]) + (", …" if len(known) > 20 else "") if known else "none yet"
-            raise LedgerError(visible(f"no {label} {value!r} in this ledger; known: {listed}"))
+            raise LedgerError(f"no {label} {value!r} in this ledger; known: {listed}")
 
 
 @contextmanager
