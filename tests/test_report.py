@@ -228,8 +228,9 @@ def test_counts_are_integers_and_weights_labelled(site):
 
 def test_calibration_in_plain_words():
     from ledger.report.render import calibration_sentences
+    from ledger.scoring import CalibrationBin
 
-    rows = [
+    rows = [CalibrationBin(**row) for row in [
         {"bin_low": 0.7, "bin_high": 0.8, "n_forecasts": 27, "n": 20.5, "mean_forecast": 0.74, "observed": 0.86,
          "ci_low": 0.76, "ci_high": 0.93},
         {"bin_low": 0.9, "bin_high": 1.0, "n_forecasts": 41, "n": 41, "mean_forecast": 0.95, "observed": 0.80,
@@ -238,7 +239,7 @@ def test_calibration_in_plain_words():
          "ci_low": 0.0, "ci_high": 0.79},
         {"bin_low": 0.1, "bin_high": 0.2, "n_forecasts": 30, "n": 30, "mean_forecast": 0.15, "observed": 0.40,
          "ci_low": 0.25, "ci_high": 0.57},
-    ]
+    ]]
     said = calibration_sentences(rows)
     assert said[0]["text"] == "When this record said 70%–80%, it happened 86% of the time (27 forecasts)."
     assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident"]
@@ -288,7 +289,7 @@ def test_report_numbers_come_from_scoring(tmp_path):
         data = collect(store, ReportOptions(n_resamples=50))
         direct = score(store, n_resamples=50)
     for key in ("brier", "log_loss", "base_rate", "brier_skill_vs_half", "n_backfilled", "brier_ci"):
-        assert data["score"][key] == direct[key], key
+        assert getattr(data["score"], key) == getattr(direct, key), key
     assert data["status"] == {"resolved": 17, "open": 2, "due": 0, "annulled": 1}
 
 
@@ -327,10 +328,10 @@ def test_unknown_forecaster_or_tag_is_refused(tmp_path, cli):
     before = db.read_bytes()
     bad = cli("report", "--db", db, "--forecaster", "nosuch", "--out", tmp_path / "x", ok=False)
     assert bad.exit_code == 1 and bad.stderr.count("\n") == 1
-    assert "no forecaster 'nosuch'" in bad.stderr and "known forecasters: </script><img" in bad.stderr
+    assert "no forecaster 'nosuch'" in bad.stderr and "known: </script><img" in bad.stderr
     assert "ana, ben" in bad.stderr
     bad = cli("report", "--db", db, "--tag", "nosuch", "--format", "md", "--out", tmp_path / "x", ok=False)
-    assert bad.exit_code == 1 and "known tags: plain, tag</script>" in bad.stderr
+    assert bad.exit_code == 1 and "known: plain, tag</script>" in bad.stderr
     assert not (tmp_path / "x").exists() and db.read_bytes() == before
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, TagFilter, open_store
+from ledger.cli.common import Db, TagFilter, check_known, open_store
 
 app = typer.Typer()
 
@@ -65,6 +65,7 @@ def report(
     selection = Selection(policy=policy, forecaster=forecaster, tag=tag, exclude_backfilled=exclude_backfilled)
     options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn, force=force, assets=assets)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         page = build(store, out, options)
     say(f"wrote the report into {shown(page.parent)}/" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
     typer.echo(shown(page))

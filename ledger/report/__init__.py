@@ -29,7 +29,7 @@ from pathlib import Path
 from ledger.errors import LedgerError
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
-    ReportOptions, check_selection, collect, collect_site, default_reports_root, slugify,
+    ReportOptions, collect, collect_site, default_reports_root, slugify,
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
@@ -55,9 +55,6 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     out = Path(out) if out else default_out(options)
     folder = ReportFolder(out, force=options.force)  # refused before any work is done
     if options.fmt == "md":
-        rows = store.questions(status="all")
-        check_selection(options.selection, sorted({f["forecaster"] for r in rows for f in r["forecasts"]}),
-                        sorted({t for r in rows for t in r["tags"] or []}))
         target = folder.write("index.md", render_markdown(collect(store, options)))
         folder.finish()
         return target

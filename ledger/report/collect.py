@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ledger.errors import LedgerError
 from ledger.format import forecast_text, outcome_text
 from ledger.scoring import Selection
+
+if TYPE_CHECKING:
+    from ledger.scoring import QuestionScore
 
 __all__ = [
     "BREAKDOWNS", "MAX_GROUPS", "MIN_LISTED", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
@@ -96,27 +98,27 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     """One record (the overview, or one forecaster's): a :func:`ledger.scoring.score` pass and counts."""
     from ledger.scoring import Options, analyst_levels, score
 
-    selection = selection or options.selection
-    selection.check()  # before any query, so a bad --policy costs nothing
+    selection = selection or options.selection  # checked when it was made, so a bad --policy costs no query
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     main = score(store, selection, Options(
         include_questions=True, groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
-    breakdowns: dict[str, dict[str, Any]] = {}
-    for by, grouping in main.pop("groupings").items():
+    breakdowns, unlisted = {}, {}
+    for by, grouping in main.groupings.items():
         # one forecaster or source is no breakdown; one tag still says which
-        if grouping["n_groups"] < 2 and not (by == "tag" and grouping["n_groups"] == 1):
+        if grouping.n_groups < 2 and not (by == "tag" and grouping.n_groups == 1):
             continue
         # most questions first, so a group of one or two questions never tops the table
-        groups = sorted(grouping["groups"], key=lambda g: (-g["n_questions"], g["group"]))
-        listed = groups if by == "forecaster" else [g for g in groups if g["n_questions"] >= MIN_LISTED]
-        breakdowns[by] = {**grouping, "groups": listed, "n_unlisted": len(groups) - len(listed)}
+        groups = sorted(grouping.groups, key=lambda g: (-g.n_questions, g.group))
+        listed = groups if by == "forecaster" else [g for g in groups if g.n_questions >= MIN_LISTED]
+        breakdowns[by] = replace(grouping, groups=tuple(listed))
+        unlisted[by] = len(groups) - len(listed)
     n_records, head = store.head()
     statuses = store.status_counts(**scope)
-    scores: dict[str, list[dict[str, Any]]] = {}
-    for row in main.pop("questions"):
-        scores.setdefault(row["question_id"], []).append(row)
+    scores: dict[str, list[QuestionScore]] = {}
+    for row in main.questions or ():
+        scores.setdefault(row.question_id, []).append(row)
     return {
         "title": options.heading() if selection is options.selection else selection.forecaster,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -124,30 +126,21 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "selection": selection,
         "score": main,
         "scores": scores,
-        "folded": {"calibration": main.pop("calibrations")["folded"]},
+        "folded": main.calibrations["folded"],
         "breakdowns": breakdowns,
+        "unlisted": unlisted,
         "status": statuses,
-        "small_sample": main["n_questions"] < SMALL_SAMPLE,
+        "small_sample": main.n_questions < SMALL_SAMPLE,
         "min_listed": MIN_LISTED,
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
     }
 
 
-def _known(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    forecasters = sorted({f["forecaster"] for row in rows for f in row["forecasts"]})
-    tags = sorted({t for row in rows for t in row["tags"] or []})
-    return forecasters, tags
+def _forecasters(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted({f["forecaster"] for row in rows for f in row["forecasts"]})
 
 
-def check_selection(selection: Selection, forecasters: list[str], tags: list[str]) -> None:
-    """Refuse a forecaster or tag the ledger does not have, naming the ones it has."""
-    for what, value, known in (("forecaster", selection.forecaster, forecasters), ("tag", selection.tag, tags)):
-        if value is not None and value not in known:
-            names = ", ".join(known[:20]) + (f" … ({len(known)} in all)" if len(known) > 20 else "")
-            raise LedgerError(f"no {what} {value!r} in this ledger; known {what}s: {names or 'none'}")
-
-
-def table_row(question: dict[str, Any], scores: list[dict[str, Any]], slugs: dict[str, str]) -> dict[str, Any]:
+def table_row(question: dict[str, Any], scores: list[QuestionScore], slugs: dict[str, str]) -> dict[str, Any]:
     """One question as a row of the browser's tables (``data/questions.js``): short keys, no HTML."""
     resolution = question.get("resolution") or {}
     latest: dict[str, dict[str, Any]] = {}
@@ -155,11 +148,11 @@ def table_row(question: dict[str, Any], scores: list[dict[str, Any]], slugs: dic
     for f in question["forecasts"]:
         latest[f["forecaster"]] = f
         counts[f["forecaster"]] = counts.get(f["forecaster"], 0) + 1
-    by_forecaster = {row["forecaster"]: row for row in scores}
+    by_forecaster = {row.forecaster: row for row in scores}
     lines = []
     for name, f in latest.items():
         scored = by_forecaster.get(name)
-        value = None if scored is None else scored["brier"] if question["kind"] == "binary" else scored["brier_multi"]
+        value = None if scored is None else scored.brier if question["kind"] == "binary" else scored.brier_multi
         lines.append([name, slugs.get(name, ""), forecast_text(question, f), counts[name], value,
                       bool(any(g["backfilled"] for g in question["forecasts"] if g["forecaster"] == name))])
     source = question.get("source") or {}
@@ -176,16 +169,13 @@ def table_row(question: dict[str, Any], scores: list[dict[str, Any]], slugs: dic
 def collect_site(store, options: ReportOptions) -> dict[str, Any]:
     """The whole site: the overview, a record per forecaster, and every question of the selection."""
     selection = options.selection
-    selection.check()
     rows = store.questions(status="all")
-    forecasters, tags = _known(rows)
-    check_selection(selection, forecasters, tags)
     if selection.tag:
         rows = [row for row in rows if selection.tag in (row["tags"] or [])]
     if selection.forecaster:
         rows = [row for row in rows if any(f["forecaster"] == selection.forecaster for f in row["forecasts"])]
     overview = collect(store, options)
-    names = [selection.forecaster] if selection.forecaster else _known(rows)[0]
+    names = [selection.forecaster] if selection.forecaster else _forecasters(rows)
     slugs = forecaster_slugs(names)
     people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names} \
         if len(names) > 1 else {}

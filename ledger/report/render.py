@@ -19,9 +19,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent, percent_fixed
+
+if TYPE_CHECKING:
+    from ledger.scoring import CalibrationBin
 
 __all__ = [
     "ASSETS", "DATA_FILE", "calibration_sentences", "cdn_url", "forecast_history", "plotly_file", "render_markdown",
@@ -66,18 +70,18 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if is_http_url(url) else None
 
 
-def calibration_sentences(table: list[dict[str, Any]]) -> list[dict[str, str]]:
+def calibration_sentences(table: Sequence[CalibrationBin]) -> list[dict[str, str]]:
     """One plain sentence per calibration bin, naming over- or under-confidence when the bin's
     Wilson interval leaves out its mean forecast (else: within what chance allows)."""
     out = []
     for row in table:
-        low, high = percent_fixed(row["bin_low"]), percent_fixed(row["bin_high"])
-        n = int(row.get("n_forecasts") or 0)
+        low, high = percent_fixed(row.bin_low), percent_fixed(row.bin_high)
+        n = row.n_forecasts
         said = f"When this record said {low}–{high}" if low != high else f"When this record said {low}"
-        text = (f"{said}, it happened {percent_fixed(row['observed'])} of the time "
+        text = (f"{said}, it happened {percent_fixed(row.observed)} of the time "
                 f"({n:,} forecast{'' if n == 1 else 's'}).")
-        mean, observed = row["mean_forecast"], row["observed"]
-        if row["ci_low"] <= mean <= row["ci_high"]:
+        mean, observed = row.mean_forecast, row.observed
+        if row.ci_low <= mean <= row.ci_high:
             verdict, why = "calibrated", "Within what chance allows for this many forecasts."
         else:
             # above 50% a confident record errs by happening less often than said; below, more often
@@ -168,13 +172,13 @@ def render_markdown(data: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| Questions resolved / open / annulled | {st['resolved']:,} / {st['open'] + st['due']:,} / {st['annulled']:,} |",
-        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.get('brier'))}"
-        + (f" (95% interval {interval(s.get('brier_ci'))})" if s.get("brier_ci") else "") + " |",
-        f"| Brier skill vs always 50% | {number(s.get('brier_skill_vs_half'))} |",
-        f"| Brier skill vs the base rate | {number(s.get('brier_skill_vs_base_rate'))} |",
-        f"| Log loss | {number(s.get('log_loss'))} |",
-        f"| Base rate (share resolved yes) | {percent_fixed(s.get('base_rate'), 1)} |",
-        f"| Forecasts scored / of them backfilled | {count(s.get('n_forecasts'))} / {count(s.get('n_backfilled'))} |",
+        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.brier)}"
+        + (f" (95% interval {interval(s.brier_ci)})" if s.brier_ci else "") + " |",
+        f"| Brier skill vs always 50% | {number(s.brier_skill_vs_half)} |",
+        f"| Brier skill vs the base rate | {number(s.brier_skill_vs_base_rate)} |",
+        f"| Log loss | {number(s.log_loss)} |",
+        f"| Base rate (share resolved yes) | {percent_fixed(s.base_rate, 1)} |",
+        f"| Forecasts scored / of them backfilled | {count(s.n_forecasts)} / {count(s.n_backfilled)} |",
         "",
         f"Policy: {escape_md(data['options'].selection.policy)}"
         + ("; backfilled forecasts excluded" if data["options"].selection.exclude_backfilled else "")
@@ -182,24 +186,21 @@ def render_markdown(data: dict[str, Any]) -> str:
         "",
     ]
     if data["small_sample"]:
-        lines += [f"**Only {s['n_questions']:,} resolved questions: too few to judge calibration.**", ""]
-    for heading, table in (("Calibration", s.get("calibration") or []),
-                           ("Calibration, analyst view (folded)", data["folded"].get("calibration") or [])):
+        lines += [f"**Only {s.n_questions:,} resolved questions: too few to judge calibration.**", ""]
+    for heading, table in (("Calibration", s.calibration), ("Calibration, analyst view (folded)", data["folded"])):
         if not table:
             continue
         lines += [f"## {heading}", "", "| Forecast bin | Forecasts | Mean forecast | Observed | 95% interval (Wilson) |",
                   "|---|---:|---:|---:|---|"]
         for row in table:
-            lines.append(f"| {percent_fixed(row['bin_low'])}–{percent_fixed(row['bin_high'])} | "
-                         f"{int(row['n_forecasts']):,} | "
-                         f"{percent_fixed(row['mean_forecast'], 1)} | {percent_fixed(row['observed'], 1)} | "
-                         f"{percent_fixed(row['ci_low'], 1)}–{percent_fixed(row['ci_high'], 1)} |")
+            lines.append(f"| {percent_fixed(row.bin_low)}–{percent_fixed(row.bin_high)} | {row.n_forecasts:,} | "
+                         f"{percent_fixed(row.mean_forecast, 1)} | {percent_fixed(row.observed, 1)} | "
+                         f"{percent_fixed(row.ci_low, 1)}–{percent_fixed(row.ci_high, 1)} |")
         lines.append("")
-    groups = data["breakdowns"].get("forecaster", {}).get("groups", [])
-    if groups:
+    breakdown = data["breakdowns"].get("forecaster")
+    if breakdown and breakdown.groups:
         lines += ["## By forecaster", "", "| Forecaster | Scored | Brier | 95% interval |", "|---|---:|---:|---|"]
-        for g in groups:
-            lines.append(f"| {escape_md(g['group'])} | {count(g.get('n_scored'))} | {number(g.get('brier'))} | "
-                         f"{interval(g.get('brier_ci'))} |")
+        for g in breakdown.groups:
+            lines.append(f"| {escape_md(g.group)} | {count(g.n_scored)} | {number(g.brier)} | {interval(g.brier_ci)} |")
         lines.append("")
     return "\n".join(lines)
