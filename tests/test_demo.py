@@ -98,7 +98,7 @@ def test_demo_never_replaces_a_file_it_did_not_make(cli, tmp_path):
     assert bad.stderr.count("\n") == 1 and foreign.read_bytes() == b"precious"
     # a real ledger (not a demo one) is refused too, byte for byte unchanged
     other = tmp_path / "other.duckdb"
-    cli("add", "It rains in Lisbon on 2030-01-01", "-p", "0.3", "--by", "2030-01-02",
+    cli("add", "It rains in Lisbon on 2030-01-01", "-p", "0.3", "--by", "2030-01-02", "--criteria", "IPMA daily record",
         "--db", other)
     before = other.read_bytes()
     bad = cli("demo", "--demo-db", other, "--out", tmp_path / "site", ok=False)
