@@ -123,7 +123,10 @@ def build_figures(data: dict[str, Any]) -> dict[str, dict]:
              "line": {"color": COLORS["accent"], "width": 2}, "hovertemplate": "%{x}: Brier %{y:.3f}<extra></extra>"},
         ], "layout": _layout(
             "Brier score per quarter the outcome became known",
-            xaxis=_axis("", type="category"),  # the ticks say 2025-Q1: a title only collided with the legend
+            # the ticks say 2025-Q1, so no axis title; room for them turned on a phone, the legend below them
+            xaxis=_axis("", type="category", automargin=True),
+            legend={"orientation": "h", "x": 0, "y": -0.42, "xanchor": "left", "yanchor": "top"},
+            margin={"l": 56, "r": 16, "t": 48, "b": 110},
             yaxis=_axis("Brier (lower is better)", rangemode="tozero"),
             # no title on the right axis (it overlapped the tick labels): the legend names the bars
             yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
