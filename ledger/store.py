@@ -6,13 +6,14 @@ through :meth:`Store.write`, one transaction per command.
 
 How the chain works. Every record (question, forecast, resolution, edit)
 belongs to a *commit*: the records one command wrote. A record's ``hash`` is
-``sha256(prev_head || record as JSON)``, where ``prev_head`` is the chain
-head before its commit, so each hash covers its content and the previous
-hash. The commit's ``head`` is ``sha256(prev_head || commit fields ||
-the record hashes in seq order)``. Hashes are computed set-wise in SQL,
-which keeps a million-row import as fast as the rest of the import;
-``verify`` recomputes both levels and names the first record or commit that
-does not match.
+``sha256(prev_head || its canonical text)``, where ``prev_head`` is the
+chain head before its commit, so each hash covers its content and the
+previous hash. The commit's ``head`` is ``sha256(prev_head || commit fields
+|| the record hashes in seq order)``. :mod:`ledger.chain` defines both as a
+contract; hashes are computed set-wise in SQL, which keeps a million-row
+import as fast as the rest of the import; ``verify`` recomputes both levels
+and names the first record or commit that does not match. The schema is
+:mod:`ledger.migrations`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger import chain, migrations
+from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.parse import utc_now
 
@@ -35,143 +38,9 @@ if TYPE_CHECKING:
 
     from ledger.models import Forecast, Question, Resolution
 
-GENESIS = "0" * 64
 ID_DISPLAY = 8
-RECORD_TABLES = ("question_records", "forecast_records", "resolution_records", "edit_records")
 EDITABLE = ("criteria", "resolve_by", "tags")
 BUSY_TIMEOUT = float(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"))
-
-# Ordered, named migrations. Append only: a released migration never changes,
-# because ledgers in the field were built by it. Record tables are frozen
-# once released (their row JSON is what the hashes cover); new facts go
-# into new tables.
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_records_and_commits",
-        """
-        CREATE TABLE commits (
-            id BIGINT NOT NULL,
-            committed_at TIMESTAMP NOT NULL,
-            command VARCHAR NOT NULL,
-            n_records BIGINT NOT NULL,
-            prev_head VARCHAR NOT NULL,
-            head VARCHAR NOT NULL
-        );
-        CREATE TABLE question_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            id VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,
-            statement VARCHAR NOT NULL,
-            criteria VARCHAR,
-            resolve_by DATE NOT NULL,
-            options VARCHAR[],
-            tags VARCHAR[] NOT NULL,
-            source_title VARCHAR,
-            source_author VARCHAR,
-            source_outlet VARCHAR,
-            source_url VARCHAR,
-            source_published DATE,
-            quote VARCHAR,
-            created_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE forecast_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            forecaster VARCHAR NOT NULL,
-            probability DOUBLE,
-            probabilities DOUBLE[],
-            made_at TIMESTAMP NOT NULL,
-            recorded_at TIMESTAMP NOT NULL,
-            note VARCHAR,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE resolution_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            outcome VARCHAR,
-            annulled BOOLEAN NOT NULL,
-            resolved_at TIMESTAMP NOT NULL,
-            note VARCHAR,
-            evidence VARCHAR,
-            resolver VARCHAR,
-            recorded_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE edit_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            field VARCHAR NOT NULL,
-            value VARCHAR NOT NULL,
-            reason VARCHAR,
-            editor VARCHAR,
-            recorded_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        """,
-    ),
-    (
-        "0002_documented_views",
-        """
-        -- The views `ledger sql` and the scoring module read. `backfilled`,
-        -- `current` and `status` are derived here, never stored.
-        CREATE VIEW forecasts AS
-        SELECT seq, question_id, forecaster, probability, probabilities,
-               made_at, recorded_at, note, made_at < recorded_at AS backfilled
-        FROM forecast_records;
-
-        CREATE VIEW resolutions AS
-        SELECT seq, question_id, outcome, annulled, resolved_at, note, evidence,
-               resolver, recorded_at,
-               seq = max(seq) OVER (PARTITION BY question_id) AS current
-        FROM resolution_records;
-
-        CREATE VIEW edits AS
-        SELECT seq, question_id, field, value, reason, editor, recorded_at
-        FROM edit_records;
-
-        CREATE VIEW questions AS
-        WITH latest AS (
-            SELECT question_id,
-                   arg_max(value, seq) FILTER (WHERE field = 'criteria') AS criteria,
-                   arg_max(value, seq) FILTER (WHERE field = 'resolve_by') AS resolve_by,
-                   arg_max(value, seq) FILTER (WHERE field = 'tags') AS tags
-            FROM edit_records
-            GROUP BY question_id
-        ),
-        current_resolution AS (
-            SELECT * FROM resolutions WHERE current
-        ),
-        merged AS (
-            SELECT q.id, q.kind, q.statement,
-                   coalesce(e.criteria ->> '$', q.criteria) AS criteria,
-                   coalesce(CAST(e.resolve_by ->> '$' AS DATE), q.resolve_by) AS resolve_by,
-                   q.resolve_by AS original_resolve_by,
-                   q.options,
-                   coalesce(CAST(from_json(e.tags, '["VARCHAR"]') AS VARCHAR[]), q.tags) AS tags,
-                   q.source_title, q.source_author, q.source_outlet, q.source_url,
-                   q.source_published, q.quote, q.created_at,
-                   r.outcome, r.annulled, r.resolved_at,
-                   r.recorded_at AS resolution_recorded_at
-            FROM question_records q
-            LEFT JOIN latest e ON e.question_id = q.id
-            LEFT JOIN current_resolution r ON r.question_id = q.id
-        )
-        SELECT * EXCLUDE (annulled, resolution_recorded_at),
-               CASE WHEN annulled THEN 'annulled'
-                    WHEN outcome IS NOT NULL THEN 'resolved'
-                    WHEN resolve_by < current_date THEN 'due'
-                    ELSE 'open' END AS status,
-               coalesce(resolution_recorded_at::DATE > resolve_by, false) AS resolved_late
-        FROM merged;
-        """,
-    ),
-]
-
 
 def data_dir() -> Path:
     """Where per-user ledgers live: ``$XDG_DATA_HOME/forecast-ledger`` (``~/.local/share`` by default)."""
@@ -227,22 +96,6 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
         self.con = con
         self.path = path
-        self._columns: dict[str, list[tuple[str, str]]] = {}
-
-    def columns(self, table: str) -> list[tuple[str, str]]:
-        """(name, type) of a record table's hashed columns: all but ``hash``, in order."""
-        if table not in self._columns:
-            rows = self.con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
-                [table],
-            ).fetchall()
-            self._columns[table] = [(name, kind) for name, kind in rows if name != "hash"]
-        return self._columns[table]
-
-    def content_sql(self, table: str, alias: str) -> str:
-        """The canonical text a record's hash covers: its columns, in order, as JSON."""
-        fields = ", ".join(f"'{name}': {alias}.{name}" for name, _ in self.columns(table))
-        return f"to_json({{{fields}}})"
 
     # -- opening -----------------------------------------------------------
 
@@ -257,12 +110,12 @@ class Store:
         con = _connect(path, read_only=read_only)
         store = cls(con, path)
         try:
-            pending = store.pending_migrations()
+            pending = migrations.pending(con, path)
             if pending and read_only:
                 con.close()
                 cls.open(path).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
-            store.migrate(pending)
+            migrations.migrate(con, pending)
         except BaseException:
             con.close()
             raise
@@ -277,40 +130,9 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- migrations --------------------------------------------------------
-
     def applied_migrations(self) -> list[str]:
-        exists = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        return [row[0] for row in self.con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-
-    def pending_migrations(self) -> list[tuple[str, str]]:
-        applied = set(self.applied_migrations())
-        unknown = applied - {name for name, _ in MIGRATIONS}
-        if unknown:
-            raise LedgerError(
-                f"{self.path} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade"
-            )
-        return [(name, sql) for name, sql in MIGRATIONS if name not in applied]
-
-    def migrate(self, pending: list[tuple[str, str]]) -> None:
-        if not pending:
-            return
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-            )
-            for name, sql in pending:
-                self.con.execute(sql)
-                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utc_now()])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        """The names of the migrations this ledger has had, in order."""
+        return migrations.applied(self.con)
 
     # -- writing -----------------------------------------------------------
 
@@ -491,88 +313,26 @@ class Store:
 
     def verify(self) -> VerifyReport:
         """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch."""
-        for table in RECORD_TABLES:
-            bad = self.con.execute(
-                f"""
-                SELECT r.seq, r.commit_id, {"r.id" if table == "question_records" else "r.question_id"}
-                FROM {table} r
-                LEFT JOIN commits c ON c.id = r.commit_id
-                WHERE c.id IS NULL OR r.hash <> sha256(c.prev_head || {self.content_sql(table, "r")})
-                ORDER BY r.seq LIMIT 1
-                """
-            ).fetchone()
-            if bad:
-                kind = table.removesuffix("_records")
-                raise Tampered(
-                    f"{kind} record {bad[0]} (question {short(bad[2])}, commit {bad[1]}) "
-                    "does not match its hash: it was changed outside ledger"
-                )
-        bad_commit = self.con.execute(
-            f"""
-            WITH per_commit AS ({_digests("TRUE")}),
-            chained AS (
-                SELECT c.*, lag(c.head, 1, '{GENESIS}') OVER (ORDER BY c.id) AS expected_prev,
-                       row_number() OVER (ORDER BY c.id) AS position,
-                       coalesce(p.n, 0) AS found, p.digest
-                FROM commits c LEFT JOIN per_commit p ON p.commit_id = c.id
+        if bad := chain.first_bad_record(self.con):
+            raise Tampered(
+                f"{bad.table.removesuffix('_records')} record {bad.seq} (question {short(bad.question_id)}, "
+                f"commit {bad.commit_id}) does not match its hash: it was changed outside ledger"
             )
-            SELECT id, command, committed_at, n_records, found,
-                   prev_head <> expected_prev AS broken_link, id <> position AS missing_commit
-            FROM chained
-            WHERE prev_head <> expected_prev OR id <> position OR found <> n_records
-               OR head <> sha256(prev_head || {_COMMIT_FIELDS} || coalesce(digest, ''))
-            ORDER BY id LIMIT 1
-            """
-        ).fetchone()
-        if bad_commit:
-            commit_id, command, at, expected, found, broken_link, missing = bad_commit
-            if missing:
-                why = "a commit before it is missing"
-            elif found != expected:
-                why = f"it wrote {expected} records, {found} are left (deleted outside ledger)"
-            elif broken_link:
-                why = "it does not link to the head of the commit before it"
-            else:
-                why = "its head hash does not match its records"
-            raise Tampered(f"commit {commit_id} ({command}, {at:%Y-%m-%d %H:%M} UTC): {why}")
-        extra = self.con.execute(
-            f"""SELECT min(seq) FROM ({" UNION ALL ".join(f"SELECT seq, commit_id FROM {t}" for t in RECORD_TABLES)})
-                WHERE commit_id NOT IN (SELECT id FROM commits)"""
-        ).fetchone()[0]
-        if extra is not None:
-            raise Tampered(f"record {extra} belongs to no commit: it was inserted outside ledger")
+        if bad_commit := chain.first_bad_commit(self.con):
+            raise Tampered(f"commit {bad_commit.id} ({bad_commit.command}, "
+                           f"{bad_commit.committed_at:%Y-%m-%d %H:%M} UTC): {bad_commit.why}")
+        if (orphan := chain.first_orphan_record(self.con)) is not None:
+            raise Tampered(f"record {orphan} belongs to no commit: it was inserted outside ledger")
         n_records, head = self.head()
         n_commits = self.con.execute("SELECT count(*) FROM commits").fetchone()[0]
         return VerifyReport(n_records=n_records, n_commits=n_commits, head=head)
-
-
-# The commit's own fields covered by its head, in a fixed textual form.
-_COMMIT_FIELDS = "id::VARCHAR || '|' || command || '|' || strftime(committed_at, '%Y-%m-%dT%H:%M:%S.%f') || '|'"
-DIGEST_CHUNK = 8192
-
-
-def _digests(where: str) -> str:
-    """Per commit: its record count and a digest of its record hashes in seq order.
-
-    The digest is the concatenation of chunk hashes (8192 records by seq a
-    chunk), so the ordered aggregation runs in parallel over small groups
-    instead of one sort of every hash of a million-row import.
-    """
-    records = " UNION ALL ".join(f"SELECT commit_id, seq, hash FROM {t} WHERE {where}" for t in RECORD_TABLES)
-    return f"""
-        SELECT commit_id, sum(n) AS n, string_agg(chunk_hash, '' ORDER BY chunk) AS digest
-        FROM (SELECT commit_id, seq // {DIGEST_CHUNK} AS chunk, count(*) AS n,
-                     sha256(string_agg(hash, '' ORDER BY seq)) AS chunk_hash
-              FROM ({records}) GROUP BY commit_id, chunk)
-        GROUP BY commit_id
-    """
 
 
 class Writer:
     """What one command may write. Each method validates, then appends.
 
     Rows are cast to the record table's exact column types before they are
-    hashed, so that ``to_json`` of the row hashed here equals ``to_json`` of
+    hashed, so that the canonical text hashed here is the canonical text of
     the stored row that ``verify`` later reads.
     """
 
@@ -589,13 +349,13 @@ class Writer:
 
     def _append(self, table: str, select_sql: str, params: list | None = None) -> int:
         """Append the rows ``select_sql`` yields (every column but seq, commit_id and hash)."""
-        columns = [(name, kind) for name, kind in self.store.columns(table) if name not in ("seq", "commit_id")]
+        columns = [(name, kind) for name, kind in RECORD_FIELDS[table] if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         typed = ", ".join(f"CAST(s.c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
         count = self.con.execute(
             f"""
             INSERT INTO {table}
-            SELECT r.*, sha256({_sql_text(self.prev_head)} || {self.store.content_sql(table, "r")})
+            SELECT r.*, {chain.record_hash_sql(table, "r", chain.sql_text(self.prev_head))}
             FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
                          {typed}
                   FROM ({select_sql}) AS s({aliases})) r
@@ -610,10 +370,10 @@ class Writer:
         self.con.execute(
             f"""
             INSERT INTO commits
-            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {_COMMIT_FIELDS} || digest)
+            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {chain.commit_fields_sql("c")} || digest)
             FROM (SELECT $id::BIGINT AS id, $at::TIMESTAMP AS committed_at, $command AS command,
                          $prev AS prev_head, n, digest
-                  FROM ({_digests("commit_id = $id")}))
+                  FROM ({chain.digests_sql("commit_id = $id")})) c
             """,
             {"id": self.commit_id, "at": self.recorded_at, "command": self.command, "prev": self.prev_head},
         )
@@ -699,10 +459,6 @@ class Writer:
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
         return rows[0]
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def question_model(row: dict[str, Any]) -> Question:

@@ -10,7 +10,8 @@ import pytest
 
 from ledger.errors import LedgerBusy, Tampered
 from ledger.models import Forecast, Question, Resolution
-from ledger.store import MIGRATIONS, Store
+from ledger.migrations import MIGRATIONS
+from ledger.store import Store
 
 
 @pytest.fixture
