@@ -71,6 +71,11 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
+            if "newer version of duckdb" in str(error).lower().replace(" an newer", " a newer"):
+                raise LedgerError(
+                    f"cannot open {path}: it was written by a newer DuckDB (2.x), which this ledger (DuckDB {duckdb.__version__}) "
+                    "cannot read; convert it once as the README says under \"DuckDB versions\""
+                ) from None
             if "lock" not in str(error).lower():
                 raise LedgerError(f"cannot open ledger {path}: {str(error).splitlines()[0]}") from None
             if time.monotonic() >= deadline:

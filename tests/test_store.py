@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from ledger.errors import LedgerBusy, Tampered
+from tests.conftest import REPO, ledger_bytes
 from ledger.models import Forecast, Question, Resolution
 from ledger.migrations import MIGRATIONS
 from ledger.store import Store
@@ -156,3 +157,26 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
 def test_no_progress_bar_reaches_stdout(store):
     """DuckDB draws a progress bar on stdout for long queries; stdout is for data only."""
     assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+
+
+def test_ledger_files_are_readable_by_every_duckdb_from_1_0(store):
+    """DuckDB 1.5 writes storage version v1.0.0+, which DuckDB 1.0 to 2.x all open."""
+    tags = store.con.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal AND database_name <> 'temp'").fetchone()[0]
+    assert tags["storage_version"] == "v1.0.0+"
+
+
+@pytest.mark.parametrize("command", [("verify",), ("list",), ("add", "X", "-p", "0.5", "--by", "2030")])
+def test_a_ledger_written_by_duckdb_2_is_refused_in_one_line(cli, tmp_path, command):
+    """DuckDB 2's storage format cannot be read by the 1.5 series we pin: say so, and how to convert."""
+    import gzip
+    import shutil
+
+    path = tmp_path / "from-duckdb-2.duckdb"
+    with gzip.open(REPO / "tests" / "data" / "ledger-before-chain-duckdb-2.0.duckdb.gz") as source, path.open("wb") as out:
+        shutil.copyfileobj(source, out)
+    before = ledger_bytes(path)
+    result = cli(*command, "--db", path, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "written by a newer DuckDB (2.x)" in result.stderr and 'README says under "DuckDB versions"' in result.stderr
+    assert ledger_bytes(path) == before
