@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ledger.format import is_http_url
+
 # Characters CommonMark/GFM read as inline syntax anywhere in a line:
 # escapes, code, emphasis, links and images, tables, strikethrough, math.
 # (Backslash-escaping ASCII punctuation is always valid CommonMark.)
@@ -19,7 +21,6 @@ _INLINE = re.compile(r"([\\`*_\[\]!|~$])")
 # (``-``, ``+``, ``1.``, ``1)``), setext underlines.
 _LINE_START = re.compile(r"^(\d{1,9})([.)])|^([#+\-=])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
-_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
 
 def escape_md(text: object) -> str:
@@ -44,6 +45,6 @@ def md_link(url: str | None) -> str:
     if not url:
         return ""
     url = url.strip()
-    if _URL.match(url):
+    if is_http_url(url):
         return f"<{url}>"
     return escape_md(url)

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ledger.errors import LedgerError
+from ledger.format import first_error
 from ledger.models import Forecast, PredictionEntry, PredictionFile, Question, default_forecaster
 from ledger.store import Store
 
@@ -65,9 +66,7 @@ def read_file(path: Path | str) -> LoadedFile:
     try:
         file = PredictionFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        loc = list(first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
+        loc, message = first_error(error)
         if len(loc) >= 2 and loc[0] == "predictions" and isinstance(loc[1], int) and loc[1] < len(lines):
             field = ".".join(str(part) for part in loc[2:]) or "entry"
             raise LedgerError(f"{path}:{lines[loc[1]]}: entry {loc[1] + 1}: {field}: {message}") from None

@@ -1,7 +1,6 @@
-"""Periodic review: what is due, resolving it honestly, minutes and reminders.
+"""Periodic review: what is due, resolving it honestly, and the minutes.
 
-The stage behind ``ledger due``, ``ledger review`` and ``ledger calendar``,
-usable without the CLI:
+The stage behind ``ledger due`` and ``ledger review``, usable without the CLI:
 
 - :func:`due_questions` lists unresolved questions past or near their
   resolve-by date, oldest first, with ``days_overdue``.
@@ -9,10 +8,10 @@ usable without the CLI:
   extend, skip). Each decision is its own transaction on a freshly opened
   ledger, so quitting (or a crash) keeps every decision made so far, and the
   ledger is not held locked while the reviewer thinks.
-- :func:`run_review` is the terminal conversation around a session;
-  :func:`summary_markdown` renders the session's minutes.
-- :func:`build_calendar` writes an iCalendar (RFC 5545) file with one
-  all-day event per open question on its resolve-by date.
+- :func:`summary_markdown` renders the session's minutes.
+
+The terminal conversation around a session is the CLI's
+(:mod:`ledger.cli.review`); reminders are :mod:`ledger.calendar`'s.
 """
 
 from __future__ import annotations
@@ -21,22 +20,25 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.cli.common import reask
 from ledger.errors import LedgerError
+from ledger.format import is_http_url, local_time, number, plural, short_id
 from ledger.parse import parse_date, parse_moment, utc_now
 from ledger.store import question_model
 
 if TYPE_CHECKING:
     from ledger.store import Store
 
-UID_DOMAIN = "forecast-ledger"
-DEFAULT_WITHIN = "30d"
+__all__ = [
+    "Decision", "ReviewSession", "Summary", "check_evidence", "check_extension", "days_overdue", "due_questions",
+    "outcome_for", "overdue_text", "parse_known_on", "parse_span", "score_movement", "session_scores",
+    "summary_markdown",
+]
+
 _SPAN = re.compile(r"^\+?(\d+)\s*([dwmy]?)$", re.IGNORECASE)
-_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
 # -- what is due -------------------------------------------------------------
@@ -59,10 +61,10 @@ def days_overdue(question: dict[str, Any], *, today: date | None = None) -> int:
 
 def overdue_text(days: int) -> str:
     if days > 0:
-        return f"{days} day{'s' if days != 1 else ''} overdue"
+        return f"{plural(days, 'day')} overdue"
     if days == 0:
         return "due today"
-    return f"due in {-days} day{'s' if days != -1 else ''}"
+    return f"due in {plural(-days, 'day')}"
 
 
 def due_questions(
@@ -182,12 +184,10 @@ class ReviewSession:
             store.close()
 
     def _check_unresolved(self, store: Store, question_id: str) -> dict[str, Any]:
-        from ledger.store import short
-
         current = store.question(question_id)
         if current["status"] in ("resolved", "annulled"):
-            raise LedgerError(f"{short(question_id)} was {current['status']} meanwhile "
-                              f"(see `ledger show {short(question_id)}`)")
+            raise LedgerError(f"{short_id(question_id)} was {current['status']} meanwhile "
+                              f"(see `ledger show {short_id(question_id)}`)")
         return current
 
     def _decision(self, question: dict[str, Any], action: str, **fields: Any) -> Decision:
@@ -223,7 +223,7 @@ class ReviewSession:
 
         resolution = Resolution(outcome=outcome, resolved_at=known_at, note=note or None,
                                 evidence=evidence or None, resolver=self.reviewer)
-        normalised = _outcome_for(question, outcome)
+        normalised = outcome_for(question, outcome)
         return self._resolve(question, resolution, "review: resolve", "resolved", outcome=normalised,
                              known_on=known_at.date() if known_at else date.today(),
                              note=note or None, evidence=evidence or None)
@@ -266,7 +266,7 @@ class ReviewSession:
         )
 
 
-def _outcome_for(question: dict[str, Any], answer: str) -> str:
+def outcome_for(question: dict[str, Any], answer: str) -> str:
     return question_model(question).outcome_for(answer)
 
 
@@ -299,153 +299,9 @@ def check_evidence(text: str) -> str | None:
     text = text.strip()
     if not text or text == "-":
         return None
-    if not _HTTP_URL.match(text):
+    if not is_http_url(text):
         raise LedgerError("evidence must be an http(s) URL (or leave it empty)")
     return text
-
-
-# -- the terminal conversation ----------------------------------------------
-
-MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
-_ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _plain(text: Any) -> str:
-    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
-
-
-def describe(question: dict[str, Any], *, today: date | None = None) -> str:
-    """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
-
-    User text is printed as text: control characters are shown as ``\\xNN``.
-    """
-    from ledger.output import forecast_text, local_time
-    from ledger.store import short
-
-    days = days_overdue(question, today=today)
-    resolve_by = str(question["resolve_by"])
-    if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
-        resolve_by += f" (originally {question['original_resolve_by']})"
-    lines = [
-        question["statement"],
-        f"  id {short(question['id'])} · resolve by {resolve_by} · {overdue_text(days)}",
-        f"  criteria: {question['criteria'] or '(none given)'}",
-    ]
-    if question["options"]:
-        lines.append(f"  options: {' / '.join(question['options'])}")
-    if question["tags"]:
-        lines.append(f"  tags: {', '.join(question['tags'])}")
-    if source := question.get("source"):
-        parts = [source[key] for key in ("title", "author", "outlet") if source.get(key)]
-        if source.get("published"):
-            parts.append(str(source["published"]))
-        if source.get("url"):
-            parts.append(f"<{source['url']}>")
-        lines.append(f"  source: {' · '.join(parts)}")
-    if question.get("quote"):
-        lines.append(f"  quote: “{question['quote']}”")
-    lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
-    for forecast in question["forecasts"]:
-        value = forecast_text(question, forecast)
-        mark = "  (backfilled)" if forecast["backfilled"] else ""
-        note = f" — {forecast['note']}" if forecast["note"] else ""
-        lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
-    return "\n".join(_plain(line) for line in lines)
-
-
-def _choose(text: str) -> str:
-    answer = text.strip().lower()
-    for key, action in _ACTIONS.items():
-        if answer in (key, action):
-            return action
-    raise LedgerError(f"choose one of {MENU}")
-
-
-def _nonempty(text: str) -> str:
-    if not text.strip():
-        raise LedgerError("this cannot be empty")
-    return text.strip()
-
-
-def run_review(session: ReviewSession, questions: list[dict[str, Any]]) -> Summary:
-    """Walk the reviewer through ``questions`` on the terminal; return the session summary.
-
-    Every decision is committed when it is made. Quitting, or the input
-    ending (Ctrl-D, Ctrl-C at a prompt), ends the session with what was decided.
-    """
-    import typer
-
-    index = 0
-    try:
-        while index < len(questions):
-            question = questions[index]
-            typer.echo(f"\n[{index + 1}/{len(questions)}] " + describe(question))
-            action = typer.prompt(f"Decision — {MENU}", value_proc=reask(_choose))
-            if action == "quit":
-                break
-            try:
-                if _ask_and_apply(session, question, action):
-                    index += 1
-            except LedgerError as error:
-                typer.echo(f"error: {error}", err=True)
-    except typer.Abort:
-        typer.echo("\nstopped (input ended or interrupted): every decision made so far is kept.")
-    return session.finish(questions[index:], n_due=len(questions))
-
-
-def _ask_and_apply(session: ReviewSession, question: dict[str, Any], action: str) -> bool:
-    """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
-    import typer
-
-    from ledger.store import short
-
-    if action == "skip":
-        session.skip(question)
-        typer.echo(f"skipped {short(question['id'])}")
-        return True
-    if action == "resolve":
-        choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
-        outcome = typer.prompt(f"Outcome ({choices})", value_proc=reask(lambda t: _outcome_for(question, t)))
-        known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
-                                value_proc=reask(parse_known_on))
-        note = typer.prompt("Note (optional)", default="", show_default=False)
-        evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
-                                value_proc=reask(check_evidence))
-        known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
-        if not typer.confirm(f"Record: {short(question['id'])} resolved {outcome}, known {known_text}?", default=True):
-            return False
-        decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
-        typer.echo(f"resolved {short(question['id'])} {decision.outcome}"
-                   + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
-        return True
-    if action == "annul":
-        reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
-                              value_proc=reask(_nonempty))
-        if not typer.confirm(f"Record: {short(question['id'])} annulled?", default=True):
-            return False
-        session.annul(question, reason)
-        typer.echo(f"annulled {short(question['id'])}")
-        return True
-    # extend
-    new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
-                            value_proc=reask(lambda t: _extension_date(question, t)))
-    reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
-    if not typer.confirm(f"Record: {short(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
-                         default=True):
-        return False
-    session.extend(question, new_date, reason)
-    typer.echo(f"extended {short(question['id'])} to {new_date}")
-    return True
-
-
-def _extension_date(question: dict[str, Any], text: str) -> date:
-    new_date = parse_date(text)
-    check_extension(question, new_date)
-    return new_date
 
 
 # -- the summary --------------------------------------------------------------
@@ -454,7 +310,7 @@ def _extension_date(question: dict[str, Any], text: str) -> date:
 def _brier(scores: dict[str, Any]) -> str:
     if scores.get("brier") is None:
         return "none (0 questions scored)"
-    return f"{scores['brier']:.4f} on {scores['n_questions']} question{'s' if scores['n_questions'] != 1 else ''}"
+    return f"{number(scores['brier'], 4)} on {plural(scores['n_questions'], 'question')}"
 
 
 def score_movement(summary: Summary) -> str:
@@ -465,32 +321,15 @@ def score_movement(summary: Summary) -> str:
     return text
 
 
-def summary_text(summary: Summary) -> str:
-    """The end-of-session summary for the terminal."""
-    c = summary.counts
-    lines = [
-        "",
-        "review summary",
-        f"  resolved {c['resolved']}, annulled {c['annulled']}, extended {c['extended']}, "
-        f"skipped {c['skipped']}" + (f", not reviewed {c['not_reviewed']}" if c["not_reviewed"] else ""),
-        f"  late (recorded after the resolve-by date): {c['late']}",
-        f"  scores: {score_movement(summary)}",
-    ]
-    return "\n".join(lines)
-
-
 def summary_markdown(summary: Summary) -> str:
     """The session as Markdown minutes for the team. User text is escaped (principle 5)."""
     from ledger.markdown import escape_md, md_link
-    from ledger.output import local_time
-    from ledger.store import short
-
     c = summary.counts
 
     def ref(d: Decision | dict[str, Any]) -> str:
         question_id = d.question_id if isinstance(d, Decision) else d["id"]
         statement = d.statement if isinstance(d, Decision) else d["statement"]
-        return f"{escape_md(statement)} (`ledger show {short(question_id)}`)"
+        return f"{escape_md(statement)} (`ledger show {short_id(question_id)}`)"
 
     lines = [
         f"# Forecast review, {local_time(summary.started_at)[:10]}",
@@ -545,69 +384,3 @@ def summary_markdown(summary: Summary) -> str:
             [f"- {ref(q)}: resolve-by {q['resolve_by']}, {overdue_text(days_overdue(q))}"
              for q in summary.not_reviewed])
     return "\n".join(lines) + "\n"
-
-
-# -- the calendar ----------------------------------------------------------------
-
-
-def uid(question_id: str) -> str:
-    """The stable iCalendar UID of a question's resolve-by event."""
-    return f"{question_id}@{UID_DOMAIN}"
-
-
-def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
-    """An iCalendar file: one all-day event per open question on its resolve-by date.
-
-    UIDs are stable (``<question id>@forecast-ledger``) and SEQUENCE counts
-    the resolve-by extensions, so re-importing updates events instead of
-    duplicating them.
-    """
-    from icalendar import Alarm, Calendar, Event
-
-    from ledger.store import short
-
-    now = now or utc_now()
-    stamp = now.replace(microsecond=0)
-    _, counts = store.query(
-        "SELECT question_id, count(*) FROM edits WHERE field = 'resolve_by' GROUP BY question_id"
-    )
-    extensions = dict(counts)
-    calendar = Calendar()
-    calendar.add("prodid", "-//Forecast Ledger//ledger calendar//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
-    for question in store.questions(status="open"):
-        event = Event()
-        event.add("uid", uid(question["id"]))
-        event.add("dtstamp", stamp.replace(tzinfo=_utc()))
-        event.add("dtstart", question["resolve_by"])
-        event.add("dtend", question["resolve_by"] + timedelta(days=1))
-        event.add("sequence", extensions.get(question["id"], 0))
-        event.add("summary", f"Resolve: {question['statement']}")
-        description = [
-            question["statement"],
-            "",
-            f"Criteria: {question['criteria'] or '(none given)'}",
-        ]
-        if question["options"]:
-            description.append(f"Options: {' / '.join(question['options'])}")
-        description += ["", f"Details: ledger show {short(question['id'])}",
-                        f"Resolve: ledger resolve {short(question['id'])} OUTCOME, or run ledger review"]
-        event.add("description", "\n".join(description))
-        if question["tags"]:
-            event.add("categories", question["tags"])
-        event.add("transp", "TRANSPARENT")
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Resolve: {question['statement']}")
-        alarm.add("trigger", timedelta(hours=9))  # 09:00 on the resolve-by day
-        event.add_component(alarm)
-        calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def _utc():
-    from datetime import UTC
-
-    return UTC

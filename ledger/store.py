@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
+from ledger.format import short_id as short
 from ledger.parse import utc_now
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
     from ledger.models import Forecast, Question, Resolution
 
-ID_DISPLAY = 8
 EDITABLE = ("criteria", "resolve_by", "tags")
 BUSY_TIMEOUT = float(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"))
 
@@ -52,11 +52,6 @@ def default_path() -> Path:
     if env := os.environ.get("LEDGER_DB"):
         return Path(env)
     return data_dir() / "ledger.duckdb"
-
-
-def short(question_id: str) -> str:
-    """The typeable form of a question id (a unique prefix is enough to find it)."""
-    return question_id[:ID_DISPLAY]
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:

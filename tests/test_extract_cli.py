@@ -11,8 +11,10 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 from ledger.models import PredictionFile
+from tests.conftest import SHARED
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "reverse-kissinger.txt"
+EXAMPLE = SHARED / "examples" / "reverse-kissinger.txt"
+needs_example = pytest.mark.skipif(not EXAMPLE.exists(), reason=f"{EXAMPLE} not present (shared data beside the repo)")
 FOUND_IN_EXAMPLE = 6
 
 runner = CliRunner()
@@ -33,6 +35,7 @@ def load(path: Path) -> PredictionFile:
     return PredictionFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
+@needs_example
 def test_writes_a_draft_file_that_loads_back(tmp_path):
     result = run("extract", EXAMPLE, "--title", "Reverse Kissinger", "--date", "2025-02-25", "-o", "predictions/rk.yaml")
     assert result.exit_code == 0, result.output
@@ -44,6 +47,7 @@ def test_writes_a_draft_file_that_loads_back(tmp_path):
     assert "ledger add --file predictions/rk.yaml" in result.stderr
 
 
+@needs_example
 def test_prints_the_draft_without_output_and_reads_stdin():
     result = run("extract", "-", input=EXAMPLE.read_text(encoding="utf-8"))
     assert result.exit_code == 0
@@ -52,6 +56,7 @@ def test_prints_the_draft_without_output_and_reads_stdin():
     assert "draft predictions" in result.stderr
 
 
+@needs_example
 def test_json_lists_the_candidates_with_their_exact_quotes():
     result = run("extract", EXAMPLE, "--json")
     assert result.exit_code == 0
@@ -74,6 +79,7 @@ def test_options_override_front_matter(tmp_path):
     assert (file.source.title, file.source.outlet) == ("From the option", "Cables")
 
 
+@needs_example
 def test_the_same_input_gives_the_same_file(tmp_path):
     run("extract", EXAMPLE, "-o", "rk.yaml")
     first = (tmp_path / "rk.yaml").read_bytes()
@@ -81,6 +87,7 @@ def test_the_same_input_gives_the_same_file(tmp_path):
     assert (tmp_path / "rk.yaml").read_bytes() == first
 
 
+@needs_example
 def test_does_not_overwrite_a_file_without_force(tmp_path):
     target = tmp_path / "rk.yaml"
     target.write_text("reviewed: true\n")
@@ -92,6 +99,7 @@ def test_does_not_overwrite_a_file_without_force(tmp_path):
     assert len(load(target).predictions) == FOUND_IN_EXAMPLE
 
 
+@needs_example
 def test_user_mistakes_are_one_line_errors(tmp_path):
     missing = run("extract", tmp_path / "nope.txt")
     assert missing.exit_code == 1
@@ -107,6 +115,7 @@ def test_nothing_found_writes_nothing(tmp_path):
     assert not (tmp_path / "none.yaml").exists()
 
 
+@needs_example
 def test_add_file_refuses_the_drafts_naming_each_entry(tmp_path):
     run("extract", EXAMPLE, "-o", "rk.yaml")
     result = run("add", "--file", "rk.yaml")
@@ -118,6 +127,7 @@ def test_add_file_refuses_the_drafts_naming_each_entry(tmp_path):
     assert result.stderr.count("criteria missing") == FOUND_IN_EXAMPLE
 
 
+@needs_example
 def test_interactive_accept_skip_edit_and_quit(tmp_path):
     answers = "\n".join([
         "a",  # 1: accept as a draft
@@ -140,6 +150,7 @@ def test_interactive_accept_skip_edit_and_quit(tmp_path):
     assert "log them" not in result.output  # a draft remains: nothing to log
 
 
+@needs_example
 def test_interactive_logs_a_complete_review(tmp_path, ledger_db):
     answers = "\n".join([
         "e", "", "0.85", "2028-12-31", "Yes if Russia and China end their partnership.",

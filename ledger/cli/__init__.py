@@ -46,7 +46,7 @@ class LedgerGroup(TyperGroup):
 
 def _user_message(error: Exception) -> str | None:
     """One line for the validation errors of pydantic; None for real bugs."""
-    from ledger.output import validation_message
+    from ledger.format import validation_message
 
     return validation_message(error)
 

@@ -48,7 +48,7 @@ def open_store(db: Path | None, *, write: bool = False) -> Iterator:
     on first use and says where, but removes it again if the command fails,
     so a mistake leaves no trace.
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.store import Store, default_path
 
     path = db or default_path()

@@ -10,6 +10,7 @@ import typer
 
 from ledger.cli.common import Csv, Db, ForecasterFilter, Json, TagFilter, open_store
 from ledger.errors import LedgerError
+from ledger.format import short_id
 
 app = typer.Typer()
 
@@ -33,7 +34,7 @@ def init(db: Db = None) -> None:
 
     Example: ledger init --db ~/forecasts.duckdb
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.store import Store, default_path
 
     path = db or default_path()
@@ -88,19 +89,19 @@ def add(
     forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability, made_at=at)
     with open_store(db, write=True) as store, store.write("add") as writer:
         question_id = writer.add_question(question, forecast)
-    typer.echo(question_id[:8])
+    typer.echo(short_id(question_id))
 
 
 def log_prediction_file(path: Path, db: Path | None) -> None:
     """Log a prediction file, print the new ids (stdout) and a count (stderr)."""
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.predictions import log_file, read_file
 
     loaded = read_file(path)
     with open_store(db, write=True) as store:
         ids = log_file(store, loaded.file, lines=loaded.lines, name=str(path))
     for question_id in ids:
-        typer.echo(question_id[:8])
+        typer.echo(short_id(question_id))
     say(f"logged {len(ids)} predictions from {path}")
 
 
@@ -131,9 +132,9 @@ def forecast(
         question_id = store.resolve_id(question)
         with store.write("forecast") as writer:
             writer.add_forecast(question_id, new)
-    from ledger.output import say
+    from ledger.cli.output import say
 
-    say(f"forecast recorded on {question_id[:8]}")
+    say(f"forecast recorded on {short_id(question_id)}")
 
 
 @app.command("list")
@@ -149,7 +150,8 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.output import emit_csv, emit_json, emit_table, forecast_text, outcome_text
+    from ledger.cli.output import emit_csv, emit_json, emit_table
+    from ledger.format import forecast_text, outcome_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -160,7 +162,7 @@ def list_(
         return
     columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
     table = [
-        [row["id"][:8], row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
+        [short_id(row["id"]), row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
          row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
          ", ".join(row["tags"]), outcome_text(row)]
         for row in rows
@@ -183,7 +185,7 @@ def show(
 
     Example: ledger show 3f9a
     """
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     with open_store(db) as store:
         record = store.question(store.resolve_id(question))
@@ -196,11 +198,12 @@ def show(
 def _print_question(q: dict) -> None:
     from rich.markup import escape
 
-    from ledger.output import console, forecast_text, local_time
+    from ledger.cli.output import console
+    from ledger.format import forecast_text, local_time, source_line
 
     out = console()
     out.print(f"[bold]{escape(q['statement'])}[/bold]")
-    out.print(f"id {q['id'][:8]} · {q['kind'].replace('_', ' ')} · status {q['status']}"
+    out.print(f"id {short_id(q['id'])} · {q['kind'].replace('_', ' ')} · status {q['status']}"
               + (" (resolved late)" if q["resolved_late"] else ""))
     resolve_by = str(q["resolve_by"])
     if q["resolve_by"] != q["original_resolve_by"]:
@@ -212,11 +215,7 @@ def _print_question(q: dict) -> None:
     if q["tags"]:
         out.print("tags: " + escape(", ".join(q["tags"])))
     if q["source"]:
-        source = q["source"]
-        parts = [source[key] for key in ("title", "author", "outlet") if source[key]]
-        if source["published"]:
-            parts.append(str(source["published"]))
-        out.print("source: " + escape(" · ".join(parts)) + (f" <{escape(source['url'])}>" if source["url"] else ""))
+        out.print("source: " + escape(source_line(q["source"])))
     if q["quote"]:
         out.print(f"quote: “{escape(q['quote'])}”")
     out.print("\n[bold]history[/bold]")
@@ -280,14 +279,14 @@ def annul(
 
 
 def _record_resolution(db, question: str, resolution, command: str) -> None:
-    from ledger.output import say
+    from ledger.cli.output import say
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
         with store.write(command) as writer:
             corrected = writer.resolve(question_id, resolution)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
-    say(f"{question_id[:8]} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
+    say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
 @app.command()
@@ -308,7 +307,7 @@ def edit(
     Example: ledger edit 3f9a --by 2027-Q2 --reason "vote postponed"
     """
     from ledger.models import default_forecaster
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.parse import parse_date
 
     changes = {"criteria": criteria, "resolve_by": parse_date(by) if by else None, "tags": tag}
@@ -320,7 +319,7 @@ def edit(
         with store.write("edit") as writer:
             for field, value in changes.items():
                 writer.edit(question_id, field, value, reason=reason, editor=default_forecaster())
-    say(f"{question_id[:8]}: edited {', '.join(changes)}")
+    say(f"{short_id(question_id)}: edited {', '.join(changes)}")
 
 
 @app.command("import")
@@ -336,7 +335,7 @@ def import_(
     Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
     """
     from ledger.io import import_file
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.parse import parse_date
 
     default_by = parse_date(resolve_by) if resolve_by else None
@@ -357,7 +356,7 @@ def export(
     Example: ledger export --format csv -o track-record.csv
     """
     from ledger.io import export as export_rows
-    from ledger.output import say
+    from ledger.cli.output import say
 
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
@@ -376,7 +375,7 @@ def verify(json_: Json = False, db: Db = None) -> None:
 
     Example: ledger verify
     """
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     with open_store(db) as store:
         report = store.verify()
@@ -397,7 +396,7 @@ def sql(
 
     Example: ledger sql "SELECT forecaster, count(*) FROM forecasts GROUP BY ALL" --csv
     """
-    from ledger.output import emit_csv, emit_json, emit_table
+    from ledger.cli.output import emit_csv, emit_json, emit_table
     from ledger.store import Store, default_path
 
     with Store.open(db or default_path(), create=False, read_only=True) as store:
@@ -417,6 +416,6 @@ def schema() -> None:
     Example: ledger schema > predictions/schema.json
     """
     from ledger.models import json_schema
-    from ledger.output import emit_json
+    from ledger.cli.output import emit_json
 
     emit_json(json_schema())

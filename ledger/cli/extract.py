@@ -126,7 +126,7 @@ def extract(
     """
     from ledger.extract import document, drafts
     from ledger.extract import extract as find_candidates
-    from ledger.output import emit_json, say
+    from ledger.cli.output import emit_json, say
 
     name = "stdin" if file == "-" else Path(file).name
     raw = _read_input(file)

@@ -37,11 +37,12 @@ def report(
 
     Example: ledger report --forecaster ana --title "Ana's track record" --png
     """
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.report import ReportOptions, build
+    from ledger.scoring import Selection
 
-    options = ReportOptions(title=title, forecaster=forecaster, tag=tag, policy=policy,
-                            exclude_backfilled=exclude_backfilled, fmt=fmt, png=png, cdn=cdn)
+    selection = Selection(policy=policy, forecaster=forecaster, tag=tag, exclude_backfilled=exclude_backfilled)
+    options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn)
     with open_store(db) as store:
         page = build(store, out, options)
     say(f"wrote {page}" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
@@ -67,7 +68,7 @@ def demo(
     Example: ledger demo && xdg-open reports/demo/index.html
     """
     from ledger.demo import build_demo_ledger
-    from ledger.output import say
+    from ledger.cli.output import say
     from ledger.report import ReportOptions, build
     from ledger.store import Store
 

@@ -1,16 +1,29 @@
-"""Review commands: due, review and calendar."""
+"""Review commands: due, review and calendar, and the review's terminal conversation.
+
+The library (:mod:`ledger.review`) knows what is due and applies decisions;
+this module asks for them: :func:`run_review` walks the reviewer through the
+due questions, :func:`describe` shows each one, and :func:`summary_text`
+closes the session.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import Db, ForecasterFilter, Json, TagFilter, open_store
+from ledger import review as review_stage
+from ledger.cli.common import Db, ForecasterFilter, Json, TagFilter, open_store, reask
 from ledger.errors import LedgerError
+from ledger.format import forecast_text, local_time, short_id, source_line
+from ledger.parse import parse_date
+
+__all__ = ["app", "describe", "run_review", "summary_text"]
 
 app = typer.Typer()
 
@@ -41,12 +54,11 @@ def due(
 
     Example: ledger due --within 2w --tag russia
     """
-    from ledger.output import emit_json, emit_table, forecast_text, say
-    from ledger.review import due_questions, overdue_text, parse_span
+    from ledger.cli.output import emit_json, emit_table, say
 
-    days = parse_span(within)
+    days = review_stage.parse_span(within)
     with open_store(db) as store:
-        rows = due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
+        rows = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     if json_:
         emit_json(rows)
         return
@@ -56,7 +68,7 @@ def due(
     emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
-            [row["id"][:8], row["resolve_by"], overdue_text(row["days_overdue"]),
+            [short_id(row["id"]), row["resolve_by"], review_stage.overdue_text(row["days_overdue"]),
              forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
             for row in rows
         ],
@@ -93,27 +105,27 @@ def review(
             "ledger review is interactive and needs a terminal; in scripts use `ledger due --json` "
             "to find due questions and `ledger resolve ID OUTCOME` (or `ledger annul`, `ledger edit --by`)"
         )
+    from ledger.cli.output import say
+    from ledger.format import plural
     from ledger.models import default_forecaster
-    from ledger.output import say
-    from ledger.review import ReviewSession, due_questions, parse_span, run_review, summary_markdown, summary_text
     from ledger.store import Store, default_path
 
-    days = parse_span(within)
+    days = review_stage.parse_span(within)
     path = db or default_path()
     with Store.open(path, create=False) as store:
-        questions = due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
+        questions = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     scope = "resolve-by passed" if overdue else f"resolve-by passed or within {within}"
     scope += "".join(f"; {name} {value}" for name, value in (("forecaster", forecaster), ("tag", tag)) if value)
-    session = ReviewSession(path, reviewer=reviewer or default_forecaster(), scope=scope,
+    session = review_stage.ReviewSession(path, reviewer=reviewer or default_forecaster(), scope=scope,
                             forecaster=forecaster, tag=tag)
     if questions:
-        typer.echo(f"{len(questions)} question{'s' if len(questions) != 1 else ''} to review ({scope})")
+        typer.echo(f"{plural(len(questions), 'question')} to review ({scope})")
     else:
         say(f"nothing to review ({scope})")
     result = run_review(session, questions)
     typer.echo(summary_text(result))
     if summary is not None:
-        summary.write_text(summary_markdown(result), encoding="utf-8")
+        summary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
         say(f"minutes written to {summary}")
 
 
@@ -129,8 +141,8 @@ def calendar(
 
     Example: ledger calendar -o ~/forecasts.ics
     """
-    from ledger.output import say
-    from ledger.review import build_calendar
+    from ledger.calendar import build_calendar
+    from ledger.cli.output import say
 
     with open_store(db) as store:
         data = build_calendar(store)
@@ -139,3 +151,147 @@ def calendar(
     else:
         output.write_bytes(data)
         say(f"calendar written to {output}")
+
+
+# -- the terminal conversation ------------------------------------------------
+
+MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
+_ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(text: Any) -> str:
+    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+
+
+def describe(question: dict[str, Any], *, today: date | None = None) -> str:
+    """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
+
+    User text is printed as text: control characters are shown as ``\\xNN``.
+    """
+    days = review_stage.days_overdue(question, today=today)
+    resolve_by = str(question["resolve_by"])
+    if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
+        resolve_by += f" (originally {question['original_resolve_by']})"
+    lines = [
+        question["statement"],
+        f"  id {short_id(question['id'])} · resolve by {resolve_by} · {review_stage.overdue_text(days)}",
+        f"  criteria: {question['criteria'] or '(none given)'}",
+    ]
+    if question["options"]:
+        lines.append(f"  options: {' / '.join(question['options'])}")
+    if question["tags"]:
+        lines.append(f"  tags: {', '.join(question['tags'])}")
+    if question.get("source"):
+        lines.append(f"  source: {source_line(question['source'])}")
+    if question.get("quote"):
+        lines.append(f"  quote: “{question['quote']}”")
+    lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
+    for forecast in question["forecasts"]:
+        value = forecast_text(question, forecast)
+        mark = "  (backfilled)" if forecast["backfilled"] else ""
+        note = f" — {forecast['note']}" if forecast["note"] else ""
+        lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
+    return "\n".join(_plain(line) for line in lines)
+
+
+def _choose(text: str) -> str:
+    answer = text.strip().lower()
+    for key, action in _ACTIONS.items():
+        if answer in (key, action):
+            return action
+    raise LedgerError(f"choose one of {MENU}")
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise LedgerError("this cannot be empty")
+    return text.strip()
+
+
+def run_review(session: review_stage.ReviewSession, questions: list[dict[str, Any]]) -> review_stage.Summary:
+    """Walk the reviewer through ``questions`` on the terminal; return the session summary.
+
+    Every decision is committed when it is made. Quitting, or the input
+    ending (Ctrl-D, Ctrl-C at a prompt), ends the session with what was decided.
+    """
+    index = 0
+    try:
+        while index < len(questions):
+            question = questions[index]
+            typer.echo(f"\n[{index + 1}/{len(questions)}] " + describe(question))
+            action = typer.prompt(f"Decision — {MENU}", value_proc=reask(_choose))
+            if action == "quit":
+                break
+            try:
+                if _ask_and_apply(session, question, action):
+                    index += 1
+            except LedgerError as error:
+                typer.echo(f"error: {error}", err=True)
+    except typer.Abort:
+        typer.echo("\nstopped (input ended or interrupted): every decision made so far is kept.")
+    return session.finish(questions[index:], n_due=len(questions))
+
+
+def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any], action: str) -> bool:
+    """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
+    if action == "skip":
+        session.skip(question)
+        typer.echo(f"skipped {short_id(question['id'])}")
+        return True
+    if action == "resolve":
+        choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
+        outcome = typer.prompt(f"Outcome ({choices})", value_proc=reask(lambda t: review_stage.outcome_for(question, t)))
+        known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
+                                value_proc=reask(review_stage.parse_known_on))
+        note = typer.prompt("Note (optional)", default="", show_default=False)
+        evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
+                                value_proc=reask(review_stage.check_evidence))
+        known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
+        if not typer.confirm(f"Record: {short_id(question['id'])} resolved {outcome}, known {known_text}?", default=True):
+            return False
+        decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
+        typer.echo(f"resolved {short_id(question['id'])} {decision.outcome}"
+                   + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
+        return True
+    if action == "annul":
+        reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
+                              value_proc=reask(_nonempty))
+        if not typer.confirm(f"Record: {short_id(question['id'])} annulled?", default=True):
+            return False
+        session.annul(question, reason)
+        typer.echo(f"annulled {short_id(question['id'])}")
+        return True
+    # extend
+    new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
+                            value_proc=reask(lambda t: _extension_date(question, t)))
+    reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
+    if not typer.confirm(f"Record: {short_id(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
+                         default=True):
+        return False
+    session.extend(question, new_date, reason)
+    typer.echo(f"extended {short_id(question['id'])} to {new_date}")
+    return True
+
+
+def _extension_date(question: dict[str, Any], text: str) -> date:
+    new_date = parse_date(text)
+    review_stage.check_extension(question, new_date)
+    return new_date
+
+
+
+def summary_text(summary: review_stage.Summary) -> str:
+    """The end-of-session summary for the terminal."""
+    c = summary.counts
+    lines = [
+        "",
+        "review summary",
+        f"  resolved {c['resolved']}, annulled {c['annulled']}, extended {c['extended']}, "
+        f"skipped {c['skipped']}" + (f", not reviewed {c['not_reviewed']}" if c["not_reviewed"] else ""),
+        f"  late (recorded after the resolve-by date): {c['late']}",
+        f"  scores: {review_stage.score_movement(summary)}",
+    ]
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import Db, Json, TagFilter, open_store
+from ledger.format import MISSING, interval, number, percent
 
 app = typer.Typer()
 
@@ -53,23 +54,25 @@ def score(
     with open_store(db) as store:
         result = run(store, selection, options)
     if json:
-        from ledger.output import emit_json
+        from ledger.cli.output import emit_json
 
         emit_json(result)
         return
     _print(result)
 
 
-def _f(value, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _pct(value: float | None) -> str:
+    """Score-table percentages: three significant figures, ``–`` when undefined."""
+    return percent(value, significant=3, missing=MISSING)
 
 
-def _pct(value) -> str:
-    return "–" if value is None else f"{value * 100:.3g}%"
+def _interval(ci, digits: int) -> str:
+    """Score-table intervals: ``low … high``, ``–`` when undefined."""
+    return interval(ci, digits, joiner=" … ", missing=MISSING)
 
 
 def _print(result: dict) -> None:
-    from ledger.output import emit_table, say
+    from ledger.cli.output import emit_table, say
 
     sel = result["selection"]
     if not result["n_scored"]:
@@ -97,17 +100,17 @@ def _print(result: dict) -> None:
     if result.get("relative"):
         emit_table(
             ["forecaster", "questions", "vs median of others", "95% interval"],
-            [[r["forecaster"], r["n_questions"], _f(r["mean_difference"], 4),
-              "–" if r["ci"] is None else f"{_f(r['ci'][0], 4)} … {_f(r['ci'][1], 4)}"] for r in result["relative"]],
+            [[r["forecaster"], r["n_questions"], number(r["mean_difference"], 4),
+              _interval(r["ci"], 4)] for r in result["relative"]],
             title="Relative Brier (Good Judgment form; negative is better)",
         )
     if result.get("groups"):
         emit_table(
             ["group", "n", "Brier", "95% interval", "MCB", "MCB p"],
             [
-                [g["group"], g["n_questions"], _f(g["brier"], 4),
-                 "–" if not g["brier_ci"] else f"{_f(g['brier_ci'][0], 3)} … {_f(g['brier_ci'][1], 3)}",
-                 _f((g["corp"] or {}).get("mcb"), 4), _f((g["corp"] or {}).get("mcb_p_value"), 3)]
+                [g["group"], g["n_questions"], number(g["brier"], 4),
+                 _interval(g["brier_ci"], 3),
+                 number((g["corp"] or {}).get("mcb"), 4), number((g["corp"] or {}).get("mcb_p_value"), 3)]
                 for g in result["groups"]
             ],
             title=f"By {sel['by']}",
@@ -119,19 +122,19 @@ def _summary_rows(result: dict) -> list[list[str]]:
     corp = result.get("corp") or {}
     ci = result.get("brier_ci")
     rows = [
-        ["Brier (binary)", _f(result.get("brier"), 4),
-         "95% CI " + (f"{_f(ci[0], 4)} … {_f(ci[1], 4)}" if ci else "–")],
-        ["Brier (Good Judgment)", _f(result.get("brier_multi"), 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
-        ["log loss", _f(result.get("log_loss"), 4), "−ln p(outcome)"],
+        ["Brier (binary)", number(result.get("brier"), 4),
+         "95% CI " + _interval(ci, 4)],
+        ["Brier (Good Judgment)", number(result.get("brier_multi"), 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
+        ["log loss", number(result.get("log_loss"), 4), "−ln p(outcome)"],
         ["base rate", _pct(result.get("base_rate")), "share that happened"],
-        ["skill vs 50%", _f(result.get("brier_skill_vs_half")), "1 − Brier / 0.25"],
-        ["skill vs base rate", _f(result.get("brier_skill_vs_base_rate")), "1 − Brier / (b(1 − b))"],
-        ["Murphy reliability", _f(murphy.get("reliability"), 4), "lower is better"],
-        ["Murphy resolution", _f(murphy.get("resolution"), 4), "higher is better"],
-        ["CORP MCB", _f(corp.get("mcb"), 4),
+        ["skill vs 50%", number(result.get("brier_skill_vs_half")), "1 − Brier / 0.25"],
+        ["skill vs base rate", number(result.get("brier_skill_vs_base_rate")), "1 − Brier / (b(1 − b))"],
+        ["Murphy reliability", number(murphy.get("reliability"), 4), "lower is better"],
+        ["Murphy resolution", number(murphy.get("resolution"), 4), "higher is better"],
+        ["CORP MCB", number(corp.get("mcb"), 4),
          (f"p = {corp['mcb_p_value']:.3g} if calibrated" if corp.get("mcb_p_value") is not None else "")],
-        ["CORP DSC", _f(corp.get("dsc"), 4), "higher is better"],
-        ["CORP UNC", _f(corp.get("unc"), 4), "Brier = MCB − DSC + UNC"],
+        ["CORP DSC", number(corp.get("dsc"), 4), "higher is better"],
+        ["CORP UNC", number(corp.get("unc"), 4), "Brier = MCB − DSC + UNC"],
     ]
     if result.get("imputed_share"):
         rows.append(["imputed share", _pct(result["imputed_share"]),

@@ -182,21 +182,51 @@ def _moment(day: date, rng: random.Random) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(7, 21), rng.randint(0, 59), rng.randint(0, 59))
 
 
-def generate(seed: int = SEED, today: date | None = None) -> _History:
-    """The synthetic history, as rows of the record tables (ids from the seed)."""
-    rng = random.Random(seed)
-    from ledger.parse import utc_now
+N_ARTICLES = 64
+_REVISION_NOTES = ["New polling.", "Talks stalled.", "Updated after the latest data release.",
+                   "Moved on the official statement.", None]
+_RESOLUTION_NOTES = ["Confirmed by official data.", "Per wire reports on the day.",
+                     "Settled by the published statistics.", None]
 
-    now = utc_now()
-    today = today or now.date()
-    start = today - timedelta(days=365 * YEARS)
-    history = _History()
-    used: set[str] = set()
 
-    def new_id() -> str:
-        return f"{rng.getrandbits(64):016x}"
+@dataclass
+class _Story:
+    """What the generator carries from one question to the next.
 
-    def fill(template: str, resolve_by: date) -> str:
+    Every draw goes through ``rng`` in a fixed order, so the same seed and
+    day tell the same story; the flags make the one correction and the one
+    edit happen once.
+    """
+
+    rng: random.Random
+    now: datetime
+    today: date
+    start: date
+    archive_until: date  # Chen Wei's issues published before this are logged late ...
+    archive_recorded: datetime  # ... all at this moment (backfilled)
+    history: _History = field(default_factory=_History)
+    used: set[str] = field(default_factory=set)  # statements already asked
+    annul_left: list[str] = field(default_factory=lambda: list(_ANNUL_REASONS))
+    corrected: bool = False
+    edited: bool = False
+
+    @classmethod
+    def begin(cls, seed: int, today: date | None) -> _Story:
+        from ledger.parse import utc_now
+
+        rng = random.Random(seed)
+        now = utc_now()
+        today = today or now.date()
+        start = today - timedelta(days=365 * YEARS)
+        return cls(rng=rng, now=now, today=today, start=start, archive_until=start + timedelta(days=330),
+                   archive_recorded=_moment(start + timedelta(days=345), rng))
+
+    def new_id(self) -> str:
+        return f"{self.rng.getrandbits(64):016x}"
+
+    def fill(self, template: str, resolve_by: date) -> str:
+        """A statement from its template: the date, and the other slots at random."""
+        rng = self.rng
         values = {
             "d": resolve_by.isoformat(), "pct": rng.choice([12, 15, 18, 21]),
             "city": rng.choice(_CITIES), "country": rng.choice(_COUNTRIES),
@@ -208,140 +238,200 @@ def generate(seed: int = SEED, today: date | None = None) -> _History:
         }
         return template.format(**values)
 
-    names = list(FORECASTERS)
-    archive_until = start + timedelta(days=330)  # Chen Wei logs these old issues late
-    archive_recorded = _moment(start + timedelta(days=345), rng)
-    annul_left = list(_ANNUL_REASONS)
-    corrected = edited = False
-    n_articles = 64
-    for article in range(n_articles):
-        author = names[article % len(names)] if article % 9 else rng.choice(names[:2])
-        outlet, k, noise = FORECASTERS[author]
-        published = start + timedelta(days=int(rng.random() ** 0.8 * (365 * YEARS - 20)))
-        tag_main = rng.choice(list(_TEMPLATES))
-        backfilled = author == "Chen Wei" and published < archive_until
-        title = rng.choice(_TITLES).format(tag=tag_main.replace("-", " "))
-        slug = "-".join(title.lower().replace(":", "").split())
-        url = f"https://example.org/{outlet.lower().replace(' ', '-')}/{published:%Y/%m}/{slug}"
-        for _ in range(rng.randint(2, 4)):
-            multiple = rng.random() < 0.08
-            resolve_by = published + timedelta(days=rng.randint(45, 720))
-            qid = new_id()
-            recorded = archive_recorded if backfilled else _moment(published, rng)
-            made = _moment(published, rng) if backfilled else recorded
-            if backfilled and made > recorded:
-                made = recorded - timedelta(days=30)
-            if multiple:
-                template, options, tag = rng.choice(_MULTIPLE_CHOICE)
-                truth = [rng.gauss(0, 1.2) for _ in options]
-                weights = [math.exp(x) for x in truth]
-                outcome_index = rng.choices(range(len(options)), weights=weights)[0]
+
+@dataclass(frozen=True)
+class _Article:
+    """One published analysis: its author, main tag and source fields."""
+
+    author: str
+    outlet: str
+    noise: float
+    published: date
+    tag: str
+    backfilled: bool
+    title: str
+    url: str
+
+
+@dataclass
+class _Question:
+    """One question as it is told: the truth behind it and when it was logged."""
+
+    qid: str
+    article: _Article
+    multiple: bool
+    resolve_by: date
+    recorded: datetime
+    made: datetime
+    options: list[str] | None = None
+    truth: list[float] = field(default_factory=list)  # multiple choice: a latent score per option
+    outcome_index: int = 0
+    z: float = 0.0  # yes/no: the latent signal; it happens with probability sigmoid(z)
+    outcome_yes: bool = False
+
+
+def _article(story: _Story, index: int) -> _Article:
+    """The ``index``-th analysis: authors take turns, with a few extra issues by the first two."""
+    rng, names = story.rng, list(FORECASTERS)
+    author = names[index % len(names)] if index % 9 else rng.choice(names[:2])
+    outlet, _, noise = FORECASTERS[author]
+    published = story.start + timedelta(days=int(rng.random() ** 0.8 * (365 * YEARS - 20)))
+    tag = rng.choice(list(_TEMPLATES))
+    title = rng.choice(_TITLES).format(tag=tag.replace("-", " "))
+    slug = "-".join(title.lower().replace(":", "").split())
+    return _Article(author=author, outlet=outlet, noise=noise, published=published, tag=tag,
+                    backfilled=author == "Chen Wei" and published < story.archive_until, title=title,
+                    url=f"https://example.org/{outlet.lower().replace(' ', '-')}/{published:%Y/%m}/{slug}")
+
+
+def _question(story: _Story, article: _Article) -> _Question | None:
+    """Draw a question of the article and log its row; None if its statement was asked already."""
+    rng = story.rng
+    multiple = rng.random() < 0.08
+    resolve_by = article.published + timedelta(days=rng.randint(45, 720))
+    qid = story.new_id()
+    recorded = story.archive_recorded if article.backfilled else _moment(article.published, rng)
+    made = _moment(article.published, rng) if article.backfilled else recorded
+    if article.backfilled and made > recorded:
+        made = recorded - timedelta(days=30)
+    question = _Question(qid=qid, article=article, multiple=multiple, resolve_by=resolve_by, recorded=recorded,
+                         made=made)
+    if multiple:
+        template, question.options, tag = rng.choice(_MULTIPLE_CHOICE)
+        question.truth = [rng.gauss(0, 1.2) for _ in question.options]
+        weights = [math.exp(x) for x in question.truth]
+        question.outcome_index = rng.choices(range(len(question.options)), weights=weights)[0]
+    else:
+        template, tag = rng.choice(_TEMPLATES[article.tag]), article.tag
+        question.z = rng.gauss(0, 1.6)
+        question.outcome_yes = rng.random() < _sigmoid(question.z)
+    statement = story.fill(template, resolve_by)
+    if statement in story.used:
+        return None
+    story.used.add(statement)
+    tags = [tag] + ([rng.choice(["us-foreign-policy", "markets", "conflict"])] if rng.random() < 0.3 else [])
+    story.history.questions.append({
+        "id": qid, "kind": "multiple_choice" if multiple else "binary", "statement": statement,
+        "criteria": "Resolved from the sources the article cites (official statistics, wire reports); "
+                    "the first authoritative report after the date counts.",
+        "resolve_by": resolve_by, "options": question.options, "tags": tags,
+        "source_title": article.title, "source_author": article.author, "source_outlet": article.outlet,
+        "source_url": article.url, "source_published": article.published,
+        "quote": _quote(rng, statement, None if multiple else _sigmoid(FORECASTERS[article.author][1] * question.z)),
+        "created_at": recorded,
+    })
+    return question
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """When (if ever) a question's outcome becomes known, and when that is recorded."""
+
+    resolved: bool
+    known_at: datetime
+    recorded_at: datetime
+    horizon: datetime  # forecasts are made before this: the outcome, or the resolve-by date
+
+
+def _ending(story: _Story, question: _Question) -> _Ending:
+    rng = story.rng
+    known = question.resolve_by - timedelta(days=rng.choice([0, 0, 0, 10, 40, 90]))
+    known = max(known, question.article.published + timedelta(days=20))
+    resolved = known < story.today - timedelta(days=5) and rng.random() > 0.02
+    known_at = _moment(known, rng)
+    if question.article.backfilled and known_at <= story.archive_recorded:
+        known_at = story.archive_recorded + timedelta(days=rng.randint(5, 60))
+    recorded_at = min(known_at + timedelta(days=rng.randint(0, 12), hours=2), story.now)
+    horizon = known_at if resolved else min(story.now, datetime.combine(question.resolve_by, datetime.min.time()))
+    return _Ending(resolved=resolved, known_at=known_at, recorded_at=recorded_at, horizon=horizon)
+
+
+def _forecast_row(story: _Story, question: _Question, who: str, signal: float, when: datetime,
+                  recorded_at: datetime, note: str | None) -> None:
+    """Log a forecast by ``who``: the signal through their calibration slope."""
+    rng, slope = story.rng, FORECASTERS[who][1]
+    if question.multiple:
+        probabilities = _vector(rng, [slope * (t + rng.gauss(0, FORECASTERS[who][2]))
+                                      + (signal if i == question.outcome_index else 0)
+                                      for i, t in enumerate(question.truth)])
+        probability = None
+    else:
+        probability, probabilities = _round_probability(_sigmoid(slope * signal)), None
+    story.history.forecasts.append({
+        "question_id": question.qid, "forecaster": who, "probability": probability,
+        "probabilities": probabilities, "made_at": when, "recorded_at": recorded_at, "note": note,
+    })
+
+
+def _forecasts(story: _Story, question: _Question, ending: _Ending) -> None:
+    """The author's forecast, maybe revisions towards the outcome, and other forecasters weighing in."""
+    rng, author = story.rng, question.article.author
+    signal = 0.0 if question.multiple else question.z + rng.gauss(0, question.article.noise)
+    _forecast_row(story, question, author, signal, question.made, question.recorded, None)
+    # Revisions: information arrives, the signal moves towards the outcome.
+    span = (ending.horizon - question.recorded).total_seconds()
+    if span > 86400 * 20 and rng.random() < 0.35:
+        for step in range(rng.randint(1, 2)):
+            at = question.recorded + timedelta(seconds=span * rng.uniform(0.2 + 0.3 * step, 0.5 + 0.3 * step))
+            if question.multiple:
+                signal += rng.uniform(0.3, 1.0)
             else:
-                template, options, tag = rng.choice(_TEMPLATES[tag_main]), None, tag_main
-                z = rng.gauss(0, 1.6)
-                outcome_yes = rng.random() < _sigmoid(z)
-            statement = fill(template, resolve_by)
-            if statement in used:
-                continue
-            used.add(statement)
-            tags = [tag] + ([rng.choice(["us-foreign-policy", "markets", "conflict"])] if rng.random() < 0.3 else [])
-            history.questions.append({
-                "id": qid, "kind": "multiple_choice" if multiple else "binary", "statement": statement,
-                "criteria": "Resolved from the sources the article cites (official statistics, wire reports); "
-                            "the first authoritative report after the date counts.",
-                "resolve_by": resolve_by, "options": options, "tags": tags,
-                "source_title": title, "source_author": author, "source_outlet": outlet,
-                "source_url": url, "source_published": published,
-                "quote": _quote(rng, statement, None if multiple else _sigmoid(FORECASTERS[author][1] * z)),
-                "created_at": recorded,
+                target = 3.0 if question.outcome_yes else -3.0
+                signal += (target - signal) * rng.uniform(0.2, 0.5) + rng.gauss(0, 0.3)
+            _forecast_row(story, question, author, signal, at, at, rng.choice(_REVISION_NOTES))
+    # Other forecasters weigh in on some questions (for relative scores).
+    for other in FORECASTERS:
+        if other != author and rng.random() < 0.3 and span > 86400 * 10:
+            at = question.recorded + timedelta(seconds=span * rng.uniform(0.0, 0.3))
+            other_signal = 0.0 if question.multiple else question.z + rng.gauss(0, FORECASTERS[other][2])
+            _forecast_row(story, question, other, other_signal, at, at, None)
+
+
+def _close(story: _Story, question: _Question, ending: _Ending) -> None:
+    """Resolve, annul or correct the question, or (once, while open) extend its resolve-by date."""
+    rng, author, history = story.rng, question.article.author, story.history
+    if not ending.resolved:
+        if not story.edited and question.resolve_by > story.today + timedelta(days=60):
+            story.edited = True
+            new_by = question.resolve_by + timedelta(days=182)
+            history.edits.append({
+                "question_id": question.qid, "field": "resolve_by", "value": f'"{new_by.isoformat()}"',
+                "reason": "The vote was postponed by six months.", "editor": author,
+                "recorded_at": min(story.now, question.recorded + timedelta(days=30)),
             })
+        return
+    resolution = {"question_id": question.qid, "resolved_at": ending.known_at, "resolver": author,
+                  "recorded_at": ending.recorded_at}
+    if story.annul_left and not question.multiple and rng.random() < 0.06:
+        history.resolutions.append({**resolution, "outcome": None, "annulled": True,
+                                    "note": story.annul_left.pop(), "evidence": None})
+        return
+    outcome = (question.options[question.outcome_index] if question.multiple
+               else ("yes" if question.outcome_yes else "no"))
+    resolution |= {"outcome": outcome, "annulled": False, "evidence": f"https://example.org/evidence/{question.qid[:8]}"}
+    if not story.corrected and not question.multiple and ending.recorded_at + timedelta(days=10) < story.now:
+        story.corrected = True
+        wrong = "no" if outcome == "yes" else "yes"
+        history.resolutions.append({**resolution, "outcome": wrong, "note": "Resolved on the first wire report."})
+        history.resolutions.append({**resolution, "note": "Correction: the first report was retracted the next day.",
+                                    "recorded_at": ending.recorded_at + timedelta(days=8)})
+        return
+    history.resolutions.append({**resolution, "note": rng.choice(_RESOLUTION_NOTES)})
 
-            # When (if ever) the outcome becomes known.
-            known = resolve_by - timedelta(days=rng.choice([0, 0, 0, 10, 40, 90]))
-            known = max(known, published + timedelta(days=20))
-            resolved = known < today - timedelta(days=5) and rng.random() > 0.02
-            known_at = _moment(known, rng)
-            if backfilled and known_at <= archive_recorded:
-                known_at = archive_recorded + timedelta(days=rng.randint(5, 60))
-            resolution_recorded = min(known_at + timedelta(days=rng.randint(0, 12), hours=2), now)
-            horizon = known_at if resolved else min(now, datetime.combine(resolve_by, datetime.min.time()))
 
-            def forecast(who: str, signal: float, when: datetime, recorded_at: datetime, note: str | None) -> None:
-                slope = FORECASTERS[who][1]
-                if multiple:
-                    probabilities = _vector(rng, [slope * (t + rng.gauss(0, FORECASTERS[who][2]))
-                                                  + (signal if i == outcome_index else 0)
-                                                  for i, t in enumerate(truth)])
-                    probability = None
-                else:
-                    probability, probabilities = _round_probability(_sigmoid(slope * signal)), None
-                history.forecasts.append({
-                    "question_id": qid, "forecaster": who, "probability": probability,
-                    "probabilities": probabilities, "made_at": when, "recorded_at": recorded_at, "note": note,
-                })
-
-            signal = 0.0 if multiple else z + rng.gauss(0, noise)
-            forecast(author, signal, made, recorded, None)
-            # Revisions: information arrives, the signal moves towards the outcome.
-            span = (horizon - recorded).total_seconds()
-            if span > 86400 * 20 and rng.random() < 0.35:
-                for step in range(rng.randint(1, 2)):
-                    at = recorded + timedelta(seconds=span * rng.uniform(0.2 + 0.3 * step, 0.5 + 0.3 * step))
-                    if multiple:
-                        signal += rng.uniform(0.3, 1.0)
-                    else:
-                        target = 3.0 if outcome_yes else -3.0
-                        signal += (target - signal) * rng.uniform(0.2, 0.5) + rng.gauss(0, 0.3)
-                    forecast(author, signal, at, at, rng.choice(
-                        ["New polling.", "Talks stalled.", "Updated after the latest data release.",
-                         "Moved on the official statement.", None]))
-            # Other forecasters weigh in on some questions (for relative scores).
-            for other in names:
-                if other != author and rng.random() < 0.3 and span > 86400 * 10:
-                    at = recorded + timedelta(seconds=span * rng.uniform(0.0, 0.3))
-                    other_signal = 0.0 if multiple else z + rng.gauss(0, FORECASTERS[other][2])
-                    forecast(other, other_signal, at, at, None)
-
-            if not resolved:
-                if not edited and resolve_by > today + timedelta(days=60):
-                    edited = True
-                    new_by = resolve_by + timedelta(days=182)
-                    history.edits.append({
-                        "question_id": qid, "field": "resolve_by", "value": f'"{new_by.isoformat()}"',
-                        "reason": "The vote was postponed by six months.", "editor": author,
-                        "recorded_at": min(now, recorded + timedelta(days=30)),
-                    })
+def generate(seed: int = SEED, today: date | None = None) -> _History:
+    """The synthetic history, as rows of the record tables (ids from the seed)."""
+    story = _Story.begin(seed, today)
+    for index in range(N_ARTICLES):
+        article = _article(story, index)
+        for _ in range(story.rng.randint(2, 4)):
+            question = _question(story, article)
+            if question is None:
                 continue
-            if annul_left and not multiple and rng.random() < 0.06:
-                history.resolutions.append({
-                    "question_id": qid, "outcome": None, "annulled": True, "resolved_at": known_at,
-                    "note": annul_left.pop(), "evidence": None, "resolver": author,
-                    "recorded_at": resolution_recorded,
-                })
-                continue
-            outcome = options[outcome_index] if multiple else ("yes" if outcome_yes else "no")
-            evidence = f"https://example.org/evidence/{qid[:8]}"
-            if not corrected and not multiple and resolution_recorded + timedelta(days=10) < now:
-                corrected = True
-                wrong = "no" if outcome == "yes" else "yes"
-                history.resolutions.append({
-                    "question_id": qid, "outcome": wrong, "annulled": False, "resolved_at": known_at,
-                    "note": "Resolved on the first wire report.", "evidence": evidence, "resolver": author,
-                    "recorded_at": resolution_recorded,
-                })
-                history.resolutions.append({
-                    "question_id": qid, "outcome": outcome, "annulled": False, "resolved_at": known_at,
-                    "note": "Correction: the first report was retracted the next day.", "evidence": evidence,
-                    "resolver": author, "recorded_at": resolution_recorded + timedelta(days=8),
-                })
-                continue
-            history.resolutions.append({
-                "question_id": qid, "outcome": outcome, "annulled": False, "resolved_at": known_at,
-                "note": rng.choice(["Confirmed by official data.", "Per wire reports on the day.",
-                                    "Settled by the published statistics.", None]),
-                "evidence": evidence, "resolver": author, "recorded_at": resolution_recorded,
-            })
-    return history
+            ending = _ending(story, question)
+            _forecasts(story, question, ending)
+            _close(story, question, ending)
+    return story.history
 
 
 def _events(history: _History) -> list[tuple[datetime, int, str, dict[str, Any]]]:

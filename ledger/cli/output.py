@@ -1,6 +1,7 @@
-"""Rendering data for people and for scripts: tables, JSON, CSV.
+"""The CLI's emitters: tables, JSON and CSV on stdout, messages on stderr.
 
-stdout is for data; :func:`say` writes messages to stderr. JSON timestamps
+stdout is for data; :func:`say` writes messages to stderr. The text of a
+single value (a percentage, a time, an id) is :mod:`ledger.format`'s. JSON timestamps
 are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
 spreadsheet would run as a formula are defused (principle 5: user text is
 data, never markup).
@@ -14,8 +15,10 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+__all__ = ["FORMULA_PREFIXES", "console", "emit_csv", "emit_json", "emit_table", "safe_cell", "say", "to_json"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,18 +26,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def say(message: str) -> None:
     """A message for the person (stderr), never mixed with data."""
     print(message, file=sys.stderr)
-
-
-def validation_message(error: Exception) -> str | None:
-    """One line from a pydantic ValidationError: ``field: what is wrong``."""
-    from pydantic import ValidationError
-
-    if not isinstance(error, ValidationError):
-        return None
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
 
 
 def _jsonable(value: Any) -> Any:
@@ -73,35 +64,6 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([safe_cell(_jsonable(cell)) for cell in row])
-
-
-def local_time(moment: datetime | None) -> str:
-    """A stored (naive UTC) moment in the reader's local time, to the minute."""
-    if moment is None:
-        return ""
-    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def percent(probability: float | None) -> str:
-    return "" if probability is None else f"{probability * 100:.4g}%"
-
-
-def forecast_text(question: dict[str, Any], forecast: dict[str, Any] | None) -> str:
-    """``70%``, or ``A 50% / B 30% / C 20%`` for a multiple-choice question."""
-    if forecast is None:
-        return ""
-    if forecast["probability"] is not None:
-        return percent(forecast["probability"])
-    pairs = zip(question["options"], forecast["probabilities"], strict=True)
-    return " / ".join(f"{option} {percent(p)}" for option, p in pairs)
-
-
-def outcome_text(question: dict[str, Any]) -> str:
-    """The current resolution in a word: the outcome, ``annulled``, or empty while open."""
-    resolution = question.get("resolution")
-    if not resolution:
-        return ""
-    return "annulled" if resolution["annulled"] else str(resolution["outcome"])
 
 
 def console(stderr: bool = False):

@@ -1,0 +1,78 @@
+"""Reminders: the open questions' resolve-by dates as an iCalendar (RFC 5545) file.
+
+The stage behind ``ledger calendar``: :func:`build_calendar` writes one
+all-day event per open question on its resolve-by date, with a stable UID
+(:func:`uid`) so that importing a newer file updates events instead of
+duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ledger.format import short_id
+from ledger.parse import utc_now
+
+if TYPE_CHECKING:
+    from ledger.store import Store
+
+__all__ = ["UID_DOMAIN", "build_calendar", "uid"]
+
+UID_DOMAIN = "forecast-ledger"
+
+
+def uid(question_id: str) -> str:
+    """The stable iCalendar UID of a question's resolve-by event."""
+    return f"{question_id}@{UID_DOMAIN}"
+
+
+def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
+    """An iCalendar file: one all-day event per open question on its resolve-by date.
+
+    UIDs are stable (``<question id>@forecast-ledger``) and SEQUENCE counts
+    the resolve-by extensions, so re-importing updates events instead of
+    duplicating them.
+    """
+    from icalendar import Alarm, Calendar, Event
+
+    now = now or utc_now()
+    stamp = now.replace(microsecond=0)
+    _, counts = store.query(
+        "SELECT question_id, count(*) FROM edits WHERE field = 'resolve_by' GROUP BY question_id"
+    )
+    extensions = dict(counts)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Forecast Ledger//ledger calendar//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
+    for question in store.questions(status="open"):
+        event = Event()
+        event.add("uid", uid(question["id"]))
+        event.add("dtstamp", stamp.replace(tzinfo=UTC))
+        event.add("dtstart", question["resolve_by"])
+        event.add("dtend", question["resolve_by"] + timedelta(days=1))
+        event.add("sequence", extensions.get(question["id"], 0))
+        event.add("summary", f"Resolve: {question['statement']}")
+        description = [
+            question["statement"],
+            "",
+            f"Criteria: {question['criteria'] or '(none given)'}",
+        ]
+        if question["options"]:
+            description.append(f"Options: {' / '.join(question['options'])}")
+        description += ["", f"Details: ledger show {short_id(question['id'])}",
+                        f"Resolve: ledger resolve {short_id(question['id'])} OUTCOME, or run ledger review"]
+        event.add("description", "\n".join(description))
+        if question["tags"]:
+            event.add("categories", question["tags"])
+        event.add("transp", "TRANSPARENT")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Resolve: {question['statement']}")
+        alarm.add("trigger", timedelta(hours=9))  # 09:00 on the resolve-by day
+        event.add_component(alarm)
+        calendar.add_component(event)
+    return calendar.to_ical()
+

@@ -1,0 +1,102 @@
+"""Wide contest sheets: one row per entrant, one column per question.
+
+The shape the ACX yearly prediction contests publish (e.g.
+``2023blindmode_predictions.csv``): an entrant id column, form metadata
+(timestamp, demographics), then one column per question headed by its number
+and text (``1. Will …?``), each cell the entrant's probability in percent
+(1–99) or as a fraction, blank when skipped.
+
+Mapping:
+
+- each numbered column → a yes/no question (``wide:<file stem>:<number>``)
+  whose statement is the header without its number; each filled cell → a
+  forecast by the entrant (the id column, else ``entrant-<row>``);
+- percent or fraction: decided once for the whole sheet (any value above 1
+  means percent), said in a note;
+- the sheet has no resolve-by date or outcomes: ``resolve_by=`` is required
+  (the contest's end), ``made_at=`` optional (the entry deadline; without it
+  the ledger's own default applies, and forecasts are marked backfilled);
+  resolve outcomes afterwards;
+- **Not carried over**: the other columns (timestamp, demographics,
+  categories), named in a note; the form timestamp is not read, since it has
+  no time zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from .rows import Notes, PeerFormatError, PeerImport, key, parse_time, table
+
+__all__ = ["NAME", "detect", "read"]
+
+NAME = "wide"
+QUESTION_HEADER = re.compile(r"^\s*@?(\d+)[.):]\s*(\S.*)$")
+ID_HEADER = re.compile(r"\b(id|name|participant|entrant|respondent)\b", re.IGNORECASE)
+MIN_QUESTIONS = 3
+
+
+def detect(path: Path) -> bool:
+    """A CSV with at least three numbered question columns and none of the ledger's own columns."""
+    header = _header(path)
+    return "statement" not in [h.strip().lower() for h in header] and \
+        sum(bool(QUESTION_HEADER.match(h)) for h in header) >= MIN_QUESTIONS
+
+
+def _header(path: Path) -> list[str]:
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        return []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | str | None = None,
+         **_options) -> PeerImport:
+    """Read the sheet; ``resolve_by`` (the contest's end) is required, ``made_at`` optional."""
+    if resolve_by is None:
+        raise PeerFormatError(f"{path.name} is a wide contest sheet with no resolve-by date: pass --resolve-by")
+    resolve_by = resolve_by if isinstance(resolve_by, date) else date.fromisoformat(str(resolve_by))
+    made = made_at if isinstance(made_at, datetime) or made_at is None else parse_time(made_at, what="made_at")
+    notes = Notes()
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.reader(handle, delimiter=delimiter))
+    header, body = records[0], records[1:]
+    questions = {i: QUESTION_HEADER.match(h) for i, h in enumerate(header) if QUESTION_HEADER.match(h)}
+    id_column = next((i for i, h in enumerate(header) if i not in questions and ID_HEADER.search(h)), None)
+    others = [h for i, h in enumerate(header) if i not in questions and i != id_column]
+    cells = []
+    for line, record in enumerate(body, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        entrant = (record[id_column].strip() if id_column is not None else "") or f"entrant-{line - 1}"
+        for i, match in questions.items():
+            raw = record[i].strip() if i < len(record) else ""
+            if not raw:
+                notes.add("{n} blank cell{s} (questions an entrant skipped) left out")
+                continue
+            try:
+                cells.append((entrant, match, float(raw.rstrip("%"))))
+            except ValueError:
+                raise PeerFormatError(f"line {line}, column {header[i]!r}: {raw!r} is not a probability") from None
+    percent = any(value > 1 for _e, _m, value in cells)
+    notes.add("probabilities read as percent (values above 1)" if percent else "probabilities read as fractions")
+    if others:
+        notes.add(f"columns not imported: {', '.join(others)}")
+    if made is None:
+        notes.add("no --made-at: forecasts take the ledger's default time and are marked backfilled")
+    rows = [{
+        "statement": match.group(2).strip(),
+        "question_key": key(NAME, path.stem, match.group(1)),
+        "probability": value / 100 if percent else value,
+        "resolve_by": resolve_by,
+        "forecaster": entrant,
+        "made_at": made,
+    } for entrant, match, value in cells]
+    return table(rows, notes, NAME)
