@@ -38,10 +38,7 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
 
     now = now or utc_now()
     stamp = now.replace(microsecond=0)
-    _, counts = store.query(
-        "SELECT question_id, count(*) FROM edits WHERE field = 'resolve_by' GROUP BY question_id"
-    )
-    extensions = dict(counts)
+    extensions = store.edit_counts("resolve_by")
     calendar = Calendar()
     calendar.add("prodid", "-//Forecast Ledger//ledger calendar//EN")
     calendar.add("version", "2.0")

@@ -1,8 +1,12 @@
 """The ledger: one DuckDB file, append-only and tamper-evident.
 
-:class:`Store` owns every SQL statement that touches the ledger. It applies
-ordered, named migrations when the file is opened, and it writes only
-through :meth:`Store.write`, one transaction per command.
+:class:`Store` owns the ledger's connection: no other module touches it. It
+applies ordered, named migrations when the file is opened, and it writes
+only through :meth:`Store.write`, one transaction per command. Bulk input
+(``ledger import``) reads its file into :meth:`Store.staging` tables, checks
+them set-wise and appends them with :meth:`Writer.append`; bulk output
+(``ledger export``) is :meth:`Store.copy_out`. :meth:`Store.query` is the
+raw query door of ``ledger sql`` and is used by nothing else.
 
 How the chain works. Every record (question, forecast, resolution, edit)
 belongs to a *commit*: the records one command wrote. A record's ``hash`` is
@@ -244,6 +248,46 @@ class Store:
         )
         return {status: int(counts.get(status, 0)) for status in ("open", "due", "resolved", "annulled")}
 
+    def record_counts(self) -> dict[str, int]:
+        """How many records of each kind the ledger holds: questions, forecasts, resolutions, edits."""
+        tables = {table.removesuffix("_records") + "s": table for table in RECORD_TABLES}
+        row = self.con.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in tables.values())
+        ).fetchone()
+        return dict(zip(tables, row, strict=True))
+
+    def edit_counts(self, field: str) -> dict[str, int]:
+        """How many times each question's ``field`` was edited (questions never edited are absent)."""
+        if field not in EDITABLE:
+            raise LedgerError(f"only {', '.join(EDITABLE)} can be edited, not {field}")
+        return dict(self.con.execute(
+            "SELECT question_id, count(*) FROM edits WHERE field = ? GROUP BY question_id", [field]
+        ).fetchall())
+
+    # -- bulk input and output -------------------------------------------------
+
+    @contextmanager
+    def staging(self) -> Iterator[Staging]:
+        """Temporary tables for a bulk import, dropped when the block ends (see :class:`Staging`)."""
+        staging = Staging(self.con)
+        try:
+            yield staging
+        finally:
+            staging.drop()
+
+    def copy_out(self, select_sql: str, path: Path, options: str) -> int:
+        """Write the rows of ``select_sql`` (over the documented views) to ``path`` with DuckDB's COPY.
+
+        ``options`` are COPY's (``FORMAT csv, HEADER true``); returns the
+        number of rows written.
+        """
+        import duckdb
+
+        try:
+            return self.con.execute(f"COPY ({select_sql}) TO ? ({options})", [str(path)]).fetchone()[0]
+        except duckdb.IOException as error:
+            raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
+
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
         statuses = {"open": ("open", "due"), "closed": ("resolved", "annulled"), "all": None}.get(status, (status,))
@@ -328,6 +372,41 @@ class Store:
         return VerifyReport(n_records=n_records, n_commits=n_commits, head=head)
 
 
+class Staging:
+    """Temporary tables on the ledger's connection, for reading and checking a file set-wise.
+
+    An import reads its file with DuckDB's own readers into these tables,
+    looks for the first bad row in them, then appends them to the ledger in
+    one :meth:`Store.write` with :meth:`Writer.append`. They live on the
+    connection only (``TEMP``), never in the ledger file.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self._tables: list[str] = []
+
+    def columns(self, relation_sql: str) -> dict[str, str]:
+        """(lower-case name → type) of the columns ``relation_sql`` (e.g. a ``read_csv(...)``) yields."""
+        rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
+        return {row[0].lower(): row[1] for row in rows}
+
+    def create(self, name: str, select_sql: str, params: list | dict | None = None) -> None:
+        """Create (or replace) the temporary table ``name`` from ``select_sql``."""
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select_sql}", params or [])
+        self._tables.append(name)
+
+    def first(self, select_sql: str, params: list | dict | None = None) -> dict[str, Any] | None:
+        """The first row ``select_sql`` yields, by column name, or None."""
+        cursor = self._con.execute(select_sql, params or [])
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def drop(self) -> None:
+        for name in self._tables:
+            self._con.execute(f"DROP TABLE IF EXISTS {name}")
+        self._tables.clear()
+
+
 class Writer:
     """What one command may write. Each method validates, then appends.
 
@@ -347,8 +426,16 @@ class Writer:
         self.next_seq = next_seq
         self.recorded_at = recorded_at
 
-    def _append(self, table: str, select_sql: str, params: list | None = None) -> int:
-        """Append the rows ``select_sql`` yields (every column but seq, commit_id and hash)."""
+    def append(self, table: str, select_sql: str, params: list | dict | None = None) -> int:
+        """Append the rows ``select_sql`` yields to record ``table``; return how many.
+
+        The bulk path (an import appends a million rows in one statement):
+        ``select_sql`` yields the table's columns in order, all but ``seq``,
+        ``commit_id`` and ``hash``, which the writer assigns. Rows get
+        consecutive sequence numbers in the order the query yields them.
+        Nothing is validated here: the domain writes below validate through
+        the models, an import through its set-wise checks first.
+        """
         columns = [(name, kind) for name, kind in RECORD_FIELDS[table] if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         typed = ", ".join(f"CAST(s.c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
@@ -387,7 +474,7 @@ class Writer:
         forecast.check_fits(question)
         question_id = secrets.token_hex(8)
         source = question.source
-        self._append(
+        self.append(
             "question_records",
             "SELECT ?, ?, ?, ?, ?::DATE, ?::VARCHAR[], ?::VARCHAR[], ?, ?, ?, ?, ?::DATE, ?, ?::TIMESTAMP",
             [
@@ -413,7 +500,7 @@ class Writer:
         made_at = forecast.made_at or self.recorded_at
         if made_at > self.recorded_at:
             raise LedgerError("a forecast cannot be made in the future (check --at)")
-        self._append(
+        self.append(
             "forecast_records",
             "SELECT ?, ?, ?::DOUBLE, ?::DOUBLE[], ?::TIMESTAMP, ?::TIMESTAMP, ?",
             [question_id, forecast.forecaster, forecast.probability, forecast.probabilities,
@@ -429,7 +516,7 @@ class Writer:
         resolved_at = resolution.resolved_at or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
-        self._append(
+        self.append(
             "resolution_records",
             "SELECT ?, ?, ?::BOOLEAN, ?::TIMESTAMP, ?, ?, ?, ?::TIMESTAMP",
             [question_id, outcome, resolution.annulled, resolved_at,
@@ -442,7 +529,7 @@ class Writer:
         if field not in EDITABLE:
             raise LedgerError(f"only {', '.join(EDITABLE)} can be edited, not {field}")
         self._current(question_id)
-        self._append(
+        self.append(
             "edit_records",
             "SELECT ?, ?, ?, ?, ?, ?::TIMESTAMP",
             [question_id, field, json.dumps(value, default=str), reason, editor, self.recorded_at],

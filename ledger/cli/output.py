@@ -3,8 +3,9 @@
 stdout is for data; :func:`say` writes messages to stderr. The text of a
 single value (a percentage, a time, an id) is :mod:`ledger.format`'s. JSON timestamps
 are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
-spreadsheet would run as a formula are defused (principle 5: user text is
-data, never markup).
+spreadsheet would run as a formula are guarded by :mod:`ledger.io.formula`'s
+rule, the one ``ledger export`` uses (principle 5: user text is data, never
+markup).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["FORMULA_PREFIXES", "console", "emit_csv", "emit_json", "emit_table", "safe_cell", "say", "to_json"]
+from ledger.io.formula import guard
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["console", "emit_csv", "emit_json", "emit_table", "safe_cell", "say", "to_json"]
 
 
 def say(message: str) -> None:
@@ -51,9 +52,9 @@ def emit_json(data: Any) -> None:
 
 
 def safe_cell(value: Any) -> Any:
-    """Prefix text a spreadsheet would evaluate (``=1+1``, ``@SUM``) with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """A CSV cell: text formula-guarded (``=1+1`` → ``'=1+1``), a list as ``a;b``."""
+    if isinstance(value, str):
+        return guard(value)
     if isinstance(value, list | tuple):
         return safe_cell(";".join(str(item) for item in value))
     return value
