@@ -58,6 +58,12 @@ def default_path() -> Path:
     return data_dir() / "ledger.duckdb"
 
 
+# New ledger files are written in DuckDB's storage format v1.0.0, which every
+# DuckDB from 1.0 on opens: a reader can verify a ledger with the DuckDB they
+# have. Files an earlier version made in DuckDB 2's own format open as well.
+STORAGE_VERSION = "v1.0.0"
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting up to BUSY_TIMEOUT while another process holds it."""
     import duckdb
@@ -66,17 +72,13 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only,
+                                 config={"storage_compatibility_version": STORAGE_VERSION})
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
-            if "newer version of duckdb" in str(error).lower().replace(" an newer", " a newer"):
-                raise LedgerError(
-                    f"cannot open {path}: it was written by a newer DuckDB (2.x), which this ledger (DuckDB {duckdb.__version__}) "
-                    "cannot read; convert it once as the README says under \"DuckDB versions\""
-                ) from None
             if "lock" not in str(error).lower():
-                raise LedgerError(f"cannot open ledger {path}: {str(error).splitlines()[0]}") from None
+                raise LedgerError(open_error(path, str(error), duckdb.__version__)) from None
             if time.monotonic() >= deadline:
                 raise LedgerBusy(
                     f"ledger is busy: another process is using {path}; try again in a moment"
@@ -85,6 +87,14 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 0.25)
         except duckdb.Error as error:
             raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+
+
+def open_error(path: Path, error: str, duckdb_version: str) -> str:
+    """One line for a file DuckDB cannot open; for a newer storage format, the cause and the fix."""
+    if "newer version of duckdb" in error.lower().replace(" an newer", " a newer"):
+        return (f"cannot open {path}: it was written by a newer DuckDB than this ledger's {duckdb_version}; "
+                "upgrade forecast-ledger (README \"DuckDB versions\")")
+    return f"cannot open ledger {path}: {error.splitlines()[0]}"
 
 
 @dataclass(frozen=True)
