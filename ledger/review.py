@@ -108,7 +108,7 @@ def session_scores(store: Store, *, forecaster: str | None = None, tag: str | No
     from ledger.scoring import score
 
     result = score(store, forecaster=forecaster, tag=tag, n_resamples=1)
-    return {"brier": result["brier"], "n_questions": result["n_questions"], "policy": result["selection"]["policy"]}
+    return {"brier": result.brier, "n_questions": result.n_questions, "policy": result.selection.policy}
 
 
 # -- a review session --------------------------------------------------------
