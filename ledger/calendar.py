@@ -46,28 +46,28 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
     calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
     for question in store.questions(status="open"):
         event = Event()
-        event.add("uid", uid(question["id"]))
+        event.add("uid", uid(question.id))
         event.add("dtstamp", stamp.replace(tzinfo=UTC))
-        event.add("dtstart", question["resolve_by"])
-        event.add("dtend", question["resolve_by"] + timedelta(days=1))
-        event.add("sequence", extensions.get(question["id"], 0))
-        event.add("summary", f"Resolve: {question['statement']}")
+        event.add("dtstart", question.resolve_by)
+        event.add("dtend", question.resolve_by + timedelta(days=1))
+        event.add("sequence", extensions.get(question.id, 0))
+        event.add("summary", f"Resolve: {question.statement}")
         description = [
-            question["statement"],
+            question.statement,
             "",
-            f"Criteria: {question['criteria'] or '(none given)'}",
+            f"Criteria: {question.criteria or '(none given)'}",
         ]
-        if question["options"]:
-            description.append(f"Options: {' / '.join(question['options'])}")
-        description += ["", f"Details: ledger show {short_id(question['id'])}",
-                        f"Resolve: ledger resolve {short_id(question['id'])} OUTCOME, or run ledger review"]
+        if question.options:
+            description.append(f"Options: {' / '.join(question.options)}")
+        description += ["", f"Details: ledger show {short_id(question.id)}",
+                        f"Resolve: ledger resolve {short_id(question.id)} OUTCOME, or run ledger review"]
         event.add("description", "\n".join(description))
-        if question["tags"]:
-            event.add("categories", question["tags"])
+        if question.tags:
+            event.add("categories", question.tags)
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Resolve: {question['statement']}")
+        alarm.add("description", f"Resolve: {question.statement}")
         alarm.add("trigger", timedelta(hours=9))  # 09:00 on the resolve-by day
         event.add_component(alarm)
         calendar.add_component(event)

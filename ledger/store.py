@@ -28,15 +28,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
 from ledger.parse import utc_now
+from ledger.records import (
+    QuestionHistory,
+    ResolutionEntry,
+    StoredEdit,
+    StoredForecast,
+    StoredQuestion,
+    StoredResolution,
+    StoredSource,
+    question_fields,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -205,25 +215,25 @@ class Store:
             raise LedgerError(f"id {prefix} is ambiguous: {', '.join(short(m) for m in matches)}…; type more of it")
         return matches[0]
 
-    def question(self, question_id: str) -> dict[str, Any]:
-        """One question with its whole history, as the JSON contract describes it."""
+    def question(self, question_id: str) -> QuestionHistory:
+        """One question with its whole history (every resolution and edit, in order)."""
         rows = self._question_rows("WHERE q.id = ?", [question_id])
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
-        question = rows[0]
-        question["resolutions"] = self._dicts(
+        resolutions = self.con.execute(
             "SELECT outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, current "
             "FROM resolutions WHERE question_id = ? ORDER BY seq",
             [question_id],
+        ).fetchall()
+        edits = self.con.execute(
+            "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
+            [question_id],
+        ).fetchall()
+        return QuestionHistory(
+            **question_fields(rows[0]),
+            resolutions=tuple(ResolutionEntry(*row) for row in resolutions),
+            edits=tuple(StoredEdit(field, json.loads(value), *rest) for field, value, *rest in edits),
         )
-        question["edits"] = [
-            {**edit, "value": json.loads(edit["value"])}
-            for edit in self._dicts(
-                "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
-                [question_id],
-            )
-        ]
-        return question
 
     def questions(
         self,
@@ -234,7 +244,7 @@ class Store:
         due_within_days: int | None = None,
         latest_first: bool = False,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredQuestion]:
         """Questions matching the filters, soonest resolve-by first.
 
         ``status`` is one of open (which includes due), due, resolved,
@@ -313,8 +323,8 @@ class Store:
             params.append(forecaster)
         return " AND ".join(where), params
 
-    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[dict[str, Any]]:
-        rows = self._dicts(
+    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[StoredQuestion]:
+        rows = self.con.execute(
             f"""
             WITH chosen AS (SELECT * FROM questions q {where}),
             standing AS (
@@ -337,19 +347,8 @@ class Store:
             ORDER BY {order}
             """,
             params,
-        )
-        for row in rows:
-            resolution_keys = ("outcome", "annulled", "resolved_at", "note", "evidence", "resolver", "recorded_at")
-            resolution = {key: row.pop(key) for key in resolution_keys}
-            row["resolution"] = resolution if resolution["annulled"] is not None else None
-            if not any(row["source"].values()):
-                row["source"] = None
-        return rows
-
-    def _dicts(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, params or [])
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        ).fetchall()
+        return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run a read-only query (``ledger sql``) and return column names and rows."""
@@ -501,7 +500,7 @@ class Writer:
     def add_forecast(self, question_id: str, forecast: Forecast) -> None:
         """Add a revision, or another forecaster's forecast, to an open question."""
         question = self._current(question_id)
-        if question["status"] == "annulled":
+        if question.status == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
         forecast.check_fits(question_model(question))
         self._append_forecast(question_id, forecast)
@@ -532,7 +531,7 @@ class Writer:
             [question_id, outcome, resolution.annulled, resolved_at,
              resolution.note, resolution.evidence, resolution.resolver, self.recorded_at],
         )
-        return question["status"] in ("resolved", "annulled")
+        return question.status in ("resolved", "annulled")
 
     def edit(self, question_id: str, field: str, value: Any, *, reason: str | None, editor: str | None) -> None:
         """Record a visible edit of criteria, resolve-by or tags."""
@@ -545,22 +544,43 @@ class Writer:
             [question_id, field, json.dumps(value, default=str), reason, editor, self.recorded_at],
         )
 
-    def _current(self, question_id: str) -> dict[str, Any]:
-        rows = self.store._dicts(
+    def _current(self, question_id: str) -> _Current:
+        row = self.con.execute(
             """SELECT statement, options, resolve_by,
                       CASE (SELECT annulled FROM resolution_records WHERE question_id = $id ORDER BY seq DESC LIMIT 1)
                            WHEN true THEN 'annulled' WHEN false THEN 'resolved' END AS status
                FROM question_records WHERE id = $id""",
             {"id": question_id},
-        )
-        if not rows:
+        ).fetchone()
+        if row is None:
             raise NotFound(f"no question with id {short(question_id)}")
-        return rows[0]
+        return _Current(*row)
 
 
-def question_model(row: dict[str, Any]) -> Question:
-    """The model of a stored question row, to validate forecasts and outcomes against it."""
+class _Current(NamedTuple):
+    """What a write checks a question against: its words and options, and whether it is closed."""
+
+    statement: str
+    options: list[str] | None
+    resolve_by: date
+    status: str | None  # resolved, annulled, or None while open
+
+
+def _stored_question(*row: Any) -> StoredQuestion:
+    """A :class:`StoredQuestion` from a row of the question listing's SELECT, in its column order."""
+    *fields, source, forecasts, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at = row
+    return StoredQuestion(
+        *fields,
+        source=StoredSource(**source) if any(source.values()) else None,
+        forecasts=tuple(StoredForecast(**forecast) for forecast in forecasts),
+        resolution=None if annulled is None else StoredResolution(
+            outcome, annulled, resolved_at, note, evidence, resolver, recorded_at),
+    )
+
+
+def question_model(question: StoredQuestion | _Current) -> Question:
+    """The model of a stored question, to validate forecasts and outcomes against it."""
     from ledger.models import Question
 
-    return Question(statement=row["statement"], resolve_by=row["resolve_by"], options=row["options"])
+    return Question(statement=question.statement, resolve_by=question.resolve_by, options=question.options)
 

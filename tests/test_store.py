@@ -106,7 +106,7 @@ def test_migrates_forward_from_every_earlier_version(db_path, applied):
         assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
         with store.write("add") as writer:
             writer.add_question(Question(statement="A", resolve_by="2027"), Forecast(forecaster="a", probability=0.5))
-        assert store.questions()[0]["statement"] == "A"
+        assert store.questions()[0].statement == "A"
         store.verify()
 
 
@@ -149,7 +149,7 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
     workers = [subprocess.Popen([sys.executable, "-c", script, name], env=env) for name in ("left", "right")]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
     with Store.open(db_path) as store:
-        statements = {q["statement"] for q in store.questions()}
+        statements = {q.statement for q in store.questions()}
         assert statements == {f"{side} {i}" for side in ("left", "right") for i in range(15)}
         assert store.verify().n_commits == 30
 

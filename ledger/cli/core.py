@@ -4,13 +4,16 @@ import, export, verify, sql and schema."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ledger.cli.common import Csv, Db, ForecasterFilter, Json, TagFilter, open_store
 from ledger.errors import LedgerError
 from ledger.format import short_id
+
+if TYPE_CHECKING:
+    from ledger.records import QuestionHistory
 
 app = typer.Typer()
 
@@ -162,9 +165,9 @@ def list_(
         return
     columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
     table = [
-        [short_id(row["id"]), row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
-         row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
-         ", ".join(row["tags"]), outcome_text(row)]
+        [short_id(row.id), row.resolve_by, row.status, forecast_text(row, row.latest_forecast),
+         row.latest_forecast.forecaster if row.forecasts else "", row.statement,
+         ", ".join(row.tags), outcome_text(row)]
         for row in rows
     ]
     if csv_:
@@ -195,48 +198,48 @@ def show(
         _print_question(record)
 
 
-def _print_question(q: dict) -> None:
+def _print_question(q: QuestionHistory) -> None:
     from rich.markup import escape
 
     from ledger.cli.output import console
     from ledger.format import forecast_text, local_time, source_line
 
     out = console()
-    out.print(f"[bold]{escape(q['statement'])}[/bold]")
-    out.print(f"id {short_id(q['id'])} · {q['kind'].replace('_', ' ')} · status {q['status']}"
-              + (" (resolved late)" if q["resolved_late"] else ""))
-    resolve_by = str(q["resolve_by"])
-    if q["resolve_by"] != q["original_resolve_by"]:
-        resolve_by += f" (originally {q['original_resolve_by']})"
+    out.print(f"[bold]{escape(q.statement)}[/bold]")
+    out.print(f"id {short_id(q.id)} · {q.kind.replace('_', ' ')} · status {q.status}"
+              + (" (resolved late)" if q.resolved_late else ""))
+    resolve_by = str(q.resolve_by)
+    if q.resolve_by != q.original_resolve_by:
+        resolve_by += f" (originally {q.original_resolve_by})"
     out.print(f"resolve by {resolve_by}")
-    if q["options"]:
-        out.print("options: " + escape(", ".join(q["options"])))
-    out.print("criteria: " + escape(q["criteria"] or "(none given)"))
-    if q["tags"]:
-        out.print("tags: " + escape(", ".join(q["tags"])))
-    if q["source"]:
-        out.print("source: " + escape(source_line(q["source"])))
-    if q["quote"]:
-        out.print(f"quote: “{escape(q['quote'])}”")
+    if q.options:
+        out.print("options: " + escape(", ".join(q.options)))
+    out.print("criteria: " + escape(q.criteria or "(none given)"))
+    if q.tags:
+        out.print("tags: " + escape(", ".join(q.tags)))
+    if q.source:
+        out.print("source: " + escape(source_line(q.source)))
+    if q.quote:
+        out.print(f"quote: “{escape(q.quote)}”")
     out.print("\n[bold]history[/bold]")
-    events = [(f["recorded_at"], "forecast", f) for f in q["forecasts"]]
-    events += [(r["recorded_at"], "resolution", r) for r in q["resolutions"]]
-    events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
+    events = [(f.recorded_at, "forecast", f) for f in q.forecasts]
+    events += [(r.recorded_at, "resolution", r) for r in q.resolutions]
+    events += [(e.recorded_at, "edit", e) for e in q.edits]
     for _, kind, event in sorted(events, key=lambda item: item[0]):
         if kind == "forecast":
             value = forecast_text(q, event)
-            mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
-            note = f" — {escape(event['note'])}" if event["note"] else ""
-            out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")
+            mark = f"  [yellow]backfilled: recorded {local_time(event.recorded_at)}[/yellow]" if event.backfilled else ""
+            note = f" — {escape(event.note)}" if event.note else ""
+            out.print(f"  {local_time(event.made_at)}  forecast {value} by {escape(event.forecaster)}{note}{mark}")
         elif kind == "resolution":
-            what = "annulled" if event["annulled"] else f"resolved {escape(event['outcome'])}"
-            superseded = "" if event["current"] else "  [dim](superseded)[/dim]"
-            known = f" (known {local_time(event['resolved_at'])})"
-            extra = "".join(f" — {escape(event[k])}" for k in ("note", "evidence") if event[k])
-            out.print(f"  {local_time(event['recorded_at'])}  {what}{known}{extra}{superseded}")
+            what = "annulled" if event.annulled else f"resolved {escape(event.outcome)}"
+            superseded = "" if event.current else "  [dim](superseded)[/dim]"
+            known = f" (known {local_time(event.resolved_at)})"
+            extra = "".join(f" — {escape(text)}" for text in (event.note, event.evidence) if text)
+            out.print(f"  {local_time(event.recorded_at)}  {what}{known}{extra}{superseded}")
         else:
-            reason = f" — {escape(event['reason'])}" if event["reason"] else ""
-            out.print(f"  {local_time(event['recorded_at'])}  edit {event['field']} → {escape(str(event['value']))}{reason}")
+            reason = f" — {escape(event.reason)}" if event.reason else ""
+            out.print(f"  {local_time(event.recorded_at)}  edit {event.field} → {escape(str(event.value))}{reason}")
 
 
 @app.command()

@@ -40,6 +40,8 @@ def _jsonable(value: Any) -> Any:
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    if hasattr(value, "as_json"):  # a stored record (ledger.records): its JSON is the --json contract
+        return _jsonable(value.as_json())
     return value
 
 
