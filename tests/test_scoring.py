@@ -448,7 +448,7 @@ def test_groupings_in_one_pass_equal_separate_calls(tmp_path):
              "tags": ["a", "b"] if i % 2 else ["a"], "source_title": f"S{i % 4}"}
             for i in range(30) for f in ("ann", "bo", "cy")[: 2 + i % 2] for r in range(1 + i % 2)]
     with imported(tmp_path / "l.duckdb", rows) as store:
-        ids = [q["id"] for q in store.questions(status="closed", limit=5)]
+        ids = [q.id for q in store.questions(status="closed", limit=5)]
         folded = scoring.analyst_levels(fold=True)
         one = scoring.score(store, n_resamples=40, groupings=("forecaster", "tag", "source", "quarter"),
                             calibrations={"folded": folded}, question_ids=ids).as_json()

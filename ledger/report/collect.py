@@ -69,7 +69,7 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
     open_rows = store.questions(status="open", limit=options.max_open, **scope)
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     main = score(store, selection, Options(
-        question_ids=[row["id"] for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
+        question_ids=[row.id for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
     breakdowns: dict[str, Grouping] = {}
     for by, grouping in main.groupings.items():
@@ -83,8 +83,6 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
     scores: dict[str, list[QuestionScore]] = {}
     for row in main.questions:
         scores.setdefault(row.question_id, []).append(row)
-    for row in resolved_rows:
-        row["scores"] = scores.get(row["id"], [])
     return {
         "title": options.heading(),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -95,6 +93,7 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
         "status": statuses,
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
         "resolved": resolved_rows,
+        "question_scores": scores,  # question id -> each forecaster's score on it
         "resolved_total": statuses["resolved"] + statuses["annulled"],
         "open": open_rows,
         "open_total": statuses["open"] + statuses["due"],

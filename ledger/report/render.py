@@ -16,10 +16,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent_fixed
+
+if TYPE_CHECKING:
+    from ledger.records import StoredQuestion
+    from ledger.scoring import QuestionScore
 
 __all__ = [
     "PLOTLY_FILE", "cdn_url", "forecast_lines", "render_html", "render_markdown", "safe_url", "script_json",
@@ -68,18 +73,18 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if is_http_url(url) else None
 
 
-def forecast_lines(question: dict) -> list[dict[str, Any]]:
+def forecast_lines(question: StoredQuestion, scores: Sequence[QuestionScore] = ()) -> list[dict[str, Any]]:
     """Per forecaster: the forecasts in order (shown as ``60% → 75%``), backfilled marked, and the
-    forecaster's score on the question (from the scoring module) if it was scored."""
-    scores = {row.forecaster: row for row in question.get("scores") or []}
+    forecaster's score on the question (``scores``, from the scoring module) if it was scored."""
+    by_forecaster = {row.forecaster: row for row in scores}
     by: dict[str, dict[str, Any]] = {}
-    for f in question["forecasts"]:
-        scored = scores.get(f["forecaster"])
-        value = None if scored is None else scored.brier if question["kind"] == "binary" else scored.brier_multi
-        entry = by.setdefault(f["forecaster"], {"forecaster": f["forecaster"], "values": [], "backfilled": False,
-                                                "score": value})
+    for f in question.forecasts:
+        scored = by_forecaster.get(f.forecaster)
+        value = None if scored is None else scored.brier if question.kind == "binary" else scored.brier_multi
+        entry = by.setdefault(f.forecaster, {"forecaster": f.forecaster, "values": [], "backfilled": False,
+                                             "score": value})
         entry["values"].append(forecast_text(question, f))
-        entry["backfilled"] = entry["backfilled"] or bool(f.get("backfilled"))
+        entry["backfilled"] = entry["backfilled"] or f.backfilled
     lines = list(by.values())
     for line in lines:
         if len(line["values"]) > 4:
