@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 
     from ledger.models import Forecast, Question, Resolution
 
+__all__ = [
+    "BUSY_TIMEOUT", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
+    "default_path", "open_error", "question_model",
+]
+
 EDITABLE = ("criteria", "resolve_by", "tags")
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ledger.errors import LedgerBusy, Tampered
-from tests.conftest import REPO, ledger_bytes
+from tests.conftest import REPO
 from ledger.models import Forecast, Question, Resolution
 from ledger.migrations import MIGRATIONS
 from ledger.store import Store
