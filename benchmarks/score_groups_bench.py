@@ -5,7 +5,7 @@ resolved yes/no questions, each question with a source (2,000 in all), an
 author (200) and a tag (20). In the same run, fresh processes:
 
 * the yardstick, ``ledger score --json`` (no breakdown) on that ledger;
-* ``ledger score --json --by tag|author|source`` (20, 200, 2,000 groups).
+* ``ledger score --json --by source|author|tag`` (2,000, 200, 20 groups).
 
 Each breakdown scores every group fully (Brier, bootstrap interval, Murphy,
 CORP with 1000 resamples, calibration). Printed per command, best of
@@ -20,39 +20,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from score_bench import generate, run_child  # noqa: E402  (the same synthetic record and process timer)
+from score_bench import generate, run_child, write_parquet  # noqa: E402  (the same record and process timer)
 
-BREAKDOWNS = (("tag", 20), ("author", 200), ("source", 2000))
+BREAKDOWNS = (("source", "source_title", 2000), ("author", "source_author", 200), ("tag", "tags", 20))
 
 
-def write_parquet(path: Path, q, forecaster, p, outcome, made_at, resolved_at) -> None:
+def labels(q):
+    """Per forecast, its question's source, author and tag: question k is in group k mod n of each."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    labels = {by: np.char.add(by[0].upper(), (q % n).astype(str)) for by, n in BREAKDOWNS}
-    table = pa.table({
-        "question_key": pa.array(q.astype(str)),
-        "statement": pa.array(np.char.add("Question ", q.astype(str))),
-        "probability": pa.array(p),
-        "resolve_by": pa.array(resolved_at[q].astype("datetime64[D]")),
-        "outcome": pa.array(np.where(outcome[q], "yes", "no")),
-        "resolved_at": pa.array(resolved_at[q]),
-        "made_at": pa.array(made_at),
-        "forecaster": pa.array(np.char.add("f", forecaster.astype(str))),
-        "source_title": pa.array(labels["source"]),
-        "source_author": pa.array(labels["author"]),
-        "tags": pa.array(labels["tag"]),
-    })
-    pq.write_table(table, path)
+    return {column: np.char.add(by[0].upper(), (q % n).astype(str)) for by, column, n in BREAKDOWNS}
 
 
 def main() -> None:
@@ -69,28 +52,23 @@ def main() -> None:
     ledger = [sys.executable, "-m", "ledger", "score", "--json"]
     if not db.exists():
         parquet = work / "groups.parquet"
-        write_parquet(parquet, *generate(args.forecasts // 10, args.forecasts))
-        wall, rss, _ = run_child([sys.executable, "-m", "ledger", "import", str(parquet)], env)
+        record = generate(args.forecasts // 10, args.forecasts)
+        write_parquet(parquet, *record, **labels(record[0]))
+        wall, rss, _, _ = run_child([sys.executable, "-m", "ledger", "import", str(parquet)], env)
         print(f"ledger import: {wall:.2f} s, peak {rss:.0f} MiB ({args.forecasts:,} forecasts)")
 
     def best(extra: list[str]) -> tuple[float, float, float]:
         """(wall s, CPU s, peak RSS MiB) of the run with the least CPU time."""
-        runs = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            proc = subprocess.Popen([*ledger, *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            _, status, usage = os.wait4(proc.pid, 0)
-            if os.waitstatus_to_exitcode(status):
-                raise SystemExit(proc.stderr.read().decode())
-            runs.append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
-        return min(runs, key=lambda run: run[1])
+        runs = [run_child([*ledger, *extra], env) for _ in range(args.runs)]
+        wall, rss, _, cpu = min(runs, key=lambda run: run[3])
+        return wall, cpu, rss
 
     base_wall, base, base_rss = best([])
     print(f"yardstick ledger score --json (no breakdown): {base_wall:.3f} s wall, {base:.3f} s CPU, "
           f"peak RSS {base_rss:.0f} MiB")
     print(f"{'breakdown':<10} {'groups':>7} {'wall s':>8} {'CPU s':>8} {'CPU above yardstick s':>22} "
           f"{'per group ms':>13} {'peak MiB':>9}")
-    for by, n in BREAKDOWNS:
+    for by, _, n in BREAKDOWNS:
         wall, cpu, rss = best(["--by", by])
         print(f"{by:<10} {n:>7,} {wall:>8.3f} {cpu:>8.3f} {cpu - base:>22.3f} {(cpu - base) / n * 1000:>13.3f} "
               f"{rss:>9.0f}")
