@@ -29,6 +29,7 @@ __all__ = [
     "short_id",
     "source_line",
     "validation_message",
+    "visible",
 ]
 
 MISSING = "–"  # a number that is not defined (no scored questions, no interval)
@@ -37,6 +38,31 @@ SHORT_ID_LENGTH = 8
 # (whitespace, angle brackets, quotes, backticks, backslashes): a link may be
 # made of a URL only if it matches.
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+# What a terminal (or a calendar app) obeys instead of showing: C0 controls, DEL, C1
+# controls (ESC and CSI start escape sequences) and the bidi embeddings, overrides and
+# isolates that make `gnp.exe` read as `exe.png`.
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: object, *, newlines: bool = False) -> str:
+    """User text as it may be shown to a person: every control character and bidi
+    override written out (``\\x1b``, ``\\u202e``) instead of obeyed.
+
+    Stored text keeps what the user gave; this is only how it is displayed, so a
+    statement cannot clear the screen, move the cursor or reverse what follows it.
+    ``newlines`` keeps line breaks where the display is multi-line (a description).
+    """
+
+    def spell(match: re.Match) -> str:
+        char = match[0]
+        if newlines and char == "\n":
+            return char
+        if char in _NAMED:
+            return _NAMED[char]
+        return f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}"
+
+    return _UNSEEN.sub(spell, str(text))
 
 
 def short_id(question_id: str) -> str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
-from ledger.parse import utc_now
+from ledger.parse import parse_seconds, utc_now
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,7 +39,12 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 RECORD_TABLES = ("question_records", "forecast_records", "resolution_records", "edit_records")
 EDITABLE = ("criteria", "resolve_by", "tags")
-BUSY_TIMEOUT = float(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"))
+
+
+def busy_timeout() -> float:
+    """$LEDGER_BUSY_TIMEOUT (default 5 s), read when a ledger is opened: a bad value is one line."""
+    return parse_seconds(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"), name="LEDGER_BUSY_TIMEOUT")
+
 
 # Ordered, named migrations. Append only: a released migration never changes,
 # because ledgers in the field were built by it. Record tables are frozen
@@ -186,10 +191,10 @@ def default_path() -> Path:
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting up to BUSY_TIMEOUT while another process holds it."""
+    """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
     import duckdb
 
-    deadline = time.monotonic() + BUSY_TIMEOUT
+    deadline = time.monotonic() + busy_timeout()
     delay = 0.02
     while True:
         try:

@@ -72,7 +72,7 @@ def test_inserted_row_is_named(store):
 
 
 def test_tampering_through_raw_duckdb_fails_the_cli(cli, db_path):
-    question_id = cli("add", "X", "-p", "0.4", "--by", "2027").stdout.strip()
+    question_id = cli("add", "X", "-p", "0.4", "--by", "2027", "-c", "as stated").stdout.strip()
     con = duckdb.connect(str(db_path))
     con.execute("UPDATE question_records SET statement = 'Y'")
     con.close()
@@ -125,7 +125,7 @@ def test_second_process_waits_then_reports_busy(db_path, monkeypatch):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        monkeypatch.setattr("ledger.store.BUSY_TIMEOUT", 0.3)
+        monkeypatch.setenv("LEDGER_BUSY_TIMEOUT", "0.3")
         with pytest.raises(LedgerBusy, match="ledger is busy"):
             Store.open(db_path)
     finally:
@@ -140,7 +140,7 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
         "from typer.testing import CliRunner\n"
         "from ledger.cli import app\n"
         "for i in range(15):\n"
-        "    r = CliRunner().invoke(app, ['add', f'{sys.argv[1]} {i}', '-p', '0.5', '--by', '2030'])\n"
+        "    r = CliRunner().invoke(app, ['add', f'{sys.argv[1]} {i}', '-p', '0.5', '--by', '2030', '-c', 'c'])\n"
         "    assert r.exit_code == 0, r.stderr\n"
     )
     env = {**__import__("os").environ, "LEDGER_DB": str(db_path), "LEDGER_BUSY_TIMEOUT": "30"}

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Csv, Db, ForecasterFilter, Json, TagFilter, open_store
+from ledger.cli.common import (
+    Csv, Db, Force, ForecasterFilter, Json, QuestionId, TagFilter, check_known, check_output, open_store, writing_output,
+)
 from ledger.errors import LedgerError
 from ledger.format import short_id
 
@@ -51,7 +53,13 @@ def add(
     statement: Annotated[str | None, typer.Argument(help="The question, as a resolvable statement.")] = None,
     probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Resolve-by: 2027-06-30, 2027-Q3, 2027, +90d, +6m.")] = None,
-    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="How it will be resolved.")] = None,
+    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="How it will be resolved (required).")] = None,
+    options: Annotated[
+        str | None, typer.Option("--options", help="Multiple choice: the options, e.g. A,B,C (with --probabilities).")
+    ] = None,
+    probabilities: Annotated[
+        str | None, typer.Option("--probabilities", help="Multiple choice: one per option, e.g. 0.2,0.5,0.3.")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")] = None,
     forecaster: Forecaster = None,
     source_url: Annotated[str | None, typer.Option(help="URL of the analysis.")] = None,
@@ -66,38 +74,56 @@ def add(
     file: Annotated[
         Path | None, typer.Option("--file", help="Log every prediction in a prediction file (YAML), atomically.")
     ] = None,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Largest prediction file read: 2MB, 500KB or bytes.")
+    ] = "2MB",
     db: Db = None,
 ) -> None:
     """Log a prediction (a question and your forecast) and print its id.
 
     Example: ledger add "Russia and China sign a new defence treaty" -p 15% --by 2027 -c "Signed treaty text published"
+
+    Multiple choice: ledger add "Who wins?" --options A,B,C --probabilities 0.2,0.5,0.3 --by 2027 -c "Official result"
     """
     if file is not None:
-        if statement or probability or by:
+        if statement or probability or probabilities or options or by:
             raise LedgerError("give either a statement with -p and --by, or --file, not both")
-        log_prediction_file(file, db)
+        from ledger.parse import parse_size
+
+        log_prediction_file(file, db, max_bytes=parse_size(max_size))
         return
-    if statement is None or probability is None or by is None:
-        raise LedgerError('add needs a statement, -p PROBABILITY and --by DATE (e.g. ledger add "X happens" -p 70% --by 2027)')
+    if statement is None or by is None or (probability is None and probabilities is None):
+        raise LedgerError('add needs a statement, -p PROBABILITY (or --options with --probabilities), --by DATE '
+                          'and --criteria (e.g. ledger add "X happens" -p 70% --by 2027 -c "how it resolves")')
+    if (options is None) != (probabilities is None) or (probability is not None and options is not None):
+        raise LedgerError("a multiple-choice question takes --options and --probabilities (and no -p)")
+    if not criteria or not criteria.strip():
+        raise LedgerError("add needs --criteria: how the question will be resolved (prediction files need it too)")
     from ledger.models import Forecast, Question, Source
 
     source_fields = {"url": source_url, "title": source_title, "author": source_author,
                      "outlet": source_outlet, "published": source_date}
     source = Source(**source_fields) if any(source_fields.values()) else None
     question = Question(statement=statement, criteria=criteria, resolve_by=by, tags=tag or [],
-                        source=source, quote=quote)
-    forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability, made_at=at)
+                        options=_split(options), source=source, quote=quote)
+    forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability,
+                        probabilities=_split(probabilities), made_at=at)
     with open_store(db, write=True) as store, store.write("add") as writer:
         question_id = writer.add_question(question, forecast)
     typer.echo(short_id(question_id))
 
 
-def log_prediction_file(path: Path, db: Path | None) -> None:
+def _split(text: str | None) -> list[str] | None:
+    """``A,B,C`` as a list (options, probabilities); None when the option was not given."""
+    return None if text is None else [part.strip() for part in text.split(",")]
+
+
+def log_prediction_file(path: Path, db: Path | None, *, max_bytes: int | None = None) -> None:
     """Log a prediction file, print the new ids (stdout) and a count (stderr)."""
     from ledger.cli.output import say
-    from ledger.predictions import log_file, read_file
+    from ledger.predictions import MAX_FILE_BYTES, log_file, read_file
 
-    loaded = read_file(path)
+    loaded = read_file(path, max_bytes=max_bytes or MAX_FILE_BYTES)
     with open_store(db, write=True) as store:
         ids = log_file(store, loaded.file, lines=loaded.lines, name=str(path))
     for question_id in ids:
@@ -107,7 +133,7 @@ def log_prediction_file(path: Path, db: Path | None) -> None:
 
 @app.command()
 def forecast(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
     probabilities: Annotated[
         str | None, typer.Option("--probabilities", help="Multiple choice: one per option, e.g. 0.5,0.3,0.2.")
@@ -125,8 +151,7 @@ def forecast(
 
     if (probability is None) == (probabilities is None):
         raise LedgerError("give -p for a yes/no question or --probabilities for a multiple-choice one")
-    vector = [part.strip() for part in probabilities.split(",")] if probabilities else None
-    new = Forecast(forecaster=_forecaster(forecaster), probability=probability, probabilities=vector,
+    new = Forecast(forecaster=_forecaster(forecaster), probability=probability, probabilities=_split(probabilities),
                    note=note, made_at=at)
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
@@ -150,56 +175,56 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.cli.output import emit_csv, emit_json, emit_table
+    from ledger.cli.output import emit_json, emit_records_csv, emit_table
     from ledger.format import forecast_text, outcome_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         rows = store.questions(status=status, tag=tag, forecaster=forecaster)
     if json_:
         emit_json(rows)
-        return
-    columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
-    table = [
-        [short_id(row["id"]), row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
-         row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
-         ", ".join(row["tags"]), outcome_text(row)]
-        for row in rows
-    ]
-    if csv_:
-        emit_csv(columns, table)
+    elif csv_:
+        emit_records_csv(rows)
     else:  # a terminal line is narrow: the statement gets the room, details are in `show`
         emit_table(["id", "resolve_by", "status", "forecast", "statement"],
-                   [[r[0], r[1], " ".join(filter(None, (r[2], r[7]))), r[3], r[5]] for r in table],
+                   [[short_id(row["id"]), row["resolve_by"], " ".join(filter(None, (row["status"], outcome_text(row)))),
+                     forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]] for row in rows],
                    flex="statement")
 
 
 @app.command()
 def show(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     json_: Json = False,
+    csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """Show a question with its source, quote, and every forecast, resolution and edit in order.
 
     Example: ledger show 3f9a
     """
-    from ledger.cli.output import emit_json
+    from ledger.cli.output import emit_json, emit_records_csv
 
     with open_store(db) as store:
         record = store.question(store.resolve_id(question))
     if json_:
         emit_json(record)
+    elif csv_:
+        emit_records_csv([record])
     else:
         _print_question(record)
 
 
 def _print_question(q: dict) -> None:
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
 
     from ledger.cli.output import console
-    from ledger.format import forecast_text, local_time, source_line
+    from ledger.format import forecast_text, local_time, source_line, visible
+
+    def escape(text) -> str:  # user text: neither rich markup nor terminal control sequences
+        return markup_escape(visible(text))
 
     out = console()
     out.print(f"[bold]{escape(q['statement'])}[/bold]")
@@ -224,7 +249,7 @@ def _print_question(q: dict) -> None:
     events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
     for _, kind, event in sorted(events, key=lambda item: item[0]):
         if kind == "forecast":
-            value = forecast_text(q, event)
+            value = escape(forecast_text(q, event))
             mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
             note = f" — {escape(event['note'])}" if event["note"] else ""
             out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")
@@ -241,7 +266,7 @@ def _print_question(q: dict) -> None:
 
 @app.command()
 def resolve(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     outcome: Annotated[str, typer.Argument(help="yes, no, or one of the question's options.")],
     note: Annotated[str | None, typer.Option("--note", "-n", help="How it resolved.")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", "-e", help="URL of the evidence.")] = None,
@@ -262,7 +287,7 @@ def resolve(
 
 @app.command()
 def annul(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why the criteria could not be applied.")],
     on: Annotated[str | None, typer.Option("--on", help="When it became clear (default: now).")] = None,
     resolver: Forecaster = None,
@@ -283,15 +308,36 @@ def _record_resolution(db, question: str, resolution, command: str) -> None:
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
+        _refuse_repeat(store.question(question_id), resolution)
         with store.write(command) as writer:
             corrected = writer.resolve(question_id, resolution)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
+def _refuse_repeat(question: dict, resolution) -> None:
+    """A resolution that says again what the current one says is not a correction: refuse it,
+    so the history does not show corrections that changed nothing."""
+    from ledger.store import question_model
+
+    current = question["resolution"]
+    if current is None:
+        return
+    name = short_id(question["id"])
+    if resolution.annulled and current["annulled"]:
+        raise LedgerError(f"{name} is already annulled; nothing recorded")
+    if resolution.annulled or current["annulled"]:
+        return
+    same_outcome = question_model(question).outcome_for(resolution.outcome) == current["outcome"]
+    same_time = resolution.resolved_at is None or resolution.resolved_at == current["resolved_at"]
+    if same_outcome and same_time:
+        raise LedgerError(f"{name} is already resolved {current['outcome']}; nothing recorded "
+                          "(to correct when the outcome became known, give --on)")
+
+
 @app.command()
 def edit(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="New resolution criteria.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="New resolve-by date.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags (repeatable).")] = None,
@@ -316,10 +362,24 @@ def edit(
         raise LedgerError("nothing to edit: give --criteria, --by or --tag")
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
+        if "resolve_by" in changes:
+            _check_new_resolve_by(store.question(question_id), changes["resolve_by"])
         with store.write("edit") as writer:
             for field, value in changes.items():
                 writer.edit(question_id, field, value, reason=reason, editor=default_forecaster())
     say(f"{short_id(question_id)}: edited {', '.join(changes)}")
+
+
+def _check_new_resolve_by(question: dict, new_date) -> None:
+    """A resolve-by date cannot precede the question, and once a question is resolved or annulled
+    its date decided whether that was late: moving it then would rewrite the record."""
+    name = short_id(question["id"])
+    created = question["created_at"].date()
+    if new_date < created:
+        raise LedgerError(f"--by {new_date} is before {name} was created ({created})")
+    if question["status"] in ("resolved", "annulled"):
+        raise LedgerError(f"{name} is {question['status']}: its resolve-by date decided whether that was late "
+                          "and can no longer change")
 
 
 @app.command("import")
@@ -334,10 +394,12 @@ def import_(
 
     Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
     """
-    from ledger.io import import_file
+    from ledger.io import FORMATS, import_file
     from ledger.cli.output import say
     from ledger.parse import parse_date
 
+    if fmt is not None and fmt not in FORMATS:
+        raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     default_by = parse_date(resolve_by) if resolve_by else None
     with open_store(db, write=True) as store:
         result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster)
@@ -345,29 +407,44 @@ def import_(
         f"({result.resolutions} resolved or annulled) from {file}")
 
 
+# How an earlier export of ours begins (CSV header, JSONL first key), so it may be replaced.
+EXPORT_OPENINGS = (b"question_key,statement,", b'{"question_key":')
+
+
 @app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Export every forecast with its question and resolution; `ledger import` reads it back.
 
+    Replaces an earlier CSV or JSONL export without --force; never the ledger.
+
     Example: ledger export --format csv -o track-record.csv
     """
+    from ledger.io import FORMATS
     from ledger.io import export as export_rows
     from ledger.cli.output import say
 
+    if fmt not in FORMATS:
+        raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
+    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
     with open_store(db) as store:
-        count = export_rows(store, output, fmt)
+        if output is None:
+            count = export_rows(store, None, fmt)
+        else:
+            with writing_output(output, db, force=force, ours=EXPORT_OPENINGS) as temporary:
+                count = export_rows(store, temporary, fmt)
     if output is not None:
         say(f"exported {count} forecasts to {output}")
 
 
 @app.command()
-def verify(json_: Json = False, db: Db = None) -> None:
+def verify(json_: Json = False, csv_: Csv = False, db: Db = None) -> None:
     """Recompute the hash chain; name the first record that does not match.
 
     Exit code 0: intact (prints the record count and the chain head to compare
@@ -375,19 +452,23 @@ def verify(json_: Json = False, db: Db = None) -> None:
 
     Example: ledger verify
     """
-    from ledger.cli.output import emit_json
+    from ledger.cli.output import emit_json, emit_records_csv
 
     with open_store(db) as store:
         report = store.verify()
+    result = {"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head}
     if json_:
-        emit_json({"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head})
+        emit_json(result)
+    elif csv_:
+        emit_records_csv([result])
     else:
         typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}")
 
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A SELECT over the views questions, forecasts, resolutions, edits.")],
+    query: Annotated[str, typer.Argument(help="A SELECT over the views questions, forecasts, resolutions, edits.",
+                                         metavar="QUERY")],
     json_: Json = False,
     csv_: Csv = False,
     db: Db = None,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, reask
+from ledger.cli.common import Csv, Db, Json, reask, writing_output
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -55,12 +55,14 @@ def _optional_date(value: str):
 
 
 def _show(number: int, total: int, candidate) -> None:
-    typer.echo(f"\n[{number}/{total}] {candidate.quote}")
-    typer.echo(f"  statement:   {candidate.statement}")
+    from ledger.format import visible
+
+    typer.echo(visible(f"\n[{number}/{total}] {candidate.quote}", newlines=True))
+    typer.echo(visible(f"  statement:   {candidate.statement}"))
     typer.echo(f"  probability: {candidate.probability} (cue {candidate.cue!r}, range "
                f"{candidate.probability_range[0]}-{candidate.probability_range[1]})")
     if candidate.conditional:
-        typer.echo(f"  condition:   {candidate.condition}")
+        typer.echo(visible(f"  condition:   {candidate.condition}"))
 
 
 def _review(candidates) -> list[dict]:
@@ -111,6 +113,7 @@ def extract(
         bool, typer.Option("--interactive", "-i", help="Review each candidate on the terminal, then write (and log).")
     ] = False,
     as_json: Json = False,
+    as_csv: Csv = False,
     db: Db = None,
 ) -> None:
     """Find the forecasts in an analysis and draft a prediction file to review.
@@ -134,6 +137,11 @@ def extract(
     candidates = find_candidates(parsed.paragraphs)
     if as_json:
         emit_json([candidate.as_dict() for candidate in candidates])
+        return
+    if as_csv:
+        from ledger.cli.output import emit_records_csv
+
+        emit_records_csv(candidate.as_dict() for candidate in candidates)
         return
     source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
                                        "published": date, "outlet": outlet}, name)
@@ -159,7 +167,8 @@ def extract(
         say(f"{len(entries)} draft predictions; review them before logging")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with writing_output(output, db, force=True) as temporary:  # never a ledger, even with --force
+        temporary.write_text(text, encoding="utf-8")
     drafted = sum(entry["draft"] for entry in entries)
     say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "
         f"review them, then: ledger add --file {output}")

@@ -9,7 +9,6 @@ closes the session.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,16 +17,21 @@ from typing import Annotated, Any
 import typer
 
 from ledger import review as review_stage
-from ledger.cli.common import Db, ForecasterFilter, Json, TagFilter, open_store, reask
-from ledger.errors import LedgerError
-from ledger.format import forecast_text, local_time, short_id, source_line
+from ledger.cli.common import (
+    Csv, Db, Force, ForecasterFilter, Json, TagFilter, check_known, check_output, open_store, reask, writing_output,
+)
+from ledger.errors import ExitCode, LedgerError
+from ledger.format import forecast_text, local_time, short_id, source_line, visible
 from ledger.parse import parse_date
 
 __all__ = ["app", "describe", "run_review", "summary_text"]
 
 app = typer.Typer()
 
-FORCE_TTY_ENV = "LEDGER_REVIEW_FORCE_TTY"
+FORCE_TTY_ENV = "LEDGER_REVIEW_FORCE_TTY"  # tests drive the conversation with scripted input
+# How the files this module writes begin, so a later run may replace its own earlier output.
+CALENDAR_OPENING = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Forecast Ledger//",)
+MINUTES_OPENING = (b"# Forecast review, ",)
 
 Within = Annotated[
     str,
@@ -45,6 +49,7 @@ def due(
     forecaster: ForecasterFilter = None,
     tag: TagFilter = None,
     json_: Json = False,
+    csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """List unresolved questions past or near their resolve-by date, oldest first.
@@ -54,13 +59,17 @@ def due(
 
     Example: ledger due --within 2w --tag russia
     """
-    from ledger.cli.output import emit_json, emit_table, say
+    from ledger.cli.output import emit_json, emit_records_csv, emit_table, say
 
     days = review_stage.parse_span(within)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         rows = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     if json_:
         emit_json(rows)
+        return
+    if csv_:
+        emit_records_csv(rows)
         return
     if not rows:
         say("nothing overdue" if overdue else f"nothing overdue or due within {within}")
@@ -88,6 +97,7 @@ def review(
     summary: Annotated[
         Path | None, typer.Option("--summary", help="Write the session's minutes as Markdown to this file.")
     ] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Review due questions one by one on the terminal: resolve, annul, extend, skip or quit.
@@ -95,8 +105,9 @@ def review(
     Each decision is committed as it is made: quitting midway keeps every
     decision so far. At the end, a summary (and with --summary, Markdown
     minutes). Needs a terminal; for scripts use `ledger due --json` with
-    `ledger resolve` / `ledger annul` / `ledger edit --by`. (Tests drive it
-    with scripted input by setting LEDGER_REVIEW_FORCE_TTY=1.)
+    `ledger resolve` / `ledger annul` / `ledger edit --by`. Ctrl-C ends the
+    session with exit code 130, the input ending (Ctrl-D) with 1; every
+    decision made before is kept.
 
     Example: ledger review --overdue --summary minutes/2025-11.md
     """
@@ -111,6 +122,7 @@ def review(
     from ledger.store import Store, default_path
 
     days = review_stage.parse_span(within)
+    check_output(summary, db, force=force, ours=MINUTES_OPENING)
     path = db or default_path()
     with Store.open(path, create=False) as store:
         questions = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
@@ -122,22 +134,27 @@ def review(
         typer.echo(f"{plural(len(questions), 'question')} to review ({scope})")
     else:
         say(f"nothing to review ({scope})")
-    result = run_review(session, questions)
+    result, stopped = run_review(session, questions)
     typer.echo(summary_text(result))
     if summary is not None:
-        summary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
+        with writing_output(summary, db, force=force, ours=MINUTES_OPENING) as temporary:
+            temporary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
         say(f"minutes written to {summary}")
+    if stopped is not None:
+        raise typer.Exit(stopped)
 
 
 @app.command()
 def calendar(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Write an iCalendar (.ics) file: one all-day event per open question on its resolve-by date.
 
     Event UIDs are stable, so importing a newer file updates the events
-    instead of duplicating them.
+    instead of duplicating them. Replaces an earlier calendar of ours
+    without --force; never the ledger.
 
     Example: ledger calendar -o ~/forecasts.ics
     """
@@ -149,7 +166,8 @@ def calendar(
     if output is None:
         typer.echo(data, nl=False)
     else:
-        output.write_bytes(data)
+        with writing_output(output, db, force=force, ours=CALENDAR_OPENING) as temporary:
+            temporary.write_bytes(data)
         say(f"calendar written to {output}")
 
 
@@ -158,18 +176,11 @@ def calendar(
 MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
 _ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _plain(text: Any) -> str:
-    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
-
-
 def describe(question: dict[str, Any], *, today: date | None = None) -> str:
     """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
 
-    User text is printed as text: control characters are shown as ``\\xNN``.
+    User text is printed as text: control characters and bidi overrides are shown
+    as escapes (``\\x1b``, ``\\u202e``), never obeyed.
     """
     days = review_stage.days_overdue(question, today=today)
     resolve_by = str(question["resolve_by"])
@@ -194,7 +205,7 @@ def describe(question: dict[str, Any], *, today: date | None = None) -> str:
         mark = "  (backfilled)" if forecast["backfilled"] else ""
         note = f" — {forecast['note']}" if forecast["note"] else ""
         lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
-    return "\n".join(_plain(line) for line in lines)
+    return "\n".join(visible(line) for line in lines)
 
 
 def _choose(text: str) -> str:
@@ -211,13 +222,17 @@ def _nonempty(text: str) -> str:
     return text.strip()
 
 
-def run_review(session: review_stage.ReviewSession, questions: list[dict[str, Any]]) -> review_stage.Summary:
-    """Walk the reviewer through ``questions`` on the terminal; return the session summary.
+def run_review(
+    session: review_stage.ReviewSession, questions: list[dict[str, Any]]
+) -> tuple[review_stage.Summary, int | None]:
+    """Walk the reviewer through ``questions`` on the terminal; return the session summary
+    and, when the session did not end by choice, the exit code to end with.
 
-    Every decision is committed when it is made. Quitting, or the input
-    ending (Ctrl-D, Ctrl-C at a prompt), ends the session with what was decided.
+    Every decision is committed when it is made. Quitting ends the session with
+    what was decided (exit 0); Ctrl-C too, but exits 130, and the input ending
+    (Ctrl-D) exits 1, so a script can tell that the review did not finish.
     """
-    index = 0
+    index, stopped = 0, None
     try:
         while index < len(questions):
             question = questions[index]
@@ -230,9 +245,12 @@ def run_review(session: review_stage.ReviewSession, questions: list[dict[str, An
                     index += 1
             except LedgerError as error:
                 typer.echo(f"error: {error}", err=True)
-    except typer.Abort:
-        typer.echo("\nstopped (input ended or interrupted): every decision made so far is kept.")
-    return session.finish(questions[index:], n_due=len(questions))
+    except (typer.Abort, KeyboardInterrupt) as error:
+        interrupted = isinstance(error, KeyboardInterrupt) or isinstance(error.__context__, KeyboardInterrupt)
+        stopped = int(ExitCode.INTERRUPTED) if interrupted else int(ExitCode.USER_ERROR)
+        typer.echo(f"\nstopped ({'interrupted' if interrupted else 'input ended'}): "
+                   "every decision made so far is kept.")
+    return session.finish(questions[index:], n_due=len(questions)), stopped
 
 
 def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any], action: str) -> bool:

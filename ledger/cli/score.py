@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, TagFilter, open_store
+from ledger.cli.common import Csv, Db, Json, TagFilter, check_known, open_store
 from ledger.format import MISSING, interval, number, percent
 
 if TYPE_CHECKING:
@@ -34,10 +34,13 @@ def score(
     questions: Annotated[bool, typer.Option("--questions", help="Add per-question scores (JSON).")] = False,
     db: Db = None,
     json: Json = False,
+    csv_: Csv = False,
 ) -> None:
     """Score resolved questions: Brier, log loss, skill, Murphy and CORP decompositions, calibration.
 
     Annulled questions and forecasts made after the outcome was known never count.
+    --csv prints the --json fields as one row for the whole selection (group
+    "all") and one per --by group; nested fields are JSON text.
 
     Example: ledger score --levels analyst --fold --forecaster scott
     """
@@ -52,11 +55,19 @@ def score(
     options = Options(bins=bins, levels=levels, fold=fold, by=by, seed=seed, n_resamples=resamples,
                       include_questions=questions)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         result = run(store, selection, options)
     if json:
         from ledger.cli.output import emit_json
 
         emit_json(result.as_json())
+        return
+    if csv_:
+        from ledger.cli.output import emit_records_csv
+
+        data = result.as_json()
+        overall = {"group": "all", **{key: value for key, value in data.items() if key != "groups"}}
+        emit_records_csv([overall, *(data.get("groups") or [])])
         return
     _print(result)
 
