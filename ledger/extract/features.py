@@ -115,8 +115,16 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
         on("quotation")
     if re.search(r"\bif\b|\bunless\b", text, re.IGNORECASE):
         on("if")
+    if re.search(r"\b(?:said|says|told|according to|wrote|writes|noted|added)\b", text, re.IGNORECASE):
+        on("attribution")
     words = len(text.split())
     on(f"length:{min(words // 10, 4)}")
+    # Whose voice depends on the document: the same cue means a forecast in a first-person outlook and a
+    # report in a news story about one. A linear model needs the products spelt out.
+    voice = [name for name in ("doc:reporting", "doc:first_person", "subject_is_outlet", "attribution") if name in found]
+    for name in [n for n in found if n == "cue" or n.startswith(("modal:", "forecasting_verb:", "line:", "subject:"))]:
+        for other in voice:
+            found[f"{name}&{other}"] = 1.0
     for name in _lexical(sentence):
         found[name] = 1.0
     return found
