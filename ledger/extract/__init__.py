@@ -28,7 +28,7 @@ from datetime import date
 
 from ledger.extract import cues, document, horizon, statement
 
-__all__ = ["Candidate", "extract", "extract_text", "DEFAULT_UNCUED"]
+__all__ = ["Candidate", "read_sentence", "extract", "extract_text", "DEFAULT_UNCUED"]
 
 # A sentence the detector takes for a forecast with no cue the rules can read ("Champions: Arsenal",
 # "Patriots will take the field without ...") is read like an unhedged "will".
@@ -65,8 +65,10 @@ def _uncued(sentence: str) -> cues.Reading:
     return cues.Reading(round((low + high) / 2, 3), low, high, "", source, 0, False, cues.find_condition(sentence))
 
 
-def _candidates(sentence: str, confidence: float, previous, title, published: date | None) -> list[Candidate]:
-    """One candidate per forecast the sentence makes."""
+def read_sentence(sentence: str, confidence: float = 1.0, previous=(), title=None,
+                  published: date | None = None) -> list[Candidate]:
+    """The drafts the rules read from one sentence, one per forecast it makes, whatever the detector thinks:
+    ``previous`` (parsed preceding sentences) and ``title`` (parsed) resolve "this strategy" / "it"."""
     readings = cues.read_all(sentence) or [_uncued(sentence)]
     when = horizon.resolve_by(sentence, published)
     found = []
@@ -101,7 +103,7 @@ def extract(paragraphs: list[str], *, published: date | None = None, outlet: str
     for index, (sentence, doc) in enumerate(zip(sentences, parsed)):
         confidence = detector.confidence(features.features(sentence, doc, day, context, outlet_words))
         if confidence >= threshold:
-            found += _candidates(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published)
+            found += read_sentence(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published)
     return sorted(found, key=lambda candidate: -candidate.confidence)
 
 

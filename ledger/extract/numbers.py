@@ -31,7 +31,7 @@ _PATTERNS = (
     re.compile(r"\(\s*" + _PERCENT + r"(?:\s+" + _CHANCE_NOUN + r")?\s*\)", re.IGNORECASE),
 )
 # "less than 5%", "<10% chance", "under 1 percent": the probability is somewhere below N.
-_BELOW = re.compile(r"(?:<\s*|\b(?:less than|under|below|fewer than)\s+)(?P<a>\d{1,2}(?:\.\d+)?)\s*(?:%|percent\b)"
+_BELOW = re.compile(r"(?:<\s*|\b(?:less than|under|below|fewer than)\s+(?:an?\s+)?)(?P<a>\d{1,2}(?:\.\d+)?)\s*(?:%|percent\b)"
                     r"(?=(?:\s+[\w-]+){0,2}?\s+" + _CHANCE + r"\b|\s*\))", re.IGNORECASE)
 # Bookmakers' fractional odds against: "at 4/6", "odds of 2/1" -> P = den / (num + den).
 _FRACTIONAL_ODDS = re.compile(r"\b(?:at|odds of|priced at|is|are)\s+(?P<n>\d{1,3})/(?P<m>\d{1,3})\b(?!/)", re.IGNORECASE)

@@ -75,13 +75,13 @@ def embedded_cue(sentence, cue_start: int) -> str | None:
     base = sentence[0].idx
     token = next((t for t in sentence if t.idx - base <= cue_start < t.idx - base + len(t) + 1), None)
     while token is not None and token.dep_ != "ROOT":
-        if token.dep_ in ("relcl", "acl"):
-            return "relative"
         if any(child.lower_ in ("whether", "if") and child.dep_ == "mark" for child in token.children) \
                 and token.dep_ in ("ccomp", "advcl", "pcomp", "csubj") and token.head.lemma_ not in FORECASTING:
             return "whether"
         if token.dep_ in ("ccomp", "acl", "xcomp") and token.head.lemma_ in _EXPECTATION_NOUNS:
             return "expectation"
+        if token.dep_ in ("relcl", "acl"):
+            return "relative"
         if token.dep_ == "ccomp" and token.head.lemma_ in FORECASTING | REPORTING \
                 and person(subject(token.head)) == "third" and token.head.dep_ == "ROOT":
             return "expectation"
