@@ -13,7 +13,6 @@ from ledger.extract.document import is_boilerplate, is_heading, read_document
 from ledger.models import PredictionFile
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "reverse-kissinger.txt"
-CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 
 
 def one(sentence: str):
