@@ -40,36 +40,33 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
 
     now = now or utc_now()
     stamp = now.replace(microsecond=0)
-    _, counts = store.query(
-        "SELECT question_id, count(*) FROM edits WHERE field = 'resolve_by' GROUP BY question_id"
-    )
-    extensions = dict(counts)
+    extensions = store.edit_counts("resolve_by")
     calendar = Calendar()
     calendar.add("prodid", "-//Forecast Ledger//ledger calendar//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
     for question in store.questions(status="open"):
-        statement = visible(question["statement"], newlines=True)
+        statement = visible(question.statement, newlines=True)
         event = Event()
-        event.add("uid", uid(question["id"]))
+        event.add("uid", uid(question.id))
         event.add("dtstamp", stamp.replace(tzinfo=UTC))
-        event.add("dtstart", question["resolve_by"])
-        event.add("dtend", question["resolve_by"] + timedelta(days=1))
-        event.add("sequence", extensions.get(question["id"], 0))
+        event.add("dtstart", question.resolve_by)
+        event.add("dtend", question.resolve_by + timedelta(days=1))
+        event.add("sequence", extensions.get(question.id, 0))
         event.add("summary", f"Resolve: {statement}")
         description = [
             statement,
             "",
-            "Criteria: " + visible(question["criteria"] or "(none given)", newlines=True),
+            "Criteria: " + visible(question.criteria or "(none given)", newlines=True),
         ]
-        if question["options"]:
-            description.append(f"Options: {visible(' / '.join(question['options']))}")
-        description += ["", f"Details: ledger show {short_id(question['id'])}",
-                        f"Resolve: ledger resolve {short_id(question['id'])} OUTCOME, or run ledger review"]
+        if question.options:
+            description.append(f"Options: {visible(' / '.join(question.options))}")
+        description += ["", f"Details: ledger show {short_id(question.id)}",
+                        f"Resolve: ledger resolve {short_id(question.id)} OUTCOME, or run ledger review"]
         event.add("description", "\n".join(description))
-        if question["tags"]:
-            event.add("categories", [visible(tag) for tag in question["tags"]])
+        if question.tags:
+            event.add("categories", [visible(tag) for tag in question.tags])
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")

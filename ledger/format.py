@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.records import StoredForecast, StoredQuestion, StoredSource
 
 __all__ = [
     "MISSING",
@@ -125,33 +128,33 @@ def count(value: float | int | None) -> str:
     return f"{int(value):,}"
 
 
-def forecast_text(question: dict[str, Any], forecast: dict[str, Any] | None) -> str:
+def forecast_text(question: StoredQuestion, forecast: StoredForecast | None) -> str:
     """``70%``, or ``A 50% / B 30% / C 20%`` for a multiple-choice question."""
     if forecast is None:
         return ""
-    if forecast["probability"] is not None:
-        return percent(forecast["probability"])
-    pairs = zip(question["options"], forecast["probabilities"], strict=True)
+    if forecast.probability is not None:
+        return percent(forecast.probability)
+    pairs = zip(question.options, forecast.probabilities, strict=True)
     return " / ".join(f"{option} {percent(p)}" for option, p in pairs)
 
 
-def outcome_text(question: dict[str, Any]) -> str:
+def outcome_text(question: StoredQuestion) -> str:
     """The current resolution in a word: the outcome, ``annulled``, or empty while open."""
-    resolution = question.get("resolution")
+    resolution = question.resolution
     if not resolution:
         return ""
-    return "annulled" if resolution["annulled"] else str(resolution["outcome"])
+    return "annulled" if resolution.annulled else str(resolution.outcome)
 
 
-def source_line(source: dict[str, Any] | None) -> str:
+def source_line(source: StoredSource | None) -> str:
     """Where a prediction comes from on one line: ``title · author · outlet · date · <url>``."""
     if not source:
         return ""
-    parts = [source[key] for key in ("title", "author", "outlet") if source.get(key)]
-    if source.get("published"):
-        parts.append(str(source["published"]))
-    if source.get("url"):
-        parts.append(f"<{source['url']}>")
+    parts = [text for text in (source.title, source.author, source.outlet) if text]
+    if source.published:
+        parts.append(str(source.published))
+    if source.url:
+        parts.append(f"<{source.url}>")
     return " · ".join(parts)
 
 

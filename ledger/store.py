@@ -1,18 +1,23 @@
 """The ledger: one DuckDB file, append-only and tamper-evident.
 
-:class:`Store` owns every SQL statement that touches the ledger. It applies
-ordered, named migrations when the file is opened, and it writes only
-through :meth:`Store.write`, one transaction per command.
+:class:`Store` owns the ledger's connection: no other module touches it. It
+applies ordered, named migrations when the file is opened, and it writes
+only through :meth:`Store.write`, one transaction per command. Bulk input
+(``ledger import``) reads its file into :meth:`Store.staging` tables, checks
+them set-wise and appends them with :meth:`Writer.append`; bulk output
+(``ledger export``) is :meth:`Store.copy_out`. :meth:`Store.query` is the
+raw query door of ``ledger sql`` and is used by nothing else.
 
 How the chain works. Every record (question, forecast, resolution, edit)
 belongs to a *commit*: the records one command wrote. A record's ``hash`` is
-``sha256(prev_head || record as JSON)``, where ``prev_head`` is the chain
-head before its commit, so each hash covers its content and the previous
-hash. The commit's ``head`` is ``sha256(prev_head || commit fields ||
-the record hashes in seq order)``. Hashes are computed set-wise in SQL,
-which keeps a million-row import as fast as the rest of the import;
-``verify`` recomputes both levels and names the first record or commit that
-does not match.
+``sha256(prev_head || its canonical text)``, where ``prev_head`` is the
+chain head before its commit, so each hash covers its content and the
+previous hash. The commit's ``head`` is ``sha256(prev_head || commit fields
+|| the record hashes in seq order)``. :mod:`ledger.chain` defines both as a
+contract; hashes are computed set-wise in SQL, which keeps a million-row
+import as fast as the rest of the import; ``verify`` recomputes both levels
+and names the first record or commit that does not match. The schema is
+:mod:`ledger.migrations`.
 """
 
 from __future__ import annotations
@@ -23,159 +28,42 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ledger import chain, migrations
+from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
 from ledger.parse import parse_seconds, utc_now
+from ledger.records import (
+    QuestionHistory,
+    ResolutionEntry,
+    StoredEdit,
+    StoredForecast,
+    StoredQuestion,
+    StoredResolution,
+    StoredSource,
+    question_fields,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
     from ledger.models import Forecast, Question, Resolution
 
-GENESIS = "0" * 64
-RECORD_TABLES = ("question_records", "forecast_records", "resolution_records", "edit_records")
+__all__ = [
+    "BUSY_TIMEOUT", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
+    "default_path", "open_error", "question_model",
+]
+
 EDITABLE = ("criteria", "resolve_by", "tags")
 
 
 def busy_timeout() -> float:
     """$LEDGER_BUSY_TIMEOUT (default 5 s), read when a ledger is opened: a bad value is one line."""
     return parse_seconds(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"), name="LEDGER_BUSY_TIMEOUT")
-
-
-# Ordered, named migrations. Append only: a released migration never changes,
-# because ledgers in the field were built by it. Record tables are frozen
-# once released (their row JSON is what the hashes cover); new facts go
-# into new tables.
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_records_and_commits",
-        """
-        CREATE TABLE commits (
-            id BIGINT NOT NULL,
-            committed_at TIMESTAMP NOT NULL,
-            command VARCHAR NOT NULL,
-            n_records BIGINT NOT NULL,
-            prev_head VARCHAR NOT NULL,
-            head VARCHAR NOT NULL
-        );
-        CREATE TABLE question_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            id VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,
-            statement VARCHAR NOT NULL,
-            criteria VARCHAR,
-            resolve_by DATE NOT NULL,
-            options VARCHAR[],
-            tags VARCHAR[] NOT NULL,
-            source_title VARCHAR,
-            source_author VARCHAR,
-            source_outlet VARCHAR,
-            source_url VARCHAR,
-            source_published DATE,
-            quote VARCHAR,
-            created_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE forecast_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            forecaster VARCHAR NOT NULL,
-            probability DOUBLE,
-            probabilities DOUBLE[],
-            made_at TIMESTAMP NOT NULL,
-            recorded_at TIMESTAMP NOT NULL,
-            note VARCHAR,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE resolution_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            outcome VARCHAR,
-            annulled BOOLEAN NOT NULL,
-            resolved_at TIMESTAMP NOT NULL,
-            note VARCHAR,
-            evidence VARCHAR,
-            resolver VARCHAR,
-            recorded_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        CREATE TABLE edit_records (
-            seq BIGINT NOT NULL,
-            commit_id BIGINT NOT NULL,
-            question_id VARCHAR NOT NULL,
-            field VARCHAR NOT NULL,
-            value VARCHAR NOT NULL,
-            reason VARCHAR,
-            editor VARCHAR,
-            recorded_at TIMESTAMP NOT NULL,
-            hash VARCHAR NOT NULL
-        );
-        """,
-    ),
-    (
-        "0002_documented_views",
-        """
-        -- The views `ledger sql` and the scoring module read. `backfilled`,
-        -- `current` and `status` are derived here, never stored.
-        CREATE VIEW forecasts AS
-        SELECT seq, question_id, forecaster, probability, probabilities,
-               made_at, recorded_at, note, made_at < recorded_at AS backfilled
-        FROM forecast_records;
-
-        CREATE VIEW resolutions AS
-        SELECT seq, question_id, outcome, annulled, resolved_at, note, evidence,
-               resolver, recorded_at,
-               seq = max(seq) OVER (PARTITION BY question_id) AS current
-        FROM resolution_records;
-
-        CREATE VIEW edits AS
-        SELECT seq, question_id, field, value, reason, editor, recorded_at
-        FROM edit_records;
-
-        CREATE VIEW questions AS
-        WITH latest AS (
-            SELECT question_id,
-                   arg_max(value, seq) FILTER (WHERE field = 'criteria') AS criteria,
-                   arg_max(value, seq) FILTER (WHERE field = 'resolve_by') AS resolve_by,
-                   arg_max(value, seq) FILTER (WHERE field = 'tags') AS tags
-            FROM edit_records
-            GROUP BY question_id
-        ),
-        current_resolution AS (
-            SELECT * FROM resolutions WHERE current
-        ),
-        merged AS (
-            SELECT q.id, q.kind, q.statement,
-                   coalesce(e.criteria ->> '$', q.criteria) AS criteria,
-                   coalesce(CAST(e.resolve_by ->> '$' AS DATE), q.resolve_by) AS resolve_by,
-                   q.resolve_by AS original_resolve_by,
-                   q.options,
-                   coalesce(CAST(from_json(e.tags, '["VARCHAR"]') AS VARCHAR[]), q.tags) AS tags,
-                   q.source_title, q.source_author, q.source_outlet, q.source_url,
-                   q.source_published, q.quote, q.created_at,
-                   r.outcome, r.annulled, r.resolved_at,
-                   r.recorded_at AS resolution_recorded_at
-            FROM question_records q
-            LEFT JOIN latest e ON e.question_id = q.id
-            LEFT JOIN current_resolution r ON r.question_id = q.id
-        )
-        SELECT * EXCLUDE (annulled, resolution_recorded_at),
-               CASE WHEN annulled THEN 'annulled'
-                    WHEN outcome IS NOT NULL THEN 'resolved'
-                    WHEN resolve_by < current_date THEN 'due'
-                    ELSE 'open' END AS status,
-               coalesce(resolution_recorded_at::DATE > resolve_by, false) AS resolved_late
-        FROM merged;
-        """,
-    ),
-]
 
 
 def data_dir() -> Path:
@@ -190,6 +78,12 @@ def default_path() -> Path:
     return data_dir() / "ledger.duckdb"
 
 
+# New ledger files are written in DuckDB's storage format v1.0.0, which every
+# DuckDB from 1.0 on opens: a reader can verify a ledger with the DuckDB they
+# have. Files an earlier version made in DuckDB 2's own format open as well.
+STORAGE_VERSION = "v1.0.0"
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
     import duckdb
@@ -198,12 +92,13 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only,
+                                 config={"storage_compatibility_version": STORAGE_VERSION})
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
-                raise LedgerError(f"cannot open ledger {path}: {str(error).splitlines()[0]}") from None
+                raise LedgerError(open_error(path, str(error), duckdb.__version__)) from None
             if time.monotonic() >= deadline:
                 raise LedgerBusy(
                     f"ledger is busy: another process is using {path}; try again in a moment"
@@ -212,6 +107,14 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 0.25)
         except duckdb.Error as error:
             raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+
+
+def open_error(path: Path, error: str, duckdb_version: str) -> str:
+    """One line for a file DuckDB cannot open; for a newer storage format, the cause and the fix."""
+    if "newer version of duckdb" in error.lower().replace(" an newer", " a newer"):
+        return (f"cannot open {path}: it was written by a newer DuckDB than this ledger's {duckdb_version}; "
+                "upgrade forecast-ledger (README \"DuckDB versions\")")
+    return f"cannot open ledger {path}: {error.splitlines()[0]}"
 
 
 @dataclass(frozen=True)
@@ -227,22 +130,6 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
         self.con = con
         self.path = path
-        self._columns: dict[str, list[tuple[str, str]]] = {}
-
-    def columns(self, table: str) -> list[tuple[str, str]]:
-        """(name, type) of a record table's hashed columns: all but ``hash``, in order."""
-        if table not in self._columns:
-            rows = self.con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
-                [table],
-            ).fetchall()
-            self._columns[table] = [(name, kind) for name, kind in rows if name != "hash"]
-        return self._columns[table]
-
-    def content_sql(self, table: str, alias: str) -> str:
-        """The canonical text a record's hash covers: its columns, in order, as JSON."""
-        fields = ", ".join(f"'{name}': {alias}.{name}" for name, _ in self.columns(table))
-        return f"to_json({{{fields}}})"
 
     # -- opening -----------------------------------------------------------
 
@@ -257,12 +144,12 @@ class Store:
         con = _connect(path, read_only=read_only)
         store = cls(con, path)
         try:
-            pending = store.pending_migrations()
+            pending = migrations.pending(con, path)
             if pending and read_only:
                 con.close()
                 cls.open(path).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
-            store.migrate(pending)
+            migrations.migrate(con, pending)
         except BaseException:
             con.close()
             raise
@@ -277,40 +164,9 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- migrations --------------------------------------------------------
-
     def applied_migrations(self) -> list[str]:
-        exists = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        return [row[0] for row in self.con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
-
-    def pending_migrations(self) -> list[tuple[str, str]]:
-        applied = set(self.applied_migrations())
-        unknown = applied - {name for name, _ in MIGRATIONS}
-        if unknown:
-            raise LedgerError(
-                f"{self.path} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade"
-            )
-        return [(name, sql) for name, sql in MIGRATIONS if name not in applied]
-
-    def migrate(self, pending: list[tuple[str, str]]) -> None:
-        if not pending:
-            return
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-            )
-            for name, sql in pending:
-                self.con.execute(sql)
-                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utc_now()])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        """The names of the migrations this ledger has had, in order."""
+        return migrations.applied(self.con)
 
     # -- writing -----------------------------------------------------------
 
@@ -369,25 +225,25 @@ class Store:
             raise LedgerError(f"id {prefix} is ambiguous: {', '.join(short(m) for m in matches)}…; type more of it")
         return matches[0]
 
-    def question(self, question_id: str) -> dict[str, Any]:
-        """One question with its whole history, as the JSON contract describes it."""
+    def question(self, question_id: str) -> QuestionHistory:
+        """One question with its whole history (every resolution and edit, in order)."""
         rows = self._question_rows("WHERE q.id = ?", [question_id])
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
-        question = rows[0]
-        question["resolutions"] = self._dicts(
+        resolutions = self.con.execute(
             "SELECT outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, current "
             "FROM resolutions WHERE question_id = ? ORDER BY seq",
             [question_id],
+        ).fetchall()
+        edits = self.con.execute(
+            "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
+            [question_id],
+        ).fetchall()
+        return QuestionHistory(
+            **question_fields(rows[0]),
+            resolutions=tuple(ResolutionEntry(*row) for row in resolutions),
+            edits=tuple(StoredEdit(field, json.loads(value), *rest) for field, value, *rest in edits),
         )
-        question["edits"] = [
-            {**edit, "value": json.loads(edit["value"])}
-            for edit in self._dicts(
-                "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
-                [question_id],
-            )
-        ]
-        return question
 
     def questions(
         self,
@@ -398,7 +254,7 @@ class Store:
         due_within_days: int | None = None,
         latest_first: bool = False,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredQuestion]:
         """Questions matching the filters, soonest resolve-by first.
 
         ``status`` is one of open (which includes due), due, resolved,
@@ -422,6 +278,56 @@ class Store:
         )
         return {status: int(counts.get(status, 0)) for status in ("open", "due", "resolved", "annulled")}
 
+    def forecasters(self) -> list[str]:
+        """Everyone who has forecast in this ledger, in order."""
+        return [row[0] for row in self.con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1").fetchall()]
+
+    def tags(self) -> list[str]:
+        """Every tag a question carries now (after edits), in order."""
+        return [row[0] for row in self.con.execute(
+            "SELECT DISTINCT tag FROM (SELECT unnest(tags) AS tag FROM questions) ORDER BY 1"
+        ).fetchall()]
+
+    def record_counts(self) -> dict[str, int]:
+        """How many records of each kind the ledger holds: questions, forecasts, resolutions, edits."""
+        tables = {table.removesuffix("_records") + "s": table for table in RECORD_TABLES}
+        row = self.con.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in tables.values())
+        ).fetchone()
+        return dict(zip(tables, row, strict=True))
+
+    def edit_counts(self, field: str) -> dict[str, int]:
+        """How many times each question's ``field`` was edited (questions never edited are absent)."""
+        if field not in EDITABLE:
+            raise LedgerError(f"only {', '.join(EDITABLE)} can be edited, not {field}")
+        return dict(self.con.execute(
+            "SELECT question_id, count(*) FROM edits WHERE field = ? GROUP BY question_id", [field]
+        ).fetchall())
+
+    # -- bulk input and output -------------------------------------------------
+
+    @contextmanager
+    def staging(self) -> Iterator[Staging]:
+        """Temporary tables for a bulk import, dropped when the block ends (see :class:`Staging`)."""
+        staging = Staging(self.con)
+        try:
+            yield staging
+        finally:
+            staging.drop()
+
+    def copy_out(self, select_sql: str, path: Path, options: str) -> int:
+        """Write the rows of ``select_sql`` (over the documented views) to ``path`` with DuckDB's COPY.
+
+        ``options`` are COPY's (``FORMAT csv, HEADER true``); returns the
+        number of rows written.
+        """
+        import duckdb
+
+        try:
+            return self.con.execute(f"COPY ({select_sql}) TO ? ({options})", [str(path)]).fetchone()[0]
+        except duckdb.IOException as error:
+            raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
+
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
         statuses = {"open": ("open", "due"), "closed": ("resolved", "annulled"), "all": None}.get(status, (status,))
@@ -437,8 +343,8 @@ class Store:
             params.append(forecaster)
         return " AND ".join(where), params
 
-    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[dict[str, Any]]:
-        rows = self._dicts(
+    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[StoredQuestion]:
+        rows = self.con.execute(
             f"""
             WITH chosen AS (SELECT * FROM questions q {where}),
             standing AS (
@@ -461,19 +367,8 @@ class Store:
             ORDER BY {order}
             """,
             params,
-        )
-        for row in rows:
-            resolution_keys = ("outcome", "annulled", "resolved_at", "note", "evidence", "resolver", "recorded_at")
-            resolution = {key: row.pop(key) for key in resolution_keys}
-            row["resolution"] = resolution if resolution["annulled"] is not None else None
-            if not any(row["source"].values()):
-                row["source"] = None
-        return rows
-
-    def _dicts(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, params or [])
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        ).fetchall()
+        return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run a read-only query (``ledger sql``) and return column names and rows."""
@@ -491,88 +386,61 @@ class Store:
 
     def verify(self) -> VerifyReport:
         """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch."""
-        for table in RECORD_TABLES:
-            bad = self.con.execute(
-                f"""
-                SELECT r.seq, r.commit_id, {"r.id" if table == "question_records" else "r.question_id"}
-                FROM {table} r
-                LEFT JOIN commits c ON c.id = r.commit_id
-                WHERE c.id IS NULL OR r.hash <> sha256(c.prev_head || {self.content_sql(table, "r")})
-                ORDER BY r.seq LIMIT 1
-                """
-            ).fetchone()
-            if bad:
-                kind = table.removesuffix("_records")
-                raise Tampered(
-                    f"{kind} record {bad[0]} (question {short(bad[2])}, commit {bad[1]}) "
-                    "does not match its hash: it was changed outside ledger"
-                )
-        bad_commit = self.con.execute(
-            f"""
-            WITH per_commit AS ({_digests("TRUE")}),
-            chained AS (
-                SELECT c.*, lag(c.head, 1, '{GENESIS}') OVER (ORDER BY c.id) AS expected_prev,
-                       row_number() OVER (ORDER BY c.id) AS position,
-                       coalesce(p.n, 0) AS found, p.digest
-                FROM commits c LEFT JOIN per_commit p ON p.commit_id = c.id
+        if bad := chain.first_bad_record(self.con):
+            raise Tampered(
+                f"{bad.table.removesuffix('_records')} record {bad.seq} (question {short(bad.question_id)}, "
+                f"commit {bad.commit_id}) does not match its hash: it was changed outside ledger"
             )
-            SELECT id, command, committed_at, n_records, found,
-                   prev_head <> expected_prev AS broken_link, id <> position AS missing_commit
-            FROM chained
-            WHERE prev_head <> expected_prev OR id <> position OR found <> n_records
-               OR head <> sha256(prev_head || {_COMMIT_FIELDS} || coalesce(digest, ''))
-            ORDER BY id LIMIT 1
-            """
-        ).fetchone()
-        if bad_commit:
-            commit_id, command, at, expected, found, broken_link, missing = bad_commit
-            if missing:
-                why = "a commit before it is missing"
-            elif found != expected:
-                why = f"it wrote {expected} records, {found} are left (deleted outside ledger)"
-            elif broken_link:
-                why = "it does not link to the head of the commit before it"
-            else:
-                why = "its head hash does not match its records"
-            raise Tampered(f"commit {commit_id} ({command}, {at:%Y-%m-%d %H:%M} UTC): {why}")
-        extra = self.con.execute(
-            f"""SELECT min(seq) FROM ({" UNION ALL ".join(f"SELECT seq, commit_id FROM {t}" for t in RECORD_TABLES)})
-                WHERE commit_id NOT IN (SELECT id FROM commits)"""
-        ).fetchone()[0]
-        if extra is not None:
-            raise Tampered(f"record {extra} belongs to no commit: it was inserted outside ledger")
+        if bad_commit := chain.first_bad_commit(self.con):
+            raise Tampered(f"commit {bad_commit.id} ({bad_commit.command}, "
+                           f"{bad_commit.committed_at:%Y-%m-%d %H:%M} UTC): {bad_commit.why}")
+        if (orphan := chain.first_orphan_record(self.con)) is not None:
+            raise Tampered(f"record {orphan} belongs to no commit: it was inserted outside ledger")
         n_records, head = self.head()
         n_commits = self.con.execute("SELECT count(*) FROM commits").fetchone()[0]
         return VerifyReport(n_records=n_records, n_commits=n_commits, head=head)
 
 
-# The commit's own fields covered by its head, in a fixed textual form.
-_COMMIT_FIELDS = "id::VARCHAR || '|' || command || '|' || strftime(committed_at, '%Y-%m-%dT%H:%M:%S.%f') || '|'"
-DIGEST_CHUNK = 8192
+class Staging:
+    """Temporary tables on the ledger's connection, for reading and checking a file set-wise.
 
-
-def _digests(where: str) -> str:
-    """Per commit: its record count and a digest of its record hashes in seq order.
-
-    The digest is the concatenation of chunk hashes (8192 records by seq a
-    chunk), so the ordered aggregation runs in parallel over small groups
-    instead of one sort of every hash of a million-row import.
+    An import reads its file with DuckDB's own readers into these tables,
+    looks for the first bad row in them, then appends them to the ledger in
+    one :meth:`Store.write` with :meth:`Writer.append`. They live on the
+    connection only (``TEMP``), never in the ledger file.
     """
-    records = " UNION ALL ".join(f"SELECT commit_id, seq, hash FROM {t} WHERE {where}" for t in RECORD_TABLES)
-    return f"""
-        SELECT commit_id, sum(n) AS n, string_agg(chunk_hash, '' ORDER BY chunk) AS digest
-        FROM (SELECT commit_id, seq // {DIGEST_CHUNK} AS chunk, count(*) AS n,
-                     sha256(string_agg(hash, '' ORDER BY seq)) AS chunk_hash
-              FROM ({records}) GROUP BY commit_id, chunk)
-        GROUP BY commit_id
-    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self._tables: list[str] = []
+
+    def columns(self, relation_sql: str) -> dict[str, str]:
+        """(lower-case name → type) of the columns ``relation_sql`` (e.g. a ``read_csv(...)``) yields."""
+        rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
+        return {row[0].lower(): row[1] for row in rows}
+
+    def create(self, name: str, select_sql: str, params: list | dict | None = None) -> None:
+        """Create (or replace) the temporary table ``name`` from ``select_sql``."""
+        self._con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select_sql}", params or [])
+        self._tables.append(name)
+
+    def first(self, select_sql: str, params: list | dict | None = None) -> dict[str, Any] | None:
+        """The first row ``select_sql`` yields, by column name, or None."""
+        cursor = self._con.execute(select_sql, params or [])
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def drop(self) -> None:
+        for name in self._tables:
+            self._con.execute(f"DROP TABLE IF EXISTS {name}")
+        self._tables.clear()
 
 
 class Writer:
     """What one command may write. Each method validates, then appends.
 
     Rows are cast to the record table's exact column types before they are
-    hashed, so that ``to_json`` of the row hashed here equals ``to_json`` of
+    hashed, so that the canonical text hashed here is the canonical text of
     the stored row that ``verify`` later reads.
     """
 
@@ -587,15 +455,23 @@ class Writer:
         self.next_seq = next_seq
         self.recorded_at = recorded_at
 
-    def _append(self, table: str, select_sql: str, params: list | None = None) -> int:
-        """Append the rows ``select_sql`` yields (every column but seq, commit_id and hash)."""
-        columns = [(name, kind) for name, kind in self.store.columns(table) if name not in ("seq", "commit_id")]
+    def append(self, table: str, select_sql: str, params: list | dict | None = None) -> int:
+        """Append the rows ``select_sql`` yields to record ``table``; return how many.
+
+        The bulk path (an import appends a million rows in one statement):
+        ``select_sql`` yields the table's columns in order, all but ``seq``,
+        ``commit_id`` and ``hash``, which the writer assigns. Rows get
+        consecutive sequence numbers in the order the query yields them.
+        Nothing is validated here: the domain writes below validate through
+        the models, an import through its set-wise checks first.
+        """
+        columns = [(name, kind) for name, kind in RECORD_FIELDS[table] if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
         typed = ", ".join(f"CAST(s.c{i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
         count = self.con.execute(
             f"""
             INSERT INTO {table}
-            SELECT r.*, sha256({_sql_text(self.prev_head)} || {self.store.content_sql(table, "r")})
+            SELECT r.*, {chain.record_hash_sql(table, "r", chain.sql_text(self.prev_head))}
             FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
                          {typed}
                   FROM ({select_sql}) AS s({aliases})) r
@@ -610,10 +486,10 @@ class Writer:
         self.con.execute(
             f"""
             INSERT INTO commits
-            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {_COMMIT_FIELDS} || digest)
+            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {chain.commit_fields_sql("c")} || digest)
             FROM (SELECT $id::BIGINT AS id, $at::TIMESTAMP AS committed_at, $command AS command,
                          $prev AS prev_head, n, digest
-                  FROM ({_digests("commit_id = $id")}))
+                  FROM ({chain.digests_sql("commit_id = $id")})) c
             """,
             {"id": self.commit_id, "at": self.recorded_at, "command": self.command, "prev": self.prev_head},
         )
@@ -627,7 +503,7 @@ class Writer:
         forecast.check_fits(question)
         question_id = secrets.token_hex(8)
         source = question.source
-        self._append(
+        self.append(
             "question_records",
             "SELECT ?, ?, ?, ?, ?::DATE, ?::VARCHAR[], ?::VARCHAR[], ?, ?, ?, ?, ?::DATE, ?, ?::TIMESTAMP",
             [
@@ -644,7 +520,7 @@ class Writer:
     def add_forecast(self, question_id: str, forecast: Forecast) -> None:
         """Add a revision, or another forecaster's forecast, to an open question."""
         question = self._current(question_id)
-        if question["status"] == "annulled":
+        if question.status == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
         forecast.check_fits(question_model(question))
         self._append_forecast(question_id, forecast)
@@ -653,7 +529,7 @@ class Writer:
         made_at = forecast.made_at or self.recorded_at
         if made_at > self.recorded_at:
             raise LedgerError("a forecast cannot be made in the future (check --at)")
-        self._append(
+        self.append(
             "forecast_records",
             "SELECT ?, ?, ?::DOUBLE, ?::DOUBLE[], ?::TIMESTAMP, ?::TIMESTAMP, ?",
             [question_id, forecast.forecaster, forecast.probability, forecast.probabilities,
@@ -669,45 +545,62 @@ class Writer:
         resolved_at = resolution.resolved_at or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
-        self._append(
+        self.append(
             "resolution_records",
             "SELECT ?, ?, ?::BOOLEAN, ?::TIMESTAMP, ?, ?, ?, ?::TIMESTAMP",
             [question_id, outcome, resolution.annulled, resolved_at,
              resolution.note, resolution.evidence, resolution.resolver, self.recorded_at],
         )
-        return question["status"] in ("resolved", "annulled")
+        return question.status in ("resolved", "annulled")
 
     def edit(self, question_id: str, field: str, value: Any, *, reason: str | None, editor: str | None) -> None:
         """Record a visible edit of criteria, resolve-by or tags."""
         if field not in EDITABLE:
             raise LedgerError(f"only {', '.join(EDITABLE)} can be edited, not {field}")
         self._current(question_id)
-        self._append(
+        self.append(
             "edit_records",
             "SELECT ?, ?, ?, ?, ?, ?::TIMESTAMP",
             [question_id, field, json.dumps(value, default=str), reason, editor, self.recorded_at],
         )
 
-    def _current(self, question_id: str) -> dict[str, Any]:
-        rows = self.store._dicts(
+    def _current(self, question_id: str) -> _Current:
+        row = self.con.execute(
             """SELECT statement, options, resolve_by,
                       CASE (SELECT annulled FROM resolution_records WHERE question_id = $id ORDER BY seq DESC LIMIT 1)
                            WHEN true THEN 'annulled' WHEN false THEN 'resolved' END AS status
                FROM question_records WHERE id = $id""",
             {"id": question_id},
-        )
-        if not rows:
+        ).fetchone()
+        if row is None:
             raise NotFound(f"no question with id {short(question_id)}")
-        return rows[0]
+        return _Current(*row)
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+class _Current(NamedTuple):
+    """What a write checks a question against: its words and options, and whether it is closed."""
+
+    statement: str
+    options: list[str] | None
+    resolve_by: date
+    status: str | None  # resolved, annulled, or None while open
 
 
-def question_model(row: dict[str, Any]) -> Question:
-    """The model of a stored question row, to validate forecasts and outcomes against it."""
+def _stored_question(*row: Any) -> StoredQuestion:
+    """A :class:`StoredQuestion` from a row of the question listing's SELECT, in its column order."""
+    *fields, source, forecasts, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at = row
+    return StoredQuestion(
+        *fields,
+        source=StoredSource(**source) if any(source.values()) else None,
+        forecasts=tuple(StoredForecast(**forecast) for forecast in forecasts),
+        resolution=None if annulled is None else StoredResolution(
+            outcome, annulled, resolved_at, note, evidence, resolver, recorded_at),
+    )
+
+
+def question_model(question: StoredQuestion | _Current) -> Question:
+    """The model of a stored question, to validate forecasts and outcomes against it."""
     from ledger.models import Question
 
-    return Question(statement=row["statement"], resolve_by=row["resolve_by"], options=row["options"])
+    return Question(statement=question.statement, resolve_by=question.resolve_by, options=question.options)
 

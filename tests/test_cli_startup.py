@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("plotly", "numpy", "pyarrow", "jinja2", "pysbd", "icalendar", "rich")
+HEAVY = ("plotly", "numpy", "pyarrow", "jinja2", "pysbd", "icalendar", "rich", "spacy")
 
 PROBE = """
 import json, sys

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SHARED, ledger_bytes
+from tests.conftest import REPO, SHARED, ledger_bytes
 
 ACX_2021 = SHARED / "data" / "acx" / "scott_alexander_2021_predictions.csv"
 
@@ -134,3 +134,61 @@ def test_a_forecast_made_in_the_future_is_refused(cli, tmp_path):
     result = cli("import", path, ok=False)
     assert result.exit_code == 1
     assert "line 2: made_at is in the future" in result.stderr
+
+
+def test_readme_column_table_is_the_column_specification():
+    from ledger.io.columns import readme_table
+
+    assert readme_table() in (REPO / "README.md").read_text()
+
+
+FORMULA_LIKE = ["=x", "'=x", "''=x", "'x", "'", "-1", "+x", "@x", "\ttab note", "\rx", "'\tx", "plain", "a=b"]
+
+
+def test_formula_guard_sql_and_python_agree_and_invert():
+    import duckdb
+
+    from ledger.io.formula import guard, guard_sql, unguard, unguard_sql
+
+    con = duckdb.connect()
+    for text in FORMULA_LIKE:
+        guarded, back = con.execute(f"SELECT {guard_sql('$t')}, {unguard_sql(guard_sql('$t'))}", {"t": text}).fetchone()
+        assert guarded == guard(text)
+        assert back == unguard(guard(text)) == text
+    assert guard("=x") == "'=x" and guard("'x") == "'x" and guard("plain") == "plain"
+
+
+def _notes(cli) -> dict[str, str]:
+    return {q["statement"]: q["forecasts"][0]["note"] for q in cli.json("list", "--status", "all")}
+
+
+def _csv_round_trip(cli, tmp_path, monkeypatch, name: str) -> dict[str, str]:
+    """The notes of a second ledger made by importing the first one's CSV export."""
+    exported = tmp_path / f"{name}.csv"
+    cli("export", "--format", "csv", "-o", exported)
+    monkeypatch.setenv("LEDGER_DB", str(tmp_path / f"{name}.duckdb"))
+    cli("import", exported)
+    return _notes(cli)
+
+
+def test_formula_like_notes_survive_csv_export_and_import(cli, tmp_path, monkeypatch):
+    """Notes stored exactly (from JSONL, which has no guard) come back exactly from a CSV round trip."""
+    rows = [{"statement": f"Q{i}", "probability": 0.5, "resolve_by": "2030-01-01", "note": note}
+            for i, note in enumerate(FORMULA_LIKE)]
+    cli("import", _write(tmp_path, "notes.jsonl", "".join(json.dumps(row) + "\n" for row in rows)))
+    stored = _notes(cli)
+    assert stored == {f"Q{i}": note for i, note in enumerate(FORMULA_LIKE)}
+    assert _csv_round_trip(cli, tmp_path, monkeypatch, "again") == stored
+
+
+def test_a_tab_prefixed_csv_note_round_trips_import_export_import(cli, tmp_path, monkeypatch):
+    cli("import", _write(tmp_path, "tab.csv", 'statement,probability,resolve_by,note\nQ,0.5,2030-01-01,"\ttab note"\n'))
+    assert _notes(cli) == {"Q": "\ttab note"}
+    assert _csv_round_trip(cli, tmp_path, monkeypatch, "again") == {"Q": "\ttab note"}
+
+
+def test_csv_output_guards_formulas_by_the_same_rule(cli):
+    cli("add", "=HYPERLINK(x)", "-p", "0.5", "--by", "2030", "-c", "c")
+    cli("add", "'x", "-p", "0.5", "--by", "2030", "-c", "c")
+    text = cli("list", "--csv").stdout
+    assert ",'=HYPERLINK(x)" in text and ",'x" in text and ",''x" not in text

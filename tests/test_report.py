@@ -94,7 +94,7 @@ def test_site_has_a_page_per_forecaster_and_question(site):
     from ledger.store import Store
 
     with Store.open(folder.parent / "ledger.duckdb", create=False, read_only=True) as store:
-        ids = {row["id"] for row in store.questions(status="all")}
+        ids = {row.id for row in store.questions(status="all")}
     assert {p.stem for p in (folder / "q").glob("*.html")} == ids  # the URL is the question id
     assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
     people = sorted(p.name for p in (folder / "f").glob("*.html"))
@@ -266,7 +266,7 @@ def test_question_page_shows_history(tmp_path, cli):
     from ledger.store import Store
 
     with Store.open(db) as store:
-        qid = next(r["id"] for r in store.questions(status="resolved") if r["statement"].startswith("Question 2 "))
+        qid = next(r.id for r in store.questions(status="resolved") if r.statement.startswith("Question 2 "))
     first = cli("show", qid, "--db", db, "--json").stdout
     outcome = json.loads(first)["resolution"]["outcome"]
     other = "no" if outcome == "yes" else "yes"

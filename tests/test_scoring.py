@@ -448,7 +448,7 @@ def test_groupings_in_one_pass_equal_separate_calls(tmp_path):
              "tags": ["a", "b"] if i % 2 else ["a"], "source_title": f"S{i % 4}"}
             for i in range(30) for f in ("ann", "bo", "cy")[: 2 + i % 2] for r in range(1 + i % 2)]
     with imported(tmp_path / "l.duckdb", rows) as store:
-        ids = [q["id"] for q in store.questions(status="closed", limit=5)]
+        ids = [q.id for q in store.questions(status="closed", limit=5)]
         folded = scoring.analyst_levels(fold=True)
         one = scoring.score(store, n_resamples=40, groupings=("forecaster", "tag", "source", "quarter"),
                             calibrations={"folded": folded}, question_ids=ids).as_json()
@@ -525,3 +525,25 @@ def test_json_has_one_shape_empty_or_full(tmp_path, cli):
     # the undefined is null, never missing
     assert empty["brier"] is None and empty["murphy"]["reliability"] is None and empty["corp"]["mcb"] is None
     assert empty["relative"] is None and full["relative"] is not None
+
+
+# -- the boundary ---------------------------------------------------------------------------------
+
+
+def test_scoring_never_imports_the_store_and_loads_numpy_only_to_compute():
+    """Scores read the ledger's views through a connection: no module of ledger/scoring names the store,
+    and importing the package (as the CLI does) loads neither the store nor numpy."""
+    import ast
+    import subprocess
+    import sys
+
+    package = Path(scoring.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                assert not any(name.startswith("ledger.store") for name in names), path.name
+    probe = "import json, sys, ledger.scoring; print(json.dumps(sorted(m for m in ('ledger.store', 'numpy', " \
+            "'duckdb') if m in sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert json.loads(loaded) == []

@@ -9,8 +9,10 @@ import duckdb
 import pytest
 
 from ledger.errors import LedgerBusy, Tampered
+from tests.conftest import REPO
 from ledger.models import Forecast, Question, Resolution
-from ledger.store import MIGRATIONS, Store
+from ledger.migrations import MIGRATIONS
+from ledger.store import Store
 
 
 @pytest.fixture
@@ -104,7 +106,7 @@ def test_migrates_forward_from_every_earlier_version(db_path, applied):
         assert store.applied_migrations() == [name for name, _ in MIGRATIONS]
         with store.write("add") as writer:
             writer.add_question(Question(statement="A", resolve_by="2027"), Forecast(forecaster="a", probability=0.5))
-        assert store.questions()[0]["statement"] == "A"
+        assert store.questions()[0].statement == "A"
         store.verify()
 
 
@@ -147,7 +149,7 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
     workers = [subprocess.Popen([sys.executable, "-c", script, name], env=env) for name in ("left", "right")]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
     with Store.open(db_path) as store:
-        statements = {q["statement"] for q in store.questions()}
+        statements = {q.statement for q in store.questions()}
         assert statements == {f"{side} {i}" for side in ("left", "right") for i in range(15)}
         assert store.verify().n_commits == 30
 
@@ -155,3 +157,37 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
 def test_no_progress_bar_reaches_stdout(store):
     """DuckDB draws a progress bar on stdout for long queries; stdout is for data only."""
     assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+
+
+def test_ledger_files_are_readable_by_every_duckdb_from_1_0(store):
+    """New files are written in storage v1.0.0+, which DuckDB 1.0 to 2.x all open."""
+    tags = store.con.execute("SELECT tags FROM duckdb_databases() WHERE NOT internal AND database_name <> 'temp'").fetchone()[0]
+    assert tags["storage_version"] == "v1.0.0+"
+
+
+@pytest.mark.parametrize("series", ["1.5", "2.0"])
+def test_ledgers_made_by_either_duckdb_series_open_and_verify(cli, tmp_path, series):
+    """Written under DuckDB 1.5 (storage v1.0.0) and 2.0 (its own v2 format) by the code before the pin."""
+    import gzip
+    import shutil
+
+    path = tmp_path / f"from-duckdb-{series}.duckdb"
+    with gzip.open(REPO / "tests" / "data" / f"ledger-before-chain-duckdb-{series}.duckdb.gz") as source, \
+            path.open("wb") as out:
+        shutil.copyfileobj(source, out)
+    assert cli("verify", "--db", path).stdout.startswith("ok: 23 records in 6 commits")
+    cli("add", "One more", "-p", "0.5", "--by", "2030", "-c", "c", "--db", path)
+    assert cli("verify", "--db", path).stdout.startswith("ok: 25 records in 7 commits")
+
+
+def test_a_file_from_a_newer_duckdb_is_one_line_naming_the_fix():
+    """The text DuckDB gives for a storage format it cannot read (here 1.5.6 reading a 2.0 file)."""
+    from pathlib import Path
+
+    from ledger.store import open_error
+
+    error = ("IO Error: Trying to read a database file with version number 69, but we can only read versions "
+             "between 64 and 68.\nThe database file was created with a newer version of DuckDB.\n\nNewer DuckDB ...")
+    message = open_error(Path("ledger.duckdb"), error, "2.0.1")
+    assert message == ("cannot open ledger.duckdb: it was written by a newer DuckDB than this ledger's 2.0.1; "
+                       'upgrade forecast-ledger (README "DuckDB versions")')

@@ -69,13 +69,10 @@ QuestionId = Annotated[
 def check_known(store, *, forecaster: str | None = None, tag: str | None = None) -> None:
     """A filter on a forecaster or tag the ledger has never seen is a typo, not an empty result:
     name the known ones."""
-    for label, value, sql in (
-        ("forecaster", forecaster, "SELECT DISTINCT forecaster FROM forecasts ORDER BY 1"),
-        ("tag", tag, "SELECT DISTINCT unnest(tags) FROM questions ORDER BY 1"),
-    ):
+    for label, value, listing in (("forecaster", forecaster, store.forecasters), ("tag", tag, store.tags)):
         if value is None:
             continue
-        known = [row[0] for row in store.query(sql)[1]]
+        known = listing()
         if value not in known:
             listed = ", ".join(known[:20]) + (", …" if len(known) > 20 else "") if known else "none yet"
             raise LedgerError(f"no {label} {value!r} in this ledger; known: {listed}")

@@ -4,7 +4,7 @@ import, export, verify, sql and schema."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from ledger.cli.common import (
 )
 from ledger.errors import LedgerError
 from ledger.format import short_id
+
+if TYPE_CHECKING:
+    from ledger.records import QuestionHistory
 
 app = typer.Typer()
 
@@ -189,8 +192,8 @@ def list_(
         emit_records_csv(rows)
     else:  # a terminal line is narrow: the statement gets the room, details are in `show`
         emit_table(["id", "resolve_by", "status", "forecast", "statement"],
-                   [[short_id(row["id"]), row["resolve_by"], " ".join(filter(None, (row["status"], outcome_text(row)))),
-                     forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]] for row in rows],
+                   [[short_id(row.id), row.resolve_by, " ".join(filter(None, (row.status, outcome_text(row)))),
+                     forecast_text(row, row.latest_forecast), row.statement] for row in rows],
                    flex="statement")
 
 
@@ -217,7 +220,7 @@ def show(
         _print_question(record)
 
 
-def _print_question(q: dict) -> None:
+def _print_question(q: QuestionHistory) -> None:
     from rich.markup import escape as markup_escape
 
     from ledger.cli.output import console
@@ -227,41 +230,41 @@ def _print_question(q: dict) -> None:
         return markup_escape(visible(text))
 
     out = console()
-    out.print(f"[bold]{escape(q['statement'])}[/bold]")
-    out.print(f"id {short_id(q['id'])} · {q['kind'].replace('_', ' ')} · status {q['status']}"
-              + (" (resolved late)" if q["resolved_late"] else ""))
-    resolve_by = str(q["resolve_by"])
-    if q["resolve_by"] != q["original_resolve_by"]:
-        resolve_by += f" (originally {q['original_resolve_by']})"
+    out.print(f"[bold]{escape(q.statement)}[/bold]")
+    out.print(f"id {short_id(q.id)} · {q.kind.replace('_', ' ')} · status {q.status}"
+              + (" (resolved late)" if q.resolved_late else ""))
+    resolve_by = str(q.resolve_by)
+    if q.resolve_by != q.original_resolve_by:
+        resolve_by += f" (originally {q.original_resolve_by})"
     out.print(f"resolve by {resolve_by}")
-    if q["options"]:
-        out.print("options: " + escape(", ".join(q["options"])))
-    out.print("criteria: " + escape(q["criteria"] or "(none given)"))
-    if q["tags"]:
-        out.print("tags: " + escape(", ".join(q["tags"])))
-    if q["source"]:
-        out.print("source: " + escape(source_line(q["source"])))
-    if q["quote"]:
-        out.print(f"quote: “{escape(q['quote'])}”")
+    if q.options:
+        out.print("options: " + escape(", ".join(q.options)))
+    out.print("criteria: " + escape(q.criteria or "(none given)"))
+    if q.tags:
+        out.print("tags: " + escape(", ".join(q.tags)))
+    if q.source:
+        out.print("source: " + escape(source_line(q.source)))
+    if q.quote:
+        out.print(f"quote: “{escape(q.quote)}”")
     out.print("\n[bold]history[/bold]")
-    events = [(f["recorded_at"], "forecast", f) for f in q["forecasts"]]
-    events += [(r["recorded_at"], "resolution", r) for r in q["resolutions"]]
-    events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
+    events = [(f.recorded_at, "forecast", f) for f in q.forecasts]
+    events += [(r.recorded_at, "resolution", r) for r in q.resolutions]
+    events += [(e.recorded_at, "edit", e) for e in q.edits]
     for _, kind, event in sorted(events, key=lambda item: item[0]):
         if kind == "forecast":
             value = escape(forecast_text(q, event))
-            mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
-            note = f" — {escape(event['note'])}" if event["note"] else ""
-            out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")
+            mark = f"  [yellow]backfilled: recorded {local_time(event.recorded_at)}[/yellow]" if event.backfilled else ""
+            note = f" — {escape(event.note)}" if event.note else ""
+            out.print(f"  {local_time(event.made_at)}  forecast {value} by {escape(event.forecaster)}{note}{mark}")
         elif kind == "resolution":
-            what = "annulled" if event["annulled"] else f"resolved {escape(event['outcome'])}"
-            superseded = "" if event["current"] else "  [dim](superseded)[/dim]"
-            known = f" (known {local_time(event['resolved_at'])})"
-            extra = "".join(f" — {escape(event[k])}" for k in ("note", "evidence") if event[k])
-            out.print(f"  {local_time(event['recorded_at'])}  {what}{known}{extra}{superseded}")
+            what = "annulled" if event.annulled else f"resolved {escape(event.outcome)}"
+            superseded = "" if event.current else "  [dim](superseded)[/dim]"
+            known = f" (known {local_time(event.resolved_at)})"
+            extra = "".join(f" — {escape(text)}" for text in (event.note, event.evidence) if text)
+            out.print(f"  {local_time(event.recorded_at)}  {what}{known}{extra}{superseded}")
         else:
-            reason = f" — {escape(event['reason'])}" if event["reason"] else ""
-            out.print(f"  {local_time(event['recorded_at'])}  edit {event['field']} → {escape(str(event['value']))}{reason}")
+            reason = f" — {escape(event.reason)}" if event.reason else ""
+            out.print(f"  {local_time(event.recorded_at)}  edit {event.field} → {escape(str(event.value))}{reason}")
 
 
 @app.command()
@@ -315,23 +318,23 @@ def _record_resolution(db, question: str, resolution, command: str) -> None:
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
-def _refuse_repeat(question: dict, resolution) -> None:
+def _refuse_repeat(question: QuestionHistory, resolution) -> None:
     """A resolution that says again what the current one says is not a correction: refuse it,
     so the history does not show corrections that changed nothing."""
     from ledger.store import question_model
 
-    current = question["resolution"]
+    current = question.resolution
     if current is None:
         return
-    name = short_id(question["id"])
-    if resolution.annulled and current["annulled"]:
+    name = short_id(question.id)
+    if resolution.annulled and current.annulled:
         raise LedgerError(f"{name} is already annulled; nothing recorded")
-    if resolution.annulled or current["annulled"]:
+    if resolution.annulled or current.annulled:
         return
-    same_outcome = question_model(question).outcome_for(resolution.outcome) == current["outcome"]
-    same_time = resolution.resolved_at is None or resolution.resolved_at == current["resolved_at"]
+    same_outcome = question_model(question).outcome_for(resolution.outcome) == current.outcome
+    same_time = resolution.resolved_at is None or resolution.resolved_at == current.resolved_at
     if same_outcome and same_time:
-        raise LedgerError(f"{name} is already resolved {current['outcome']}; nothing recorded "
+        raise LedgerError(f"{name} is already resolved {current.outcome}; nothing recorded "
                           "(to correct when the outcome became known, give --on)")
 
 
@@ -370,15 +373,15 @@ def edit(
     say(f"{short_id(question_id)}: edited {', '.join(changes)}")
 
 
-def _check_new_resolve_by(question: dict, new_date) -> None:
+def _check_new_resolve_by(question: QuestionHistory, new_date) -> None:
     """A resolve-by date cannot precede the question, and once a question is resolved or annulled
     its date decided whether that was late: moving it then would rewrite the record."""
-    name = short_id(question["id"])
-    created = question["created_at"].date()
+    name = short_id(question.id)
+    created = question.created_at.date()
     if new_date < created:
         raise LedgerError(f"--by {new_date} is before {name} was created ({created})")
-    if question["status"] in ("resolved", "annulled"):
-        raise LedgerError(f"{name} is {question['status']}: its resolve-by date decided whether that was late "
+    if question.status in ("resolved", "annulled"):
+        raise LedgerError(f"{name} is {question.status}: its resolve-by date decided whether that was late "
                           "and can no longer change")
 
 

@@ -112,6 +112,11 @@ def extract(
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Review each candidate on the terminal, then write (and log).")
     ] = False,
+    min_confidence: Annotated[
+        float | None, typer.Option("--min-confidence", min=0.0, max=1.0,
+                                   help="Keep sentences the detector is at least this sure of (default: its "
+                                        "dev-chosen threshold); higher trades recall for precision.")
+    ] = None,
     as_json: Json = False,
     as_csv: Csv = False,
     db: Db = None,
@@ -119,13 +124,16 @@ def extract(
     """Find the forecasts in an analysis and draft a prediction file to review.
 
     Reads plain text, Markdown (front matter gives title, author, url, date,
-    outlet) or HTML. Each forecast-bearing sentence becomes an entry with a
-    draft statement, the probability its wording implies (and which lexicon
-    source says so), the exact quote, and empty resolve_by and criteria.
+    outlet) or HTML. A learned detector picks the sentences that forecast in
+    the text's own voice; each forecast becomes an entry, most confident
+    first, with a self-contained draft statement, the probability its wording
+    implies (and which lexicon source says so), the exact quote, a proposed
+    resolve_by read from the text's time expressions relative to the
+    publication date (or a flagged one-year default) and drafted criteria.
     Every entry is marked draft: true; `ledger add --file` refuses it until a
     person has reviewed it.
 
-    Example: ledger extract analysis.md --date 2025-02-25 -o predictions/analysis.yaml
+    Example: ledger extract analysis.md --date 2025-02-25 --min-confidence 0.5 -o predictions/analysis.yaml
     """
     from ledger.extract import document, drafts
     from ledger.extract import extract as find_candidates
@@ -134,7 +142,10 @@ def extract(
     name = "stdin" if file == "-" else Path(file).name
     raw = _read_input(file)
     parsed = document.read_document(raw)
-    candidates = find_candidates(parsed.paragraphs)
+    source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
+                                       "published": date, "outlet": outlet}, name)
+    candidates = find_candidates(parsed.paragraphs, published=source.get("published"), outlet=source.get("outlet"),
+                                 title=source.get("title"), min_confidence=min_confidence)
     if as_json:
         emit_json([candidate.as_dict() for candidate in candidates])
         return
@@ -143,8 +154,6 @@ def extract(
 
         emit_records_csv(candidate.as_dict() for candidate in candidates)
         return
-    source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
-                                       "published": date, "outlet": outlet}, name)
     if not candidates:
         say(f"no forecasts found in {name}; nothing written")
         return

@@ -3,8 +3,9 @@
 stdout is for data; :func:`say` writes messages to stderr. The text of a
 single value (a percentage, a time, an id) is :mod:`ledger.format`'s. JSON timestamps
 are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
-spreadsheet would run as a formula are defused (principle 5: user text is
-data, never markup). Nothing stored reaches the terminal as a control sequence:
+spreadsheet would run as a formula are guarded by :mod:`ledger.io.formula`'s
+rule, the one ``ledger export`` uses (principle 5: user text is data, never
+markup). Nothing stored reaches the terminal as a control sequence:
 tables and messages show control characters and bidi overrides as escapes
 (:func:`ledger.format.visible`), JSON writes them as ``\\u`` escapes (the same
 data), and CSV does so when it is printed to a terminal rather than a pipe.
@@ -23,13 +24,12 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.format import visible
+from ledger.io.formula import guard
 
 __all__ = [
-    "FORMULA_PREFIXES", "console", "emit_csv", "emit_json", "emit_records_csv", "emit_table", "flatten",
-    "safe_cell", "say", "to_json",
+    "console", "emit_csv", "emit_json", "emit_records_csv", "emit_table", "flatten", "safe_cell", "say", "to_json",
 ]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal would obey.
 _JSON_UNSEEN = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -50,6 +50,8 @@ def _jsonable(value: Any) -> Any:
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    if hasattr(value, "as_json"):  # a stored record (ledger.records): its JSON is the --json contract
+        return _jsonable(value.as_json())
     return value
 
 
@@ -65,9 +67,9 @@ def emit_json(data: Any) -> None:
 
 
 def safe_cell(value: Any) -> Any:
-    """Prefix text a spreadsheet would evaluate (``=1+1``, ``@SUM``) with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """A CSV cell: text formula-guarded (``=1+1`` → ``'=1+1``), a list as ``a;b``."""
+    if isinstance(value, str):
+        return guard(value)
     if isinstance(value, list | tuple):
         return safe_cell(";".join(str(item) for item in value))
     return value
@@ -100,7 +102,7 @@ def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def emit_records_csv(records: Iterable[dict[str, Any]]) -> None:
     """The records of a ``--json`` output as CSV: the same fields (flattened), full ids, unrounded numbers."""
-    rows = [flatten(record) for record in records]
+    rows = [flatten(_jsonable(record)) for record in records]
     columns = list(dict.fromkeys(name for row in rows for name in row))
     # An object that is null in some records (no resolution yet) is its columns, left empty.
     columns = [name for name in columns

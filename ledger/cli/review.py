@@ -12,7 +12,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,9 @@ from ledger.cli.common import (
 from ledger.errors import ExitCode, LedgerError
 from ledger.format import forecast_text, local_time, short_id, source_line, visible
 from ledger.parse import parse_date
+
+if TYPE_CHECKING:
+    from ledger.records import StoredQuestion
 
 __all__ = ["app", "describe", "run_review", "summary_text"]
 
@@ -77,8 +80,8 @@ def due(
     emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
-            [short_id(row["id"]), row["resolve_by"], review_stage.overdue_text(row["days_overdue"]),
-             forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
+            [short_id(row.id), row.resolve_by, review_stage.overdue_text(row.days_overdue),
+             forecast_text(row, row.latest_forecast), row.statement]
             for row in rows
         ],
         flex="statement",
@@ -176,35 +179,35 @@ def calendar(
 MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
 _ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
 
-def describe(question: dict[str, Any], *, today: date | None = None) -> str:
+def describe(question: StoredQuestion, *, today: date | None = None) -> str:
     """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
 
     User text is printed as text: control characters and bidi overrides are shown
     as escapes (``\\x1b``, ``\\u202e``), never obeyed.
     """
     days = review_stage.days_overdue(question, today=today)
-    resolve_by = str(question["resolve_by"])
-    if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
-        resolve_by += f" (originally {question['original_resolve_by']})"
+    resolve_by = str(question.resolve_by)
+    if question.original_resolve_by != question.resolve_by:
+        resolve_by += f" (originally {question.original_resolve_by})"
     lines = [
-        question["statement"],
-        f"  id {short_id(question['id'])} · resolve by {resolve_by} · {review_stage.overdue_text(days)}",
-        f"  criteria: {question['criteria'] or '(none given)'}",
+        question.statement,
+        f"  id {short_id(question.id)} · resolve by {resolve_by} · {review_stage.overdue_text(days)}",
+        f"  criteria: {question.criteria or '(none given)'}",
     ]
-    if question["options"]:
-        lines.append(f"  options: {' / '.join(question['options'])}")
-    if question["tags"]:
-        lines.append(f"  tags: {', '.join(question['tags'])}")
-    if question.get("source"):
-        lines.append(f"  source: {source_line(question['source'])}")
-    if question.get("quote"):
-        lines.append(f"  quote: “{question['quote']}”")
-    lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
-    for forecast in question["forecasts"]:
+    if question.options:
+        lines.append(f"  options: {' / '.join(question.options)}")
+    if question.tags:
+        lines.append(f"  tags: {', '.join(question.tags)}")
+    if question.source:
+        lines.append(f"  source: {source_line(question.source)}")
+    if question.quote:
+        lines.append(f"  quote: “{question.quote}”")
+    lines.append("  forecasts:" if question.forecasts else "  forecasts: none")
+    for forecast in question.forecasts:
         value = forecast_text(question, forecast)
-        mark = "  (backfilled)" if forecast["backfilled"] else ""
-        note = f" — {forecast['note']}" if forecast["note"] else ""
-        lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
+        mark = "  (backfilled)" if forecast.backfilled else ""
+        note = f" — {forecast.note}" if forecast.note else ""
+        lines.append(f"    {local_time(forecast.made_at)}  {value} by {forecast.forecaster}{note}{mark}")
     return "\n".join(visible(line) for line in lines)
 
 
@@ -223,7 +226,7 @@ def _nonempty(text: str) -> str:
 
 
 def run_review(
-    session: review_stage.ReviewSession, questions: list[dict[str, Any]]
+    session: review_stage.ReviewSession, questions: list[StoredQuestion]
 ) -> tuple[review_stage.Summary, int | None]:
     """Walk the reviewer through ``questions`` on the terminal; return the session summary
     and, when the session did not end by choice, the exit code to end with.
@@ -253,14 +256,14 @@ def run_review(
     return session.finish(questions[index:], n_due=len(questions)), stopped
 
 
-def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any], action: str) -> bool:
+def _ask_and_apply(session: review_stage.ReviewSession, question: StoredQuestion, action: str) -> bool:
     """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
     if action == "skip":
         session.skip(question)
-        typer.echo(f"skipped {short_id(question['id'])}")
+        typer.echo(f"skipped {short_id(question.id)}")
         return True
     if action == "resolve":
-        choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
+        choices = "yes/no" if question.options is None else " / ".join(question.options)
         outcome = typer.prompt(f"Outcome ({choices})", value_proc=reask(lambda t: review_stage.outcome_for(question, t)))
         known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
                                 value_proc=reask(review_stage.parse_known_on))
@@ -268,33 +271,33 @@ def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any]
         evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
                                 value_proc=reask(review_stage.check_evidence))
         known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
-        if not typer.confirm(f"Record: {short_id(question['id'])} resolved {outcome}, known {known_text}?", default=True):
+        if not typer.confirm(f"Record: {short_id(question.id)} resolved {outcome}, known {known_text}?", default=True):
             return False
         decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
-        typer.echo(f"resolved {short_id(question['id'])} {decision.outcome}"
+        typer.echo(f"resolved {short_id(question.id)} {decision.outcome}"
                    + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
         return True
     if action == "annul":
         reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
                               value_proc=reask(_nonempty))
-        if not typer.confirm(f"Record: {short_id(question['id'])} annulled?", default=True):
+        if not typer.confirm(f"Record: {short_id(question.id)} annulled?", default=True):
             return False
         session.annul(question, reason)
-        typer.echo(f"annulled {short_id(question['id'])}")
+        typer.echo(f"annulled {short_id(question.id)}")
         return True
     # extend
     new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
                             value_proc=reask(lambda t: _extension_date(question, t)))
     reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
-    if not typer.confirm(f"Record: {short_id(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
+    if not typer.confirm(f"Record: {short_id(question.id)} resolve-by {question.resolve_by} → {new_date}?",
                          default=True):
         return False
     session.extend(question, new_date, reason)
-    typer.echo(f"extended {short_id(question['id'])} to {new_date}")
+    typer.echo(f"extended {short_id(question.id)} to {new_date}")
     return True
 
 
-def _extension_date(question: dict[str, Any], text: str) -> date:
+def _extension_date(question: StoredQuestion, text: str) -> date:
     new_date = parse_date(text)
     review_stage.check_extension(question, new_date)
     return new_date

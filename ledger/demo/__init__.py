@@ -551,7 +551,5 @@ def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list
         for file in files:
             loaded = read_file(file)
             log_file(store, loaded.file, lines=loaded.lines, name=file.name)
-        questions, forecasts = store.con.execute(
-            "SELECT (SELECT count(*) FROM question_records), (SELECT count(*) FROM forecast_records)"
-        ).fetchone()
-    return DemoLedger(path=path, questions=questions, forecasts=forecasts, prediction_files=files)
+        counts = store.record_counts()
+    return DemoLedger(path=path, questions=counts["questions"], forecasts=counts["forecasts"], prediction_files=files)

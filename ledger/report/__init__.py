@@ -76,8 +76,9 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
     for question in site["questions"]:
-        folder.write(f"q/{question['id']}.html", render_page(
-            "question.html", root="../", plotly_src=None, q=question, **common))
+        folder.write(f"q/{question.id}.html", render_page(
+            "question.html", root="../", plotly_src=None, q=question, scores=site["scores"].get(question.id, []),
+            **common))
     folder.write(DATA_FILE, rows_script(site["rows"]))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())

@@ -136,55 +136,52 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     }
 
 
-def _forecasters(rows: list[dict[str, Any]]) -> list[str]:
-    return sorted({f["forecaster"] for row in rows for f in row["forecasts"]})
+def _forecasters(rows) -> list[str]:
+    return sorted({f.forecaster for row in rows for f in row.forecasts})
 
 
-def table_row(question: dict[str, Any], scores: list[QuestionScore], slugs: dict[str, str]) -> dict[str, Any]:
-    """One question as a row of the browser's tables (``data/questions.js``): short keys, no HTML."""
-    resolution = question.get("resolution") or {}
-    latest: dict[str, dict[str, Any]] = {}
-    counts: dict[str, int] = {}
-    for f in question["forecasts"]:
-        latest[f["forecaster"]] = f
-        counts[f["forecaster"]] = counts.get(f["forecaster"], 0) + 1
+def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> dict[str, Any]:
+    """One question (a :class:`~ledger.records.StoredQuestion`) as a row of the browser's tables
+    (``data/questions.js``): short keys, no HTML."""
+    resolution = question.resolution
+    latest, counts, backfilled = {}, {}, {}
+    for f in question.forecasts:
+        latest[f.forecaster] = f
+        counts[f.forecaster] = counts.get(f.forecaster, 0) + 1
+        backfilled[f.forecaster] = backfilled.get(f.forecaster, False) or f.backfilled
     by_forecaster = {row.forecaster: row for row in scores}
     lines = []
     for name, f in latest.items():
         scored = by_forecaster.get(name)
-        value = None if scored is None else scored.brier if question["kind"] == "binary" else scored.brier_multi
-        lines.append([name, slugs.get(name, ""), forecast_text(question, f), counts[name], value,
-                      bool(any(g["backfilled"] for g in question["forecasts"] if g["forecaster"] == name))])
-    source = question.get("source") or {}
-    resolved_at = resolution.get("resolved_at")
+        value = None if scored is None else scored.brier if question.kind == "binary" else scored.brier_multi
+        lines.append([name, slugs.get(name, ""), forecast_text(question, f), counts[name], value, backfilled[name]])
+    source = question.source
+    resolved_at = resolution.resolved_at if resolution else None
     return {
-        "id": question["id"], "s": question["statement"], "st": question["status"],
-        "tags": list(question["tags"] or []),
-        "src": source.get("outlet") or source.get("author") or source.get("title") or "",
-        "by": str(question["resolve_by"]), "at": resolved_at.strftime("%Y-%m-%d") if resolved_at else "",
+        "id": question.id, "s": question.statement, "st": question.status, "tags": list(question.tags or []),
+        "src": (source.outlet or source.author or source.title or "") if source else "",
+        "by": str(question.resolve_by), "at": resolved_at.strftime("%Y-%m-%d") if resolved_at else "",
         "o": outcome_text(question), "f": lines,
     }
 
 
 def collect_site(store, options: ReportOptions) -> dict[str, Any]:
-    """The whole site: the overview, a record per forecaster, and every question of the selection."""
+    """The whole site: the overview, a record per forecaster, and every question of the selection
+    (its whole history, :class:`~ledger.records.QuestionHistory`), with each forecaster's score on it."""
     selection = options.selection
     rows = store.questions(status="all")
     if selection.tag:
-        rows = [row for row in rows if selection.tag in (row["tags"] or [])]
+        rows = [row for row in rows if selection.tag in (row.tags or [])]
     if selection.forecaster:
-        rows = [row for row in rows if any(f["forecaster"] == selection.forecaster for f in row["forecasts"])]
+        rows = [row for row in rows if any(f.forecaster == selection.forecaster for f in row.forecasts)]
     overview = collect(store, options)
     names = [selection.forecaster] if selection.forecaster else _forecasters(rows)
     slugs = forecaster_slugs(names)
-    people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names} \
-        if len(names) > 1 else {}
     if len(names) == 1:
         people = {names[0]: overview}
-    questions = []
-    for row in rows:
-        full = store.question(row["id"])
-        full["scores"] = overview["scores"].get(row["id"], [])
-        questions.append(full)
-    return {"overview": overview, "forecasters": people, "slugs": slugs, "questions": questions,
-            "rows": [table_row(q, q["scores"], slugs) for q in questions]}
+    else:
+        people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names}
+    questions = [store.question(row.id) for row in rows]
+    scores = overview["scores"]
+    return {"overview": overview, "forecasters": people, "slugs": slugs, "questions": questions, "scores": scores,
+            "rows": [table_row(q, scores.get(q.id, []), slugs) for q in questions]}

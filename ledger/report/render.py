@@ -95,21 +95,22 @@ def calibration_sentences(table: Sequence[CalibrationBin]) -> list[dict[str, str
     return out
 
 
-def forecast_history(question: dict[str, Any]) -> list[dict[str, Any]]:
+def forecast_history(question) -> list[dict[str, Any]]:
     """Every forecast in order, with how it moved from the same forecaster's previous one."""
-    previous: dict[str, dict[str, Any]] = {}
+    previous: dict[str, Any] = {}
     rows = []
-    for f in question["forecasts"]:
-        before = previous.get(f["forecaster"])
+    for f in question.forecasts:
+        before = previous.get(f.forecaster)
         change = ""
-        if before is not None and f["probability"] is not None and before["probability"] is not None:
-            delta = (f["probability"] - before["probability"]) * 100
+        if before is not None and f.probability is not None and before.probability is not None:
+            delta = (f.probability - before.probability) * 100
             change = "no change" if abs(delta) < 1e-9 else f"{delta:+.4g} points"
         elif before is not None:
             change = "revised"
-        rows.append({**f, "value": forecast_text(question, f), "change": change,
-                     "exact": percent(f["probability"], significant=6) if f["probability"] is not None else ""})
-        previous[f["forecaster"]] = f
+        rows.append({"forecaster": f.forecaster, "made_at": f.made_at, "recorded_at": f.recorded_at,
+                     "backfilled": f.backfilled, "note": f.note, "value": forecast_text(question, f),
+                     "change": change, "exact": "" if f.probability is None else percent(f.probability, significant=6)})
+        previous[f.forecaster] = f
     return rows
 
 

@@ -15,7 +15,7 @@ from ledger.scoring.metrics import (brier_intervals, brier_skill, calibration, c
                                     pair_aggregates, paired_differences, per_question, relative_scores)
 from ledger.scoring.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
 from ledger.scoring.result import Corp, Group, Grouping, Metrics, Murphy, Scores, Settings
-from ledger.scoring.selection import GROUPINGS, Grouped, Scored, Selection
+from ledger.scoring.selection import Grouped, Scored, Selection, check_grouping
 
 __all__ = ["MAX_PAIRED", "Options", "score"]
 
@@ -50,8 +50,8 @@ class Options:
         if self.question_ids is not None:
             object.__setattr__(self, "question_ids", tuple(self.question_ids))
         for by in (self.by, *self.groupings):
-            if by is not None and by not in GROUPINGS:
-                raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+            if by is not None:
+                check_grouping(by)
         if self.n_resamples < 0:
             raise LedgerError("--resamples must be 0 or more")
         if self.levels is not None:

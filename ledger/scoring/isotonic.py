@@ -63,40 +63,44 @@ def pav_rows(weight, yes):
     The second is what the Brier score of the fit needs: Σ (w f² − 2 f yes)
     over a block is −yes_b² / weight_b. Zero-weight values at the end of a
     row (padding of a shorter sequence) are never pooled; their fit is 0.
-    Loops over the K values; each step is vectorised over the R rows.
+    Loops over the K values; each step is vectorised over the R rows, which
+    keep their blocks as a stack in one flat array (row r's at r·K …).
     """
     import numpy as np
 
     yes = np.asarray(yes, float)
     n_rows, n_values = yes.shape
     weight = np.broadcast_to(np.asarray(weight, float), yes.shape)
-    block_weight = np.zeros((n_rows, n_values))
-    block_yes = np.zeros((n_rows, n_values))
-    block_start = np.zeros((n_rows, n_values), dtype=np.int64)
-    top = np.full(n_rows, -1, dtype=np.int64)
-    rows = np.arange(n_rows)
+    block_weight = np.zeros(n_rows * n_values)
+    block_yes = np.zeros(n_rows * n_values)
+    block_start = np.zeros(n_rows * n_values, dtype=np.int64)
+    bottom = np.arange(n_rows, dtype=np.int64) * n_values  # flat index of each row's first block
+    top = bottom - 1  # flat index of each row's top block
     for j in range(n_values):
         top += 1
-        block_weight[rows, top] = weight[:, j]
-        block_yes[rows, top] = yes[:, j]
-        block_start[rows, top] = j
-        r = rows[top > 0]
-        while r.size:
-            t = top[r]
-            violates = block_yes[r, t - 1] * block_weight[r, t] > block_yes[r, t] * block_weight[r, t - 1]
-            r, t = r[violates], t[violates]
-            if not r.size:
+        block_weight[top] = weight[:, j]
+        block_yes[top] = yes[:, j]
+        block_start[top] = j
+        t = top[top > bottom]
+        while t.size:
+            below = t - 1
+            t = t[block_yes[below] * block_weight[t] > block_yes[t] * block_weight[below]]
+            if not t.size:
                 break
-            block_weight[r, t - 1] += block_weight[r, t]
-            block_yes[r, t - 1] += block_yes[r, t]
-            top[r] -= 1
-            r = r[top[r] > 0]
-    live = np.arange(n_values)[None, :] <= top[:, None]
-    rr, tt = np.nonzero(live)
-    marker = np.zeros((n_rows, n_values), dtype=np.int64)
-    marker[rr, block_start[rr, tt]] = tt
-    level = np.maximum.accumulate(marker, axis=1)
+            below = t - 1
+            block_weight[below] += block_weight[t]
+            block_yes[below] += block_yes[t]
+            rows = t // n_values
+            top[rows] = below
+            t = below[below > bottom[rows]]
+    live = np.flatnonzero(np.arange(n_values)[None, :] <= (top - bottom)[:, None])
+    row_of = live // n_values
+    marker = np.zeros(n_rows * n_values, dtype=np.int64)
+    marker[row_of * n_values + block_start[live]] = live - row_of * n_values
+    level = np.maximum.accumulate(marker.reshape(n_rows, n_values), axis=1)
     filled = block_weight > 0
-    fitted = np.divide(block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)[rows[:, None], level]
-    squares = np.divide(block_yes * block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)
-    return fitted, np.where(live, squares, 0.0).sum(axis=1)
+    mean = np.divide(block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)
+    fitted = np.take_along_axis(mean.reshape(n_rows, n_values), level, axis=1)
+    squares = np.zeros(n_rows * n_values)
+    squares[live] = np.divide(block_yes * block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)[live]
+    return fitted, squares.reshape(n_rows, n_values).sum(axis=1)

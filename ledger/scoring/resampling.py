@@ -27,7 +27,7 @@ DEFAULT_SEED = 20210301
 BOOTSTRAP_MAX_CELLS = 256  # above this many distinct values a group's bootstrap pools them into quantile cells
 RESAMPLE_MAX_VALUES = 1000  # above this many distinct forecast values the null is computed on 0.001 steps
 BAND_LEVEL = 0.90
-CHUNK_CELLS = 1 << 21  # groups × resamples × cells drawn at once (each such array is 16 MiB)
+CHUNK_CELLS = 1 << 17  # groups × resamples × cells drawn at once: 1 MiB arrays, the fastest size measured for PAV
 
 
 def _group_bounds(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,8 @@ from typing import Any
 
 from ledger.scoring.binning import DECIMAL
 
-__all__ = ["GROUPINGS", "LOG_EPS", "POLICIES", "Exclusions", "Grouped", "Scored", "Selection", "connection"]
+__all__ = ["GROUPINGS", "LOG_EPS", "POLICIES", "Exclusions", "Grouped", "Scored", "Selection", "check_grouping",
+           "connection"]
 
 POLICIES = ("time-averaged", "first", "last")
 GROUPINGS = ("forecaster", "tag", "source", "author", "quarter", "year")
@@ -63,6 +64,14 @@ class Exclusions:
     after_outcome: int
     backfilled: int  # 0 unless the selection excludes backfilled forecasts
     not_used_by_policy: int
+
+
+def check_grouping(by: str) -> None:
+    """A breakdown must be one of GROUPINGS (``--by``)."""
+    from ledger.errors import LedgerError
+
+    if by not in GROUPINGS:
+        raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
 
 
 def connection(source: Any):
@@ -245,23 +254,20 @@ class Scored:
         By tag a question counts once in each of its tags (untagged: ``(none)``);
         by quarter or year of when the outcome became known.
         """
-        from ledger.errors import LedgerError
-
         if by in self._grouped:
             return self._grouped[by]
         name = f"{self._prefix}_by_{by or 'all'}"
         if by is None:
             keyed_rows = f"SELECT r.*, 'all' AS grp, 0 AS grp_no FROM {self.rows} r"
             keyed_pairs = f"SELECT p.*, 'all' AS grp, 0 AS grp_no FROM {self.pairs} p"
-        elif by in GROUPINGS:
+        else:
+            check_grouping(by)
             key, keys = self._group_keys(by)
             # per question or forecaster: tiny next to the rows it labels
             self._create("TABLE", f"{name}_keys",
                          f"SELECT *, (dense_rank() OVER (ORDER BY grp) - 1)::INTEGER AS grp_no FROM ({keys})")
             keyed_rows = f"SELECT r.*, k.grp, k.grp_no FROM {self.rows} r JOIN {name}_keys k USING ({key})"
             keyed_pairs = f"SELECT p.*, k.grp, k.grp_no FROM {self.pairs} p JOIN {name}_keys k USING ({key})"
-        else:
-            raise LedgerError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
         grouped = Grouped(self, by, name)
         self._create("VIEW", grouped.rows, keyed_rows)
         self._create("VIEW", grouped.binary_rows, f"SELECT * FROM {grouped.rows} WHERE kind = 'binary'")

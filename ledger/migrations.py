@@ -1,0 +1,180 @@
+"""The ledger's schema: ordered, named migrations, applied when a file is opened.
+
+Append only: a released migration never changes, because ledgers in the
+field were built by it. Record tables are frozen once released (their
+canonical text, :mod:`ledger.chain`, is what the hashes cover); new facts
+go into new tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger.errors import LedgerError
+from ledger.parse import utc_now
+
+__all__ = ["MIGRATIONS", "applied", "migrate", "pending"]
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_records_and_commits",
+        """
+        CREATE TABLE commits (
+            id BIGINT NOT NULL,
+            committed_at TIMESTAMP NOT NULL,
+            command VARCHAR NOT NULL,
+            n_records BIGINT NOT NULL,
+            prev_head VARCHAR NOT NULL,
+            head VARCHAR NOT NULL
+        );
+        CREATE TABLE question_records (
+            seq BIGINT NOT NULL,
+            commit_id BIGINT NOT NULL,
+            id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            statement VARCHAR NOT NULL,
+            criteria VARCHAR,
+            resolve_by DATE NOT NULL,
+            options VARCHAR[],
+            tags VARCHAR[] NOT NULL,
+            source_title VARCHAR,
+            source_author VARCHAR,
+            source_outlet VARCHAR,
+            source_url VARCHAR,
+            source_published DATE,
+            quote VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            hash VARCHAR NOT NULL
+        );
+        CREATE TABLE forecast_records (
+            seq BIGINT NOT NULL,
+            commit_id BIGINT NOT NULL,
+            question_id VARCHAR NOT NULL,
+            forecaster VARCHAR NOT NULL,
+            probability DOUBLE,
+            probabilities DOUBLE[],
+            made_at TIMESTAMP NOT NULL,
+            recorded_at TIMESTAMP NOT NULL,
+            note VARCHAR,
+            hash VARCHAR NOT NULL
+        );
+        CREATE TABLE resolution_records (
+            seq BIGINT NOT NULL,
+            commit_id BIGINT NOT NULL,
+            question_id VARCHAR NOT NULL,
+            outcome VARCHAR,
+            annulled BOOLEAN NOT NULL,
+            resolved_at TIMESTAMP NOT NULL,
+            note VARCHAR,
+            evidence VARCHAR,
+            resolver VARCHAR,
+            recorded_at TIMESTAMP NOT NULL,
+            hash VARCHAR NOT NULL
+        );
+        CREATE TABLE edit_records (
+            seq BIGINT NOT NULL,
+            commit_id BIGINT NOT NULL,
+            question_id VARCHAR NOT NULL,
+            field VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,
+            reason VARCHAR,
+            editor VARCHAR,
+            recorded_at TIMESTAMP NOT NULL,
+            hash VARCHAR NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_documented_views",
+        """
+        -- The views `ledger sql` and the scoring module read. `backfilled`,
+        -- `current` and `status` are derived here, never stored.
+        CREATE VIEW forecasts AS
+        SELECT seq, question_id, forecaster, probability, probabilities,
+               made_at, recorded_at, note, made_at < recorded_at AS backfilled
+        FROM forecast_records;
+
+        CREATE VIEW resolutions AS
+        SELECT seq, question_id, outcome, annulled, resolved_at, note, evidence,
+               resolver, recorded_at,
+               seq = max(seq) OVER (PARTITION BY question_id) AS current
+        FROM resolution_records;
+
+        CREATE VIEW edits AS
+        SELECT seq, question_id, field, value, reason, editor, recorded_at
+        FROM edit_records;
+
+        CREATE VIEW questions AS
+        WITH latest AS (
+            SELECT question_id,
+                   arg_max(value, seq) FILTER (WHERE field = 'criteria') AS criteria,
+                   arg_max(value, seq) FILTER (WHERE field = 'resolve_by') AS resolve_by,
+                   arg_max(value, seq) FILTER (WHERE field = 'tags') AS tags
+            FROM edit_records
+            GROUP BY question_id
+        ),
+        current_resolution AS (
+            SELECT * FROM resolutions WHERE current
+        ),
+        merged AS (
+            SELECT q.id, q.kind, q.statement,
+                   coalesce(e.criteria ->> '$', q.criteria) AS criteria,
+                   coalesce(CAST(e.resolve_by ->> '$' AS DATE), q.resolve_by) AS resolve_by,
+                   q.resolve_by AS original_resolve_by,
+                   q.options,
+                   coalesce(CAST(from_json(e.tags, '["VARCHAR"]') AS VARCHAR[]), q.tags) AS tags,
+                   q.source_title, q.source_author, q.source_outlet, q.source_url,
+                   q.source_published, q.quote, q.created_at,
+                   r.outcome, r.annulled, r.resolved_at,
+                   r.recorded_at AS resolution_recorded_at
+            FROM question_records q
+            LEFT JOIN latest e ON e.question_id = q.id
+            LEFT JOIN current_resolution r ON r.question_id = q.id
+        )
+        SELECT * EXCLUDE (annulled, resolution_recorded_at),
+               CASE WHEN annulled THEN 'annulled'
+                    WHEN outcome IS NOT NULL THEN 'resolved'
+                    WHEN resolve_by < current_date THEN 'due'
+                    ELSE 'open' END AS status,
+               coalesce(resolution_recorded_at::DATE > resolve_by, false) AS resolved_late
+        FROM merged;
+        """,
+    ),
+]
+
+
+def applied(con) -> list[str]:
+    """The names of the migrations this file has had, in order."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [row[0] for row in con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+
+def pending(con, path: Path) -> list[tuple[str, str]]:
+    """The migrations this file still needs; refuse a file a newer version migrated."""
+    done = set(applied(con))
+    unknown = done - {name for name, _ in MIGRATIONS}
+    if unknown:
+        raise LedgerError(f"{path} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade")
+    return [(name, sql) for name, sql in MIGRATIONS if name not in done]
+
+
+def migrate(con, todo: list[tuple[str, str]]) -> None:
+    """Apply ``todo`` in one transaction: a file is at one version or the next, never between."""
+    if not todo:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        for name, sql in todo:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, utc_now()])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
