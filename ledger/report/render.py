@@ -16,6 +16,8 @@ defence. Markdown goes through :func:`ledger.markdown.escape_md`.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from pathlib import Path
@@ -120,7 +122,9 @@ def isolate(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
+@functools.cache
 def _environment():
+    """One Jinja environment a process, so each template is compiled once, not once a page."""
     import jinja2
 
     env = jinja2.Environment(
