@@ -115,7 +115,11 @@ def _by_group(cursor) -> dict[str, dict[str, Any]]:
 
 
 def _bins_sql(g: Grouped, binning: Binning, *, fold: bool) -> str:
-    """Per group and bin: weight n, forecasts, Σwp, Σwo, Σwp², Σwpo (on the folded scale when ``fold``)."""
+    """Per group and bin: weight n, forecasts, Σwp, Σwo, Σwp², Σwpo (on the folded scale when ``fold``).
+
+    The sums run in the order of the value (``ORDER BY``), as :func:`murphy`'s run in bin order: a float
+    sum depends on its order, and DuckDB joins and groups in none fixed, so this keeps them reproducible.
+    """
     edges = binning.table_edges() if fold else binning.edges
     if fold:
         exact, p = folded_sql("exact"), folded_sql("probability")
@@ -123,8 +127,9 @@ def _bins_sql(g: Grouped, binning: Binning, *, fold: bool) -> str:
     else:
         exact, p, yes = "exact", "probability", "yes_weight"
     return f"""
-        SELECT grp, bin, sum(weight) AS n, sum(n_forecasts) AS n_forecasts, sum(weight * p) AS sum_p,
-               sum(yes) AS sum_o, sum(weight * p * p) AS sum_pp, sum(p * yes) AS sum_po
+        SELECT grp, bin, sum(weight ORDER BY p) AS n, sum(n_forecasts) AS n_forecasts,
+               sum(weight * p ORDER BY p) AS sum_p, sum(yes ORDER BY p) AS sum_o,
+               sum(weight * p * p ORDER BY p) AS sum_pp, sum(p * yes ORDER BY p) AS sum_po
         FROM (SELECT grp, n_forecasts, weight, {p} AS p, {yes} AS yes, {bin_index_sql(exact, edges)} AS bin
               FROM {g.values})
         GROUP BY grp, bin"""
@@ -164,13 +169,14 @@ def murphy(g: Grouped, binning: Binning) -> dict[str, Murphy]:
     """
     cursor = g.execute(f"""
         WITH b AS ({_bins_sql(g, binning, fold=False)}),
-        t AS (SELECT grp, sum(n) AS total, sum(sum_o) / sum(n) AS obar FROM b GROUP BY grp)
+        t AS (SELECT grp, sum(n ORDER BY bin) AS total, sum(sum_o ORDER BY bin) / sum(n ORDER BY bin) AS obar
+              FROM b GROUP BY grp)
         SELECT grp,
-               sum(n * (sum_p / n - sum_o / n) ^ 2) / total AS reliability,
-               sum(n * (sum_o / n - obar) ^ 2) / total AS resolution,
+               sum(n * (sum_p / n - sum_o / n) ^ 2 ORDER BY bin) / total AS reliability,
+               sum(n * (sum_o / n - obar) ^ 2 ORDER BY bin) / total AS resolution,
                obar * (1 - obar) AS uncertainty,
-               sum(sum_pp - sum_p * sum_p / n) / total AS within_bin_variance,
-               2 * sum(sum_po - sum_p * sum_o / n) / total AS within_bin_covariance
+               sum(sum_pp - sum_p * sum_p / n ORDER BY bin) / total AS within_bin_variance,
+               2 * sum(sum_po - sum_p * sum_o / n ORDER BY bin) / total AS within_bin_covariance
         FROM b JOIN t USING (grp) WHERE n > 0 GROUP BY grp, total, obar""")
     bins = binning.describe_murphy()
     return {grp: Murphy(**parts, bins=bins) for grp, parts in _by_group(cursor).items()}
