@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 
+pytest_plugins = ["pg_server"]  # a throwaway PostgreSQL cluster: the pg_server and pg_url fixtures
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
