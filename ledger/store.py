@@ -425,6 +425,7 @@ class Writer:
         self.command = command
         self.next_seq = next_seq
         self.recorded_at = recorded_at
+        self.warnings: list[str] = []  # what the command should tell the user, one line each
 
     def append(self, table: str, select_sql: str, params: list | dict | None = None) -> int:
         """Append the rows ``select_sql`` yields to record ``table``; return how many.
@@ -451,6 +452,13 @@ class Writer:
         ).fetchone()[0]
         self.next_seq += count
         return count
+
+    def count_backfilled(self) -> int:
+        """How many of this commit's forecasts the forecasts view marks backfilled."""
+        return self.con.execute(
+            "SELECT count(*) FROM forecasts WHERE backfilled AND seq IN "
+            "(SELECT seq FROM forecast_records WHERE commit_id = ?)", [self.commit_id]
+        ).fetchone()[0]
 
     def seal(self) -> None:
         """Close the commit: its head covers the previous head and every record hash in it."""
@@ -493,10 +501,16 @@ class Writer:
         question = self._current(question_id)
         if question["status"] == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
+        if question["status"] == "resolved":
+            raise LedgerError(f"question {short(question_id)} already has an outcome ({question['outcome']}): "
+                              "a forecast now would be a retrodiction, so it is refused")
         forecast.check_fits(question_model(question))
-        self._append_forecast(question_id, forecast)
+        made_at = self._append_forecast(question_id, forecast)
+        if made_at.date() > question["resolve_by"]:
+            self.warnings.append(f"warning: {short(question_id)} was due by {question['resolve_by']}; a forecast "
+                                 f"made {made_at:%Y-%m-%d} is after its window closed and is marked backfilled")
 
-    def _append_forecast(self, question_id: str, forecast: Forecast) -> None:
+    def _append_forecast(self, question_id: str, forecast: Forecast) -> datetime:
         made_at = forecast.made_at or self.recorded_at
         if made_at > self.recorded_at:
             raise LedgerError("a forecast cannot be made in the future (check --at)")
@@ -506,14 +520,25 @@ class Writer:
             [question_id, forecast.forecaster, forecast.probability, forecast.probabilities,
              made_at, self.recorded_at, forecast.note],
         )
+        return made_at
 
-    def resolve(self, question_id: str, resolution: Resolution) -> bool:
-        """Record an outcome or an annulment; return True if it corrects an earlier one."""
+    def resolve(self, question_id: str, resolution: Resolution, *, force: bool = False) -> bool:
+        """Record an outcome or an annulment; return True if it corrects an earlier one.
+
+        Annulling a question that has an outcome is a retraction (it would
+        drop a scored question from the record), so it needs ``force`` and
+        is disclosed beside the scores. A correction without its own
+        ``resolved_at`` keeps the moment the outcome first became known:
+        moving it to now would let forecasts made in between count.
+        """
         question = self._current(question_id)
+        if resolution.annulled and question["status"] == "resolved" and not force:
+            raise LedgerError(f"question {short(question_id)} resolved {question['outcome']}: annulling it now is a "
+                              "retraction, disclosed beside every score; pass --force to record it")
         outcome = resolution.outcome
         if outcome is not None:
             outcome = question_model(question).outcome_for(outcome)
-        resolved_at = resolution.resolved_at or self.recorded_at
+        resolved_at = resolution.resolved_at or question["first_known"] or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
         self.append(
@@ -537,10 +562,10 @@ class Writer:
 
     def _current(self, question_id: str) -> dict[str, Any]:
         rows = self.store._dicts(
-            """SELECT statement, options, resolve_by,
-                      CASE (SELECT annulled FROM resolution_records WHERE question_id = $id ORDER BY seq DESC LIMIT 1)
-                           WHEN true THEN 'annulled' WHEN false THEN 'resolved' END AS status
-               FROM question_records WHERE id = $id""",
+            """SELECT statement, options, resolve_by, status, outcome,
+                      (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
+                       WHERE question_id = $id) AS first_known
+               FROM questions WHERE id = $id""",
             {"id": question_id},
         )
         if not rows:

@@ -134,6 +134,8 @@ def forecast(
             writer.add_forecast(question_id, new)
     from ledger.cli.output import say
 
+    for line in writer.warnings:
+        say(line)
     say(f"forecast recorded on {short_id(question_id)}")
 
 
@@ -245,11 +247,15 @@ def resolve(
     outcome: Annotated[str, typer.Argument(help="yes, no, or one of the question's options.")],
     note: Annotated[str | None, typer.Option("--note", "-n", help="How it resolved.")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", "-e", help="URL of the evidence.")] = None,
-    on: Annotated[str | None, typer.Option("--on", help="When the outcome became known (default: now).")] = None,
+    on: Annotated[str | None, typer.Option(
+        "--on", help="When the outcome became known (default: now; a correction keeps the first known moment)."
+    )] = None,
     resolver: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Resolve a question. Resolving again records a correction that supersedes, kept in history.
+
+    A correction keeps the moment the outcome first became known unless --on is given.
 
     Example: ledger resolve 3f9a no --on 2026-03-01 --evidence https://example.org/news
     """
@@ -265,27 +271,35 @@ def annul(
     question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why the criteria could not be applied.")],
     on: Annotated[str | None, typer.Option("--on", help="When it became clear (default: now).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Annul a question that already has an outcome (a retraction, disclosed beside every score)."
+    )] = False,
     resolver: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Annul a question (ambiguous; the criteria could not be applied). It no longer counts in scores.
+
+    Annulling a resolved question is a retraction: it needs --force, stays in
+    history, and `ledger score` and the dashboard disclose it with the Brier
+    score had it counted.
 
     Example: ledger annul 3f9a --reason "the treaty was never defined"
     """
     from ledger.models import Resolution
 
     resolution = Resolution(annulled=True, note=reason, resolved_at=on, resolver=_forecaster(resolver))
-    _record_resolution(db, question, resolution, "annul")
+    _record_resolution(db, question, resolution, "annul", force=force)
 
 
-def _record_resolution(db, question: str, resolution, command: str) -> None:
+def _record_resolution(db, question: str, resolution, command: str, *, force: bool = False) -> None:
     from ledger.cli.output import say
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
         with store.write(command) as writer:
-            corrected = writer.resolve(question_id, resolution)
+            corrected = writer.resolve(question_id, resolution, force=force)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
+    what += " (a retraction: disclosed beside every score)" if corrected and force else ""
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
@@ -327,22 +341,34 @@ def import_(
     file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet: one row per forecast.")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the name).")] = None,
     resolve_by: Annotated[str | None, typer.Option("--resolve-by", help="Resolve-by for rows without one.")] = None,
+    made_at: Annotated[str | None, typer.Option("--made-at", help="When the forecasts were made, for rows without made_at.")] = None,
+    resolved_at: Annotated[
+        str | None, typer.Option("--resolved-at", help="When the outcomes became known, for rows without resolved_at.")
+    ] = None,
     forecaster: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Import a track record atomically (see the README for the columns).
 
-    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
+    Forecasts that entered with their outcome, or after their resolve-by date,
+    are marked backfilled; the summary says how many.
+
+    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --made-at 2021-01-25 --resolved-at 2022-01-24 --forecaster scott
     """
     from ledger.io import import_file
     from ledger.cli.output import say
-    from ledger.parse import parse_date
+    from ledger.parse import parse_date, parse_moment
 
     default_by = parse_date(resolve_by) if resolve_by else None
     with open_store(db, write=True) as store:
-        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster)
+        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster,
+                             made_at=parse_moment(made_at) if made_at else None,
+                             resolved_at=parse_moment(resolved_at) if resolved_at else None)
     say(f"imported {result.forecasts} forecasts on {result.questions} questions "
-        f"({result.resolutions} resolved or annulled) from {file}")
+        f"({result.resolutions} resolved or annulled; {result.backfilled} backfilled) from {file}")
+    if result.resolved_at_import:
+        say(f"{result.resolved_at_import} outcomes had no resolved_at: recorded as known at the import time, "
+            f"{result.recorded_at:%Y-%m-%d %H:%M} UTC (give --resolved-at DATE if you know when)")
 
 
 @app.command()
