@@ -213,7 +213,15 @@ def _question_filter(sel: Selection) -> tuple[str, list]:
     return (" AND " + " AND ".join(where)) if where else "", params
 
 
-def select_scored(con, sel: Selection) -> dict[str, int]:
+# The questions as they would stand had no retraction been made: a retracted
+# question (annulled after an outcome) counts at its last outcome.
+_RETRACTIONS_UNDONE = """(
+    SELECT q.* REPLACE (coalesce(r.outcome, q.outcome) AS outcome, coalesce(r.resolved_at, q.resolved_at) AS resolved_at,
+                        CASE WHEN r.question_id IS NULL THEN q.status ELSE 'resolved' END AS status)
+    FROM questions q LEFT JOIN retractions r ON r.question_id = q.id)"""
+
+
+def select_scored(con, sel: Selection, *, undo_retractions: bool = False) -> dict[str, int]:
     """Build TEMP tables ``score_rows`` (the counted forecasts, weighted) and ``score_pairs``; return exclusions.
 
     ``score_rows`` columns: qn, fn (integer keys of the question and forecaster: TEMP tables ``score_q``
@@ -234,7 +242,7 @@ def select_scored(con, sel: Selection) -> dict[str, int]:
                created_at, tags, coalesce(source_title, source_url) AS source, source_author AS author,
                CASE WHEN kind = 'binary' THEN (outcome = 'yes')::INTEGER END AS o,
                CASE WHEN kind = 'multiple_choice' THEN list_position(options, outcome) END AS oi
-        FROM questions WHERE status = 'resolved' {qwhere}
+        FROM {_RETRACTIONS_UNDONE if undo_retractions else "questions"} WHERE status = 'resolved' {qwhere}
         """,
         qparams,
     )
@@ -984,7 +992,30 @@ def score(store_or_con, selection: Selection | None = None, options: Options | N
         result["groupings"] = {by: _grouping(con, by, binning, opts) for by in opts.groupings}
     if opts.include_questions or opts.question_ids is not None:
         result["questions"] = per_question(con, opts.question_ids)
+    result["retractions"] = retractions(con, sel)
     return result
+
+
+def retractions(con, sel: Selection) -> dict[str, Any]:
+    """The selection's retracted questions and its Brier score had they counted.
+
+    ``n`` and ``questions`` (ids) are the questions in the selection (its tag,
+    resolution date and forecaster filters) annulled after an outcome;
+    ``brier_if_counted`` is the selection's binary Brier score, same policy,
+    with each scored at its last outcome (None when nothing is retracted).
+    Rebuilds the selection's TEMP tables, so it runs after everything else.
+    """
+    qwhere, qparams = _question_filter(sel)
+    scoped = f"SELECT id FROM {_RETRACTIONS_UNDONE} WHERE id IN (SELECT question_id FROM retractions) {qwhere}"
+    if sel.forecaster:
+        scoped += " AND id IN (SELECT question_id FROM forecasts WHERE forecaster = ?)"
+        qparams = [*qparams, sel.forecaster]
+    ids = [row[0] for row in con.execute(f"{scoped} ORDER BY id", qparams).fetchall()]
+    if not ids:
+        return {"n": 0, "brier_if_counted": None, "questions": []}
+    select_scored(con, sel, undo_retractions=True)
+    return {"n": len(ids), "brier_if_counted": brier(con, group_view(con, None, "score_undone")).get("all"),
+            "questions": ids}
 
 
 def _policy_text(policy: str) -> str:

@@ -44,6 +44,7 @@ def report(
     selection = Selection(policy=policy, forecaster=forecaster, tag=tag, exclude_backfilled=exclude_backfilled)
     options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn)
     with open_store(db) as store:
+        store.verify()  # a dashboard of a ledger that fails its own chain would vouch for what it cannot
         page = build(store, out, options)
     say(f"wrote {page}" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
     typer.echo(str(page))
