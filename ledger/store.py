@@ -288,6 +288,41 @@ class Store:
         except duckdb.IOException as error:
             raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
 
+    def corrections(self, *, tag: str | None = None, forecaster: str | None = None) -> int:
+        """How many questions' current resolution corrects an earlier one (a retraction included)."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        return self.con.execute(
+            f"""SELECT count(*) FROM questions q WHERE {where}
+                AND q.id IN (SELECT question_id FROM resolutions GROUP BY question_id HAVING count(*) > 1)""",
+            params,
+        ).fetchone()[0]
+
+    def commits(self) -> list[dict[str, Any]]:
+        """Every commit in chain order, with the fields its head covers."""
+        return self._dicts("SELECT id, command, committed_at, n_records, prev_head, head FROM commits ORDER BY id")
+
+    def published_records(self, *, tag: str | None = None, forecaster: str | None = None) -> list[tuple]:
+        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site.
+
+        ``text`` is the exact canonical text the hash covers for records in
+        the selection (its questions, their resolutions and edits, and the
+        selected forecaster's forecasts on them), NULL for every other
+        record, whose hash alone lets the chain recompute.
+        """
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE published_questions AS SELECT q.id FROM questions q WHERE {where}",
+                         params)
+        parts = []
+        for table in RECORD_TABLES:
+            question = "r.id" if table == "question_records" else "r.question_id"
+            shown = f"{question} IN (SELECT id FROM published_questions)"
+            if table == "forecast_records" and forecaster:
+                shown += f" AND r.forecaster = {chain.sql_text(forecaster)}"
+            parts.append(f"""SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
+                                    CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
+                             FROM {table} r""")
+        return self.con.execute(" UNION ALL ".join(parts) + " ORDER BY seq").fetchall()
+
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
         statuses = {"open": ("open", "due"), "closed": ("resolved", "annulled"), "all": None}.get(status, (status,))
@@ -314,22 +349,29 @@ class Store:
                               'recorded_at': recorded_at, 'backfilled': backfilled,
                               'note': note}} ORDER BY made_at, seq) AS forecasts
                 FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
+            ),
+            superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
+                SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
+                FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
             )
             SELECT q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
                    q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
                    {{'title': q.source_title, 'author': q.source_author, 'outlet': q.source_outlet,
                      'url': q.source_url, 'published': q.source_published}} AS source,
                    coalesce(s.forecasts, []) AS forecasts,
-                   r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at
+                   r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at,
+                   p.corrected_from
             FROM chosen q
             LEFT JOIN standing s ON s.question_id = q.id
+            LEFT JOIN superseded p ON p.question_id = q.id
             LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
             ORDER BY {order}
             """,
             params,
         )
         for row in rows:
-            resolution_keys = ("outcome", "annulled", "resolved_at", "note", "evidence", "resolver", "recorded_at")
+            resolution_keys = ("outcome", "annulled", "resolved_at", "note", "evidence", "resolver", "recorded_at",
+                               "corrected_from")
             resolution = {key: row.pop(key) for key in resolution_keys}
             row["resolution"] = resolution if resolution["annulled"] is not None else None
             if not any(row["source"].values()):

@@ -393,22 +393,50 @@ def export(
 
 
 @app.command()
-def verify(json_: Json = False, db: Db = None) -> None:
+def verify(
+    site: Annotated[Path | None, typer.Argument(help="A published report folder to check instead of a ledger file.")] = None,
+    head: Annotated[str | None, typer.Option("--head", help="A head you saved earlier: prove it is part of today's chain.")]
+    = None,
+    json_: Json = False,
+    db: Db = None,
+) -> None:
     """Recompute the hash chain; name the first record that does not match.
 
-    Exit code 0: intact (prints the record count and the chain head to compare
-    with a published dashboard). Exit code 5: tampered.
+    With SITE_DIR (a folder `ledger report` wrote) it checks the published
+    records instead: every hash and commit head, that the page's head is the
+    chain's head, that every head in heads.json is part of the chain, and that
+    the page's headline figures recompute from the published records.
 
-    Example: ledger verify
+    Exit code 0: intact (prints the record count and the chain head to compare
+    with a published dashboard). Exit code 5: tampered, or --head not in the chain.
+
+    Example: ledger verify reports/forecast-track-record --head e948c1d2a0b3
     """
     from ledger.cli.output import emit_json
+    from ledger.errors import Tampered
+
+    if site is not None:
+        from ledger.publish import verify_site
+
+        report = verify_site(site, head)
+        if json_:
+            emit_json(report)
+        else:
+            typer.echo(f"ok: {report['records']} published records in {report['commits']} commits; head {report['head']}; "
+                       f"{report['n_scored']} scored, Brier {report['brier']}, log loss {report['log_loss']}, "
+                       f"{report['n_backfilled']} backfilled recomputed" + (f"; {head} is part of this chain" if head else ""))
+        return
+    from ledger.publish import head_in_chain
 
     with open_store(db) as store:
         report = store.verify()
+        if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
+            raise Tampered(f"head {head} is not a head of this ledger's chain")
     if json_:
         emit_json({"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head})
     else:
-        typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}")
+        typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}"
+                   + (f"; {head} is part of this chain" if head else ""))
 
 
 @app.command()

@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.errors import LedgerError
+from ledger.publish import publish
 from ledger.report.collect import ReportOptions, collect, default_out
 from ledger.report.charts import build_figures
 from ledger.report.images import write_images
@@ -51,6 +52,7 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     target = out / "index.html"
     target.write_text(render_html(data, figures, cdn=options.cdn), encoding="utf-8")
     write_assets(out, cdn=options.cdn)
+    publish(store, out, options.selection, data["score"])
     if options.png:
         write_images(figures, out)
     return target

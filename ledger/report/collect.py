@@ -91,6 +91,7 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
         "folded": {"calibration": main.pop("calibrations")["folded"]},
         "breakdowns": breakdowns,
         "status": statuses,
+        "corrections": store.corrections(**scope),
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
         "resolved": resolved_rows,
         "resolved_total": statuses["resolved"] + statuses["annulled"],

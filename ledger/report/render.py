@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
-ASSETS = ("report.css", "report.js")
+ASSETS = ("report.css", "report.js", "verify.js")
 PLOTLY_FILE = "plotly.min.js"
 
 
