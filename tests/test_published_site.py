@@ -133,7 +133,7 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
         page = browser.new_page()
 
         def route(request_route):
-            if request_route.request.url.startswith(served):
+            if request_route.request.url.startswith((served, site.as_uri())):
                 request_route.continue_()
             else:
                 outside.append(request_route.request.url)
@@ -141,8 +141,8 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
 
         page.route("**/*", route)
 
-        def verdict():
-            page.goto(f"{served}/site/index.html")
+        def verdict(url=f"{served}/site/index.html"):
+            page.goto(url)
             page.wait_for_selector('#verify:not([data-verified="pending"])', timeout=20_000)
             return page.get_attribute("#verify", "data-verified"), page.inner_text("#verify")
 
@@ -155,5 +155,8 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
         state, sentence = verdict()
         assert state == "false"
         assert "does not match its hash" in sentence
+
+        state, sentence = verdict((site / "index.html").as_uri())
+        assert state == "false" and "opened from a file" in sentence and "python -m http.server" in sentence
         browser.close()
     assert outside == []

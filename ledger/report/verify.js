@@ -118,6 +118,12 @@
   }
 
   function run() {
+    if (location.protocol === "file:") {  // browsers refuse (Chromium) or limit a file page reading its siblings
+      verdict(false, "Not checked: this page was opened from a file, and browsers do not let it read the records " +
+        "beside it. Serve the folder (for example `python -m http.server` in it, then open http://localhost:8000/), " +
+        "or run `ledger verify` on this folder.");
+      return;
+    }
     if (!window.crypto || !crypto.subtle) {
       verdict(false, "Not checked: this browser offers no Web Crypto here (it needs https or localhost). " +
         "Open the page over https, or run `ledger verify` on a downloaded copy of this folder.");
@@ -139,13 +145,7 @@
           head.slice(0, 4) + "…, Brier " + (b === null ? "(none yet)" : b.toFixed(3)) + " recomputed.");
       });
     }).catch(function (error) {
-      if (location.protocol === "file:" && error instanceof TypeError) {
-        verdict(false, "Not checked: your browser does not let a page opened from a file read the files beside it. " +
-          "Serve the folder (for example `python -m http.server` in it, then open http://localhost:8000/), " +
-          "or run `ledger verify` on this folder.");
-      } else {
-        verdict(false, "Check failed: " + error.message + ". Do not trust these figures.");
-      }
+      verdict(false, "Check failed: " + error.message + ". Do not trust these figures.");
     });
   }
 
