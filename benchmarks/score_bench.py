@@ -65,7 +65,8 @@ def generate(n_questions: int, n_forecasts: int, seed: int = 1):
     return q, forecaster, p, outcome, made_at, resolved_at
 
 
-def write_parquet(path: Path, q, forecaster, p, outcome, made_at, resolved_at) -> None:
+def write_parquet(path: Path, q, forecaster, p, outcome, made_at, resolved_at, **columns) -> None:
+    """The forecasts as an import file; ``columns`` are more import columns, one value per forecast."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -79,12 +80,13 @@ def write_parquet(path: Path, q, forecaster, p, outcome, made_at, resolved_at) -
         "resolved_at": pa.array(resolved_at[q]),
         "made_at": pa.array(made_at),
         "forecaster": pa.array(np.char.add("f", forecaster.astype(str))),
+        **{name: pa.array(values) for name, values in columns.items()},
     })
     pq.write_table(table, path)
 
 
-def run_child(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Run a process; return (wall seconds, peak RSS MiB of that process, stdout)."""
+def run_child(args: list[str], env: dict) -> tuple[float, float, str, float]:
+    """Run a process; return (wall seconds, peak RSS MiB of that process, stdout, its CPU seconds)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.PIPE)
@@ -96,7 +98,7 @@ def run_child(args: list[str], env: dict) -> tuple[float, float, str]:
         text = out.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"{args[0]} failed: {err}")
-    return wall, usage.ru_maxrss / 1024, text
+    return wall, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -121,12 +123,12 @@ def main() -> None:
     if not db.exists():
         parquet = work / "bench.parquet"
         write_parquet(parquet, q, forecaster, p, outcome, made_at, resolved_at)
-        wall, rss, _ = run_child([*ledger, "import", str(parquet)], env)
+        wall, rss, _, _ = run_child([*ledger, "import", str(parquet)], env)
         print(f"ledger import: {wall:.2f} s, peak {rss:.0f} MiB ({p.size:,} forecasts, {args.questions:,} questions)")
 
     runs = []
     for _ in range(3):
-        wall, rss, text = run_child([*ledger, "score", "--json"], env)
+        wall, rss, text, _ = run_child([*ledger, "score", "--json"], env)
         runs.append((wall, rss))
     result = json.loads(text)
     wall, rss = min(runs)
@@ -142,7 +144,7 @@ def main() -> None:
         calibration_curve(o, p, n_bins=10)
         sk.append(time.perf_counter() - t0)
     sk_calls = min(sk)
-    sk_cold, sk_rss, sk_text = run_child([sys.executable, "-c", SKLEARN_CHILD, str(arrays)], env)
+    sk_cold, sk_rss, sk_text, _ = run_child([sys.executable, "-c", SKLEARN_CHILD, str(arrays)], env)
 
     print(f"ledger score --json (cold process, best of 3): {wall:.3f} s, peak RSS {rss:.0f} MiB "
           f"[runs: {', '.join(f'{w:.3f}' for w, _ in runs)}]")

@@ -3,7 +3,9 @@
 The stage behind ``ledger calendar``: :func:`build_calendar` writes one
 all-day event per open question on its resolve-by date, with a stable UID
 (:func:`uid`) so that importing a newer file updates events instead of
-duplicating them.
+duplicating them. User text is written with its control characters and bidi
+overrides spelled out (:func:`ledger.format.visible`): a NUL byte or an escape
+sequence never reaches the file or the calendar app that shows it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ledger.format import short_id
+from ledger.format import short_id, visible
 from ledger.parse import utc_now
 
 if TYPE_CHECKING:
@@ -45,29 +47,30 @@ def build_calendar(store: Store, *, now: datetime | None = None) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Forecast Ledger: resolve-by dates")
     for question in store.questions(status="open"):
+        statement = visible(question.statement, newlines=True)
         event = Event()
-        event.add("uid", uid(question["id"]))
+        event.add("uid", uid(question.id))
         event.add("dtstamp", stamp.replace(tzinfo=UTC))
-        event.add("dtstart", question["resolve_by"])
-        event.add("dtend", question["resolve_by"] + timedelta(days=1))
-        event.add("sequence", extensions.get(question["id"], 0))
-        event.add("summary", f"Resolve: {question['statement']}")
+        event.add("dtstart", question.resolve_by)
+        event.add("dtend", question.resolve_by + timedelta(days=1))
+        event.add("sequence", extensions.get(question.id, 0))
+        event.add("summary", f"Resolve: {statement}")
         description = [
-            question["statement"],
+            statement,
             "",
-            f"Criteria: {question['criteria'] or '(none given)'}",
+            "Criteria: " + visible(question.criteria or "(none given)", newlines=True),
         ]
-        if question["options"]:
-            description.append(f"Options: {' / '.join(question['options'])}")
-        description += ["", f"Details: ledger show {short_id(question['id'])}",
-                        f"Resolve: ledger resolve {short_id(question['id'])} OUTCOME, or run ledger review"]
+        if question.options:
+            description.append(f"Options: {visible(' / '.join(question.options))}")
+        description += ["", f"Details: ledger show {short_id(question.id)}",
+                        f"Resolve: ledger resolve {short_id(question.id)} OUTCOME, or run ledger review"]
         event.add("description", "\n".join(description))
-        if question["tags"]:
-            event.add("categories", question["tags"])
+        if question.tags:
+            event.add("categories", [visible(tag) for tag in question.tags])
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Resolve: {question['statement']}")
+        alarm.add("description", f"Resolve: {statement}")
         alarm.add("trigger", timedelta(hours=9))  # 09:00 on the resolve-by day
         event.add_component(alarm)
         calendar.add_component(event)

@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     BUSY = 4  # another process holds the ledger
     TAMPERED = 5  # `ledger verify` found a record that does not match
     MISSING_DEPENDENCY = 6  # an optional tool (e.g. a browser for PNG) is absent
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it); nothing half-written is kept
+    BROKEN_PIPE = 141  # stdout was closed early, e.g. piped into `head` (128 + SIGPIPE); no message
 
 
 class LedgerError(Exception):

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.records import StoredForecast, StoredQuestion, StoredSource
 
 __all__ = [
     "MISSING",
@@ -29,6 +32,7 @@ __all__ = [
     "short_id",
     "source_line",
     "validation_message",
+    "visible",
 ]
 
 MISSING = "–"  # a number that is not defined (no scored questions, no interval)
@@ -37,6 +41,31 @@ SHORT_ID_LENGTH = 8
 # (whitespace, angle brackets, quotes, backticks, backslashes): a link may be
 # made of a URL only if it matches.
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+# What a terminal (or a calendar app) obeys instead of showing: C0 controls, DEL, C1
+# controls (ESC and CSI start escape sequences) and the bidi embeddings, overrides and
+# isolates that make `gnp.exe` read as `exe.png`.
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: object, *, newlines: bool = False) -> str:
+    """User text as it may be shown to a person: every control character and bidi
+    override written out (``\\x1b``, ``\\u202e``) instead of obeyed.
+
+    Stored text keeps what the user gave; this is only how it is displayed, so a
+    statement cannot clear the screen, move the cursor or reverse what follows it.
+    ``newlines`` keeps line breaks where the display is multi-line (a description).
+    """
+
+    def spell(match: re.Match) -> str:
+        char = match[0]
+        if newlines and char == "\n":
+            return char
+        if char in _NAMED:
+            return _NAMED[char]
+        return f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}"
+
+    return _UNSEEN.sub(spell, str(text))
 
 
 def short_id(question_id: str) -> str:
@@ -99,33 +128,33 @@ def count(value: float | int | None) -> str:
     return f"{int(value):,}"
 
 
-def forecast_text(question: dict[str, Any], forecast: dict[str, Any] | None) -> str:
+def forecast_text(question: StoredQuestion, forecast: StoredForecast | None) -> str:
     """``70%``, or ``A 50% / B 30% / C 20%`` for a multiple-choice question."""
     if forecast is None:
         return ""
-    if forecast["probability"] is not None:
-        return percent(forecast["probability"])
-    pairs = zip(question["options"], forecast["probabilities"], strict=True)
+    if forecast.probability is not None:
+        return percent(forecast.probability)
+    pairs = zip(question.options, forecast.probabilities, strict=True)
     return " / ".join(f"{option} {percent(p)}" for option, p in pairs)
 
 
-def outcome_text(question: dict[str, Any]) -> str:
+def outcome_text(question: StoredQuestion) -> str:
     """The current resolution in a word: the outcome, ``annulled``, or empty while open."""
-    resolution = question.get("resolution")
+    resolution = question.resolution
     if not resolution:
         return ""
-    return "annulled" if resolution["annulled"] else str(resolution["outcome"])
+    return "annulled" if resolution.annulled else str(resolution.outcome)
 
 
-def source_line(source: dict[str, Any] | None) -> str:
+def source_line(source: StoredSource | None) -> str:
     """Where a prediction comes from on one line: ``title · author · outlet · date · <url>``."""
     if not source:
         return ""
-    parts = [source[key] for key in ("title", "author", "outlet") if source.get(key)]
-    if source.get("published"):
-        parts.append(str(source["published"]))
-    if source.get("url"):
-        parts.append(f"<{source['url']}>")
+    parts = [text for text in (source.title, source.author, source.outlet) if text]
+    if source.published:
+        parts.append(str(source.published))
+    if source.url:
+        parts.append(f"<{source.url}>")
     return " · ".join(parts)
 
 

@@ -186,6 +186,12 @@ class Extraction(_Model):
     )
     conditional: bool = False
     condition: str | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1,
+                                     description="The detector's confidence that the quote is a forecast.")
+    resolve_by_basis: str | None = Field(default=None, description="The time expression the proposed resolve_by "
+                                         "was read from, or the default horizon used when the text gives none.")
+    needs_context: str | None = Field(default=None, description="What the statement refers to that it does "
+                                      "not name ('this strategy'), when extraction could not resolve it.")
 
 
 class PredictionEntry(_Model):

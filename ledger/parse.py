@@ -53,14 +53,21 @@ def parse_date(value: str | date, *, today: date | None = None) -> date:
 
     Accepts an ISO date (``2027-06-30``), a month (``2027-06``: its last day),
     a quarter (``2027-Q3``: its last day), a year (``2027``: 31 December) or a
-    span from today (``+90d``, ``+6w``, ``+6m``, ``+1y``).
+    span from today (``+90d``, ``+6w``, ``+6m``, ``+1y``). A date outside the
+    calendar (``+9999y``, year 0) is refused like any other bad date.
     """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    today = today or date.today()
+    try:
+        return _read_date(text, today or date.today())
+    except (OverflowError, ValueError):
+        raise LedgerError(f"{text!r} is outside the calendar (years 1 to 9999)") from None
+
+
+def _read_date(text: str, today: date) -> date:
     if match := _RELATIVE.match(text):
         count, unit = int(match.group(1)), match.group(2).lower()
         if unit == "d":
@@ -80,6 +87,8 @@ def parse_date(value: str | date, *, today: date | None = None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise LedgerError(f"not a date: {text!r} (no such day in the calendar)") from None
         raise LedgerError(
             f"not a date: {text!r} (use 2027-06-30, 2027-06, 2027-Q3, 2027, +90d or +6m)"
         ) from None
@@ -106,9 +115,35 @@ def parse_moment(value: str | date | datetime) -> datetime:
             raise LedgerError(
                 f"not a date or time: {text!r} (use 2025-02-25 or 2025-02-25T14:30)"
             ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local wall-clock time
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # local wall-clock time
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise LedgerError(f"{value!s} is outside the calendar (years 1 to 9999)") from None
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|b|kb|k|mb|m|gb|g)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3}
+
+
+def parse_size(value: str | int) -> int:
+    """A size in bytes: ``2MB``, ``500KB``, ``1.5MB`` or a plain number of bytes (units of 1000)."""
+    match = _SIZE.match(str(value))
+    if not match:
+        raise LedgerError(f"not a size: {value!r} (use e.g. 2MB, 500KB or a number of bytes)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def parse_seconds(value: str, *, name: str) -> float:
+    """A number of seconds from the environment (``$LEDGER_BUSY_TIMEOUT``): finite and not negative."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise LedgerError(f"{name} must be a number of seconds (e.g. 5), not {value!r}")
+    return seconds
 
 
 def utc_now() -> datetime:

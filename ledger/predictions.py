@@ -5,6 +5,12 @@ A prediction file has a ``source`` mapping and a ``predictions`` list (see
 remembers the line of each entry, so every message can say which entry, on
 which line, and which field. :func:`log_file` logs the whole file in one
 transaction: one bad entry and nothing is logged.
+
+The YAML is read strictly, because a person reviews the file and the ledger
+must log what they saw: a key given twice is refused (YAML would keep the
+last silently), aliases are refused (``*a`` repeated 5,000 times would log
+5,000 entries from a few kilobytes), dates are read by :mod:`ledger.parse`
+(so ``2027-02-30`` is a clear error), and the file is bounded in size.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from ledger.format import first_error
 from ledger.models import Forecast, PredictionEntry, PredictionFile, Question, default_forecaster
 from ledger.store import Store
 
+__all__ = ["MAX_FILE_BYTES", "LoadedFile", "entry_records", "log_file", "read_file"]
+
+MAX_FILE_BYTES = 2_000_000  # a prediction file is one analysis, reviewed by a person
 
 @dataclass(frozen=True)
 class LoadedFile:
@@ -31,11 +40,40 @@ class LoadedFile:
         return f"{self.path}:{self.lines[index]}: entry {index + 1}"
 
 
-def _entry_lines(text: str) -> list[int]:
+def _strict_loader():
+    """A SafeLoader that refuses duplicate keys and aliases, and leaves dates as text."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed in a prediction file: write each entry out",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node, deep=False):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, str | int | float | bool) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice (first on line {seen[key]})", key_node.start_mark)
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    # Dates stay text for ledger.parse, which says what is wrong with 2027-02-30.
+    StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return StrictLoader
+
+
+def _entry_lines(root) -> list[int]:
     """1-based line of each item of the top-level ``predictions`` sequence."""
     import yaml
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode):
         return []
     for key, value in root.value:
@@ -44,23 +82,42 @@ def _entry_lines(text: str) -> list[int]:
     return []
 
 
-def read_file(path: Path | str) -> LoadedFile:
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The file as UTF-8 text, refused beyond ``max_bytes`` (read no further than that)."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise LedgerError(f"cannot read {path}: {error.strerror}") from None
+    if len(raw) > max_bytes:
+        raise LedgerError(f"{path} is larger than {max_bytes:,} bytes; if it really is one analysis, "
+                          "raise the limit with --max-size")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise LedgerError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+                          "save the file as UTF-8") from None
+
+
+def read_file(path: Path | str, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedFile:
     """Parse and validate a prediction file; errors name the file, line, entry and field."""
     import yaml
     from pydantic import ValidationError
 
     path = Path(path)
+    text = _read_text(path, max_bytes)
+    loader = _strict_loader()(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise LedgerError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-        lines = _entry_lines(text)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+        lines = _entry_lines(root)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise LedgerError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise LedgerError(f"{path}: a prediction file is a mapping with `source` and `predictions`")
     try:

@@ -51,8 +51,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def headline(score: dict[str, Any]) -> dict[str, Any]:
-    """The figures a page claims, from a :func:`ledger.scoring.score` result."""
-    return {name: score.get(name) for name in HEADLINE}
+    """The figures a page claims, from a :class:`ledger.scoring.Scores` result."""
+    return {name: getattr(score, name) for name in HEADLINE}
 
 
 def publish(store, out: Path, selection, score: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.errors import LedgerError
 from ledger.format import is_http_url, local_time, number, plural, short_id
 from ledger.parse import parse_date, parse_moment, utc_now
+from ledger.records import DueQuestion, StoredQuestion, question_fields
 from ledger.store import question_model
 
 if TYPE_CHECKING:
@@ -54,9 +55,9 @@ def parse_span(text: str, *, today: date | None = None) -> int:
     return (parse_date(f"+{count}{unit}", today=today) - today).days
 
 
-def days_overdue(question: dict[str, Any], *, today: date | None = None) -> int:
+def days_overdue(question: StoredQuestion, *, today: date | None = None) -> int:
     """Days since the resolve-by date: positive when overdue, negative when not yet due."""
-    return ((today or date.today()) - question["resolve_by"]).days
+    return ((today or date.today()) - question.resolve_by).days
 
 
 def overdue_text(days: int) -> str:
@@ -75,11 +76,11 @@ def due_questions(
     forecaster: str | None = None,
     tag: str | None = None,
     today: date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[DueQuestion]:
     """Unresolved questions whose resolve-by is past or within ``within_days``, oldest first.
 
-    Each row has the shape of :meth:`Store.questions` plus ``days_overdue``
-    (negative when not yet due). ``overdue_only`` keeps only past resolve-by dates.
+    Each carries ``days_overdue`` (negative when not yet due). ``overdue_only``
+    keeps only past resolve-by dates.
     """
     today = today or date.today()
     rows = store.questions(
@@ -88,11 +89,8 @@ def due_questions(
         forecaster=forecaster,
         due_within_days=0 if overdue_only else within_days,
     )
-    for row in rows:
-        row["days_overdue"] = days_overdue(row, today=today)
-    if overdue_only:
-        rows = [row for row in rows if row["days_overdue"] > 0]
-    return rows
+    due = [DueQuestion(**question_fields(row), days_overdue=days_overdue(row, today=today)) for row in rows]
+    return [row for row in due if row.days_overdue > 0] if overdue_only else due
 
 
 # -- scores ------------------------------------------------------------------
@@ -108,7 +106,7 @@ def session_scores(store: Store, *, forecaster: str | None = None, tag: str | No
     from ledger.scoring import score
 
     result = score(store, forecaster=forecaster, tag=tag, n_resamples=1)
-    return {"brier": result["brier"], "n_questions": result["n_questions"], "policy": result["selection"]["policy"]}
+    return {"brier": result.brier, "n_questions": result.n_questions, "policy": result.selection.policy}
 
 
 # -- a review session --------------------------------------------------------
@@ -140,7 +138,7 @@ class Summary:
     scope: str
     n_due: int
     decisions: list[Decision]
-    not_reviewed: list[dict[str, Any]]
+    not_reviewed: list[StoredQuestion]
     scores_before: dict[str, Any]
     scores_after: dict[str, Any]
     score_scope: str = ""
@@ -183,35 +181,35 @@ class ReviewSession:
         finally:
             store.close()
 
-    def _check_unresolved(self, store: Store, question_id: str) -> dict[str, Any]:
+    def _check_unresolved(self, store: Store, question_id: str) -> StoredQuestion:
         current = store.question(question_id)
-        if current["status"] in ("resolved", "annulled"):
-            raise LedgerError(f"{short_id(question_id)} was {current['status']} meanwhile "
+        if current.status in ("resolved", "annulled"):
+            raise LedgerError(f"{short_id(question_id)} was {current.status} meanwhile "
                               f"(see `ledger show {short_id(question_id)}`)")
         return current
 
-    def _decision(self, question: dict[str, Any], action: str, **fields: Any) -> Decision:
+    def _decision(self, question: StoredQuestion, action: str, **fields: Any) -> Decision:
         decision = Decision(
-            question_id=question["id"], statement=question["statement"], action=action,
-            resolve_by=question["resolve_by"], days_overdue=days_overdue(question), **fields,
+            question_id=question.id, statement=question.statement, action=action,
+            resolve_by=question.resolve_by, days_overdue=days_overdue(question), **fields,
         )
         self.decisions.append(decision)
         return decision
 
-    def _resolve(self, question: dict[str, Any], resolution, command: str, action: str, **fields) -> Decision:
+    def _resolve(self, question: StoredQuestion, resolution, command: str, action: str, **fields) -> Decision:
         with self._store() as store:
-            self._check_unresolved(store, question["id"])
+            self._check_unresolved(store, question.id)
             with store.write(command) as writer:
-                writer.resolve(question["id"], resolution)
-            after = store.question(question["id"])
-        late = bool(after["resolved_late"])
-        recorded = after["resolutions"][-1]["recorded_at"].date()
+                writer.resolve(question.id, resolution)
+            after = store.question(question.id)
+        late = bool(after.resolved_late)
+        recorded = after.resolutions[-1].recorded_at.date()
         return self._decision(question, action, late=late,
-                              days_late=(recorded - after["resolve_by"]).days if late else 0, **fields)
+                              days_late=(recorded - after.resolve_by).days if late else 0, **fields)
 
     def resolve(
         self,
-        question: dict[str, Any],
+        question: StoredQuestion,
         outcome: str,
         *,
         known_at: datetime | None = None,
@@ -228,7 +226,7 @@ class ReviewSession:
                              known_on=known_at.date() if known_at else date.today(),
                              note=note or None, evidence=evidence or None)
 
-    def annul(self, question: dict[str, Any], reason: str) -> Decision:
+    def annul(self, question: StoredQuestion, reason: str) -> Decision:
         """Annul: the criteria could not be applied. Needs a reason."""
         from ledger.models import Resolution
 
@@ -237,22 +235,22 @@ class ReviewSession:
         resolution = Resolution(annulled=True, note=reason, resolver=self.reviewer)
         return self._resolve(question, resolution, "review: annul", "annulled", note=reason.strip())
 
-    def extend(self, question: dict[str, Any], new_date: date, reason: str) -> Decision:
+    def extend(self, question: StoredQuestion, new_date: date, reason: str) -> Decision:
         """Move the resolve-by date later; the edit and its reason show in the history."""
         check_extension(question, new_date)
         if not reason or not reason.strip():
             raise LedgerError("extending needs a reason (it is shown in the history)")
         with self._store() as store:
-            self._check_unresolved(store, question["id"])
+            self._check_unresolved(store, question.id)
             with store.write("review: extend") as writer:
-                writer.edit(question["id"], "resolve_by", new_date, reason=reason.strip(), editor=self.reviewer)
+                writer.edit(question.id, "resolve_by", new_date, reason=reason.strip(), editor=self.reviewer)
         return self._decision(question, "extended", new_resolve_by=new_date, note=reason.strip())
 
-    def skip(self, question: dict[str, Any]) -> Decision:
+    def skip(self, question: StoredQuestion) -> Decision:
         """Leave the question for the next review (nothing is written)."""
         return self._decision(question, "skipped")
 
-    def finish(self, not_reviewed: list[dict[str, Any]] | None = None, *, n_due: int | None = None) -> Summary:
+    def finish(self, not_reviewed: list[StoredQuestion] | None = None, *, n_due: int | None = None) -> Summary:
         with self._store() as store:
             scores_after = session_scores(store, forecaster=self.forecaster, tag=self.tag)
         not_reviewed = not_reviewed or []
@@ -266,15 +264,15 @@ class ReviewSession:
         )
 
 
-def outcome_for(question: dict[str, Any], answer: str) -> str:
+def outcome_for(question: StoredQuestion, answer: str) -> str:
     return question_model(question).outcome_for(answer)
 
 
-def check_extension(question: dict[str, Any], new_date: date, *, today: date | None = None) -> None:
+def check_extension(question: StoredQuestion, new_date: date, *, today: date | None = None) -> None:
     """An extension moves the resolve-by date into the future, later than it was."""
     today = today or date.today()
-    if new_date <= question["resolve_by"]:
-        raise LedgerError(f"the new date must be later than the current resolve-by date {question['resolve_by']}")
+    if new_date <= question.resolve_by:
+        raise LedgerError(f"the new date must be later than the current resolve-by date {question.resolve_by}")
     if new_date <= today:
         raise LedgerError(f"the new date must be in the future (after {today}), or the question stays overdue")
 
@@ -317,7 +315,7 @@ def score_movement(summary: Summary) -> str:
     before, after = summary.scores_before, summary.scores_after
     text = f"Brier {_brier(before)} → {_brier(after)}"
     if before.get("brier") is not None and after.get("brier") is not None:
-        text += f" ({after['brier'] - before['brier']:+.4f}; lower is better)"
+        text += f" ({after.brier - before['brier']:+.4f}; lower is better)"
     return text
 
 
@@ -326,10 +324,9 @@ def summary_markdown(summary: Summary) -> str:
     from ledger.markdown import escape_md, md_link
     c = summary.counts
 
-    def ref(d: Decision | dict[str, Any]) -> str:
-        question_id = d.question_id if isinstance(d, Decision) else d["id"]
-        statement = d.statement if isinstance(d, Decision) else d["statement"]
-        return f"{escape_md(statement)} (`ledger show {short_id(question_id)}`)"
+    def ref(d: Decision | StoredQuestion) -> str:
+        question_id = d.question_id if isinstance(d, Decision) else d.id
+        return f"{escape_md(d.statement)} (`ledger show {short_id(question_id)}`)"
 
     lines = [
         f"# Forecast review, {local_time(summary.started_at)[:10]}",
@@ -381,6 +378,6 @@ def summary_markdown(summary: Summary) -> str:
     section("Skipped", [f"- {ref(d)}: resolve-by {d.resolve_by}, {overdue_text(d.days_overdue)}"
                         for d in summary.of("skipped")])
     section("Not reviewed (the session ended early)",
-            [f"- {ref(q)}: resolve-by {q['resolve_by']}, {overdue_text(days_overdue(q))}"
+            [f"- {ref(q)}: resolve-by {q.resolve_by}, {overdue_text(days_overdue(q))}"
              for q in summary.not_reviewed])
     return "\n".join(lines) + "\n"

@@ -28,23 +28,43 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
-from ledger.parse import utc_now
+from ledger.parse import parse_seconds, utc_now
+from ledger.records import (
+    QuestionHistory,
+    ResolutionEntry,
+    StoredEdit,
+    StoredForecast,
+    StoredQuestion,
+    StoredResolution,
+    StoredSource,
+    question_fields,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
     from ledger.models import Forecast, Question, Resolution
 
+__all__ = [
+    "BUSY_TIMEOUT", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
+    "default_path", "open_error", "question_model",
+]
+
 EDITABLE = ("criteria", "resolve_by", "tags")
-BUSY_TIMEOUT = float(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"))
+
+
+def busy_timeout() -> float:
+    """$LEDGER_BUSY_TIMEOUT (default 5 s), read when a ledger is opened: a bad value is one line."""
+    return parse_seconds(os.environ.get("LEDGER_BUSY_TIMEOUT", "5"), name="LEDGER_BUSY_TIMEOUT")
+
 
 def data_dir() -> Path:
     """Where per-user ledgers live: ``$XDG_DATA_HOME/forecast-ledger`` (``~/.local/share`` by default)."""
@@ -58,25 +78,27 @@ def default_path() -> Path:
     return data_dir() / "ledger.duckdb"
 
 
+# New ledger files are written in DuckDB's storage format v1.0.0, which every
+# DuckDB from 1.0 on opens: a reader can verify a ledger with the DuckDB they
+# have. Files an earlier version made in DuckDB 2's own format open as well.
+STORAGE_VERSION = "v1.0.0"
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting up to BUSY_TIMEOUT while another process holds it."""
+    """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
     import duckdb
 
-    deadline = time.monotonic() + BUSY_TIMEOUT
+    deadline = time.monotonic() + busy_timeout()
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only,
+                                 config={"storage_compatibility_version": STORAGE_VERSION})
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
-            if "newer version of duckdb" in str(error).lower().replace(" an newer", " a newer"):
-                raise LedgerError(
-                    f"cannot open {path}: it was written by a newer DuckDB (2.x), which this ledger (DuckDB {duckdb.__version__}) "
-                    "cannot read; convert it once as the README says under \"DuckDB versions\""
-                ) from None
             if "lock" not in str(error).lower():
-                raise LedgerError(f"cannot open ledger {path}: {str(error).splitlines()[0]}") from None
+                raise LedgerError(open_error(path, str(error), duckdb.__version__)) from None
             if time.monotonic() >= deadline:
                 raise LedgerBusy(
                     f"ledger is busy: another process is using {path}; try again in a moment"
@@ -85,6 +107,14 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 0.25)
         except duckdb.Error as error:
             raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+
+
+def open_error(path: Path, error: str, duckdb_version: str) -> str:
+    """One line for a file DuckDB cannot open; for a newer storage format, the cause and the fix."""
+    if "newer version of duckdb" in error.lower().replace(" an newer", " a newer"):
+        return (f"cannot open {path}: it was written by a newer DuckDB than this ledger's {duckdb_version}; "
+                "upgrade forecast-ledger (README \"DuckDB versions\")")
+    return f"cannot open ledger {path}: {error.splitlines()[0]}"
 
 
 @dataclass(frozen=True)
@@ -195,25 +225,25 @@ class Store:
             raise LedgerError(f"id {prefix} is ambiguous: {', '.join(short(m) for m in matches)}…; type more of it")
         return matches[0]
 
-    def question(self, question_id: str) -> dict[str, Any]:
-        """One question with its whole history, as the JSON contract describes it."""
+    def question(self, question_id: str) -> QuestionHistory:
+        """One question with its whole history (every resolution and edit, in order)."""
         rows = self._question_rows("WHERE q.id = ?", [question_id])
         if not rows:
             raise NotFound(f"no question with id {short(question_id)}")
-        question = rows[0]
-        question["resolutions"] = self._dicts(
+        resolutions = self.con.execute(
             "SELECT outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, current "
             "FROM resolutions WHERE question_id = ? ORDER BY seq",
             [question_id],
+        ).fetchall()
+        edits = self.con.execute(
+            "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
+            [question_id],
+        ).fetchall()
+        return QuestionHistory(
+            **question_fields(rows[0]),
+            resolutions=tuple(ResolutionEntry(*row) for row in resolutions),
+            edits=tuple(StoredEdit(field, json.loads(value), *rest) for field, value, *rest in edits),
         )
-        question["edits"] = [
-            {**edit, "value": json.loads(edit["value"])}
-            for edit in self._dicts(
-                "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
-                [question_id],
-            )
-        ]
-        return question
 
     def questions(
         self,
@@ -224,7 +254,7 @@ class Store:
         due_within_days: int | None = None,
         latest_first: bool = False,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredQuestion]:
         """Questions matching the filters, soonest resolve-by first.
 
         ``status`` is one of open (which includes due), due, resolved,
@@ -247,6 +277,16 @@ class Store:
             self.con.execute(f"SELECT status, count(*) FROM questions q WHERE {where} GROUP BY status", params).fetchall()
         )
         return {status: int(counts.get(status, 0)) for status in ("open", "due", "resolved", "annulled")}
+
+    def forecasters(self) -> list[str]:
+        """Everyone who has forecast in this ledger, in order."""
+        return [row[0] for row in self.con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1").fetchall()]
+
+    def tags(self) -> list[str]:
+        """Every tag a question carries now (after edits), in order."""
+        return [row[0] for row in self.con.execute(
+            "SELECT DISTINCT tag FROM (SELECT unnest(tags) AS tag FROM questions) ORDER BY 1"
+        ).fetchall()]
 
     def record_counts(self) -> dict[str, int]:
         """How many records of each kind the ledger holds: questions, forecasts, resolutions, edits."""
@@ -299,7 +339,9 @@ class Store:
 
     def commits(self) -> list[dict[str, Any]]:
         """Every commit in chain order, with the fields its head covers."""
-        return self._dicts("SELECT id, command, committed_at, n_records, prev_head, head FROM commits ORDER BY id")
+        cursor = self.con.execute("SELECT id, command, committed_at, n_records, prev_head, head FROM commits ORDER BY id")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def published_records(self, *, tag: str | None = None, forecaster: str | None = None) -> list[tuple]:
         """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site.
@@ -338,8 +380,8 @@ class Store:
             params.append(forecaster)
         return " AND ".join(where), params
 
-    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[dict[str, Any]]:
-        rows = self._dicts(
+    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[StoredQuestion]:
+        rows = self.con.execute(
             f"""
             WITH chosen AS (SELECT * FROM questions q {where}),
             standing AS (
@@ -368,20 +410,8 @@ class Store:
             ORDER BY {order}
             """,
             params,
-        )
-        for row in rows:
-            resolution_keys = ("outcome", "annulled", "resolved_at", "note", "evidence", "resolver", "recorded_at",
-                               "corrected_from")
-            resolution = {key: row.pop(key) for key in resolution_keys}
-            row["resolution"] = resolution if resolution["annulled"] is not None else None
-            if not any(row["source"].values()):
-                row["source"] = None
-        return rows
-
-    def _dicts(self, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, params or [])
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        ).fetchall()
+        return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run a read-only query (``ledger sql``) and return column names and rows."""
@@ -541,15 +571,15 @@ class Writer:
     def add_forecast(self, question_id: str, forecast: Forecast) -> None:
         """Add a revision, or another forecaster's forecast, to an open question."""
         question = self._current(question_id)
-        if question["status"] == "annulled":
+        if question.status == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
-        if question["status"] == "resolved":
-            raise LedgerError(f"question {short(question_id)} already has an outcome ({question['outcome']}): "
+        if question.status == "resolved":
+            raise LedgerError(f"question {short(question_id)} already has an outcome ({question.outcome}): "
                               "a forecast now would be a retrodiction, so it is refused")
         forecast.check_fits(question_model(question))
         made_at = self._append_forecast(question_id, forecast)
-        if made_at.date() > question["resolve_by"]:
-            self.warnings.append(f"warning: {short(question_id)} was due by {question['resolve_by']}; a forecast "
+        if made_at.date() > question.resolve_by:
+            self.warnings.append(f"warning: {short(question_id)} was due by {question.resolve_by}; a forecast "
                                  f"made {made_at:%Y-%m-%d} is after its window closed and is marked backfilled")
 
     def _append_forecast(self, question_id: str, forecast: Forecast) -> datetime:
@@ -574,13 +604,13 @@ class Writer:
         moving it to now would let forecasts made in between count.
         """
         question = self._current(question_id)
-        if resolution.annulled and question["status"] == "resolved" and not force:
-            raise LedgerError(f"question {short(question_id)} resolved {question['outcome']}: annulling it now is a "
+        if resolution.annulled and question.status == "resolved" and not force:
+            raise LedgerError(f"question {short(question_id)} resolved {question.outcome}: annulling it now is a "
                               "retraction, disclosed beside every score; pass --force to record it")
         outcome = resolution.outcome
         if outcome is not None:
             outcome = question_model(question).outcome_for(outcome)
-        resolved_at = resolution.resolved_at or question["first_known"] or self.recorded_at
+        resolved_at = resolution.resolved_at or question.first_known or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
         self.append(
@@ -589,7 +619,7 @@ class Writer:
             [question_id, outcome, resolution.annulled, resolved_at,
              resolution.note, resolution.evidence, resolution.resolver, self.recorded_at],
         )
-        return question["status"] in ("resolved", "annulled")
+        return question.status in ("resolved", "annulled")
 
     def edit(self, question_id: str, field: str, value: Any, *, reason: str | None, editor: str | None) -> None:
         """Record a visible edit of criteria, resolve-by or tags."""
@@ -602,22 +632,47 @@ class Writer:
             [question_id, field, json.dumps(value, default=str), reason, editor, self.recorded_at],
         )
 
-    def _current(self, question_id: str) -> dict[str, Any]:
-        rows = self.store._dicts(
-            """SELECT statement, options, resolve_by, status, outcome,
+    def _current(self, question_id: str) -> _Current:
+        row = self.con.execute(
+            """SELECT statement, options, resolve_by,
+                      CASE status WHEN 'annulled' THEN 'annulled' WHEN 'resolved' THEN 'resolved' END, outcome,
                       (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
-                       WHERE question_id = $id) AS first_known
+                       WHERE question_id = $id)
                FROM questions WHERE id = $id""",
             {"id": question_id},
-        )
-        if not rows:
+        ).fetchone()
+        if row is None:
             raise NotFound(f"no question with id {short(question_id)}")
-        return rows[0]
+        return _Current(*row)
 
 
-def question_model(row: dict[str, Any]) -> Question:
-    """The model of a stored question row, to validate forecasts and outcomes against it."""
+class _Current(NamedTuple):
+    """What a write checks a question against: its words and options, and whether it is closed."""
+
+    statement: str
+    options: list[str] | None
+    resolve_by: date  # as edited: a forecast made after it is backfilled
+    status: str | None  # resolved, annulled, or None while open
+    outcome: str | None
+    first_known: datetime | None  # when the first outcome became known: a correction keeps it
+
+
+def _stored_question(*row: Any) -> StoredQuestion:
+    """A :class:`StoredQuestion` from a row of the question listing's SELECT, in its column order."""
+    *fields, source, forecasts, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, corrected_from = row
+    return StoredQuestion(
+        *fields,
+        source=StoredSource(**source) if any(source.values()) else None,
+        forecasts=tuple(StoredForecast(**forecast) for forecast in forecasts),
+        resolution=None if annulled is None else StoredResolution(
+            outcome, annulled, resolved_at, note, evidence, resolver, recorded_at),
+        corrected_from=corrected_from,
+    )
+
+
+def question_model(question: StoredQuestion | _Current) -> Question:
+    """The model of a stored question, to validate forecasts and outcomes against it."""
     from ledger.models import Question
 
-    return Question(statement=row["statement"], resolve_by=row["resolve_by"], options=row["options"])
+    return Question(statement=question.statement, resolve_by=question.resolve_by, options=question.options)
 

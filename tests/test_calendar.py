@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 
 def add(cli, statement, by, *extra):
-    return cli("add", statement, "-p", "60%", "--by", by, *extra).stdout.strip()
+    return cli("add", statement, "-p", "60%", "--by", by, "-c", "as stated", *extra).stdout.strip()
 
 
 def events(data: bytes) -> dict[str, object]:

@@ -7,7 +7,6 @@ hashes cover, and every existing ledger would fail `ledger verify`.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import time
 from datetime import date, datetime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -10,7 +12,7 @@ from tests.conftest import REPO, ledger_bytes
 
 
 def add(cli, statement="Russia and China sign a defence treaty", p="15%", by="2027", *extra):
-    return cli("add", statement, "-p", p, "--by", by, *extra).stdout.strip()
+    return cli("add", statement, "-p", p, "--by", by, "-c", "as stated", *extra).stdout.strip()
 
 
 def test_add_prints_a_short_id_and_show_has_everything(cli):
@@ -118,9 +120,12 @@ def test_list_filters_and_formats(cli):
     assert {q["id"][:8] for q in cli.json("list")} == {open_id, due_id}
     assert [q["id"][:8] for q in cli.json("list", "--tag", "econ")] == [open_id]
     assert [q["id"][:8] for q in cli.json("list", "--status", "all", "--forecaster", "alice")] == [resolved_id]
-    csv_lines = cli("list", "--status", "resolved", "--csv").stdout.splitlines()
-    assert csv_lines[0].startswith("id,resolve_by,status")
-    assert csv_lines[1].startswith(f"{resolved_id},2099-12-31,resolved,90%,alice")
+    [row] = csv.DictReader(io.StringIO(cli("list", "--status", "resolved", "--csv").stdout))
+    [record] = cli.json("list", "--status", "resolved")
+    assert row["id"] == record["id"] and len(row["id"]) == 16  # full ids, as in --json
+    assert (row["resolve_by"], row["status"], row["resolution_outcome"]) == ("2099-12-31", "resolved", "yes")
+    assert json.loads(row["forecasts"])[0]["probability"] == 0.9  # floats, not "90%"
+    assert json.loads(row["forecasts"])[0]["forecaster"] == "alice"
     table = cli("list").stdout
     assert "Open question" in table and "Resolved question" not in table
 
@@ -194,11 +199,11 @@ def test_drafts_and_missing_fields_are_refused_each_named(cli, tmp_path, db_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["add", "X", "-p", "1.5", "--by", "2027"], "probability must be between 0 and 1"),
-        (["add", "X", "-p", "abc", "--by", "2027"], "probability must be a number"),
-        (["add", "X", "-p", "0.5"], "add needs a statement, -p PROBABILITY and --by DATE"),
-        (["add", "X", "-p", "0.5", "--by", "someday"], "not a date: 'someday'"),
-        (["add", "X", "-p", "0.5", "--by", "2027", "--at", "2999-01-01"], "cannot be made in the future"),
+        (["add", "X", "-p", "1.5", "--by", "2027", "-c", "c"], "probability must be between 0 and 1"),
+        (["add", "X", "-p", "abc", "--by", "2027", "-c", "c"], "probability must be a number"),
+        (["add", "X", "-p", "0.5"], "add needs a statement, -p PROBABILITY (or --options with --probabilities), --by DATE"),
+        (["add", "X", "-p", "0.5", "--by", "someday", "-c", "c"], "not a date: 'someday'"),
+        (["add", "X", "-p", "0.5", "--by", "2027", "-c", "c", "--at", "2999-01-01"], "cannot be made in the future"),
         (["show", "deadbeef"], "no question with id deadbeef"),
         (["resolve", "deadbeef", "yes"], "no question with id deadbeef"),
         (["list", "--status", "pending"], "--status must be one of"),
@@ -220,7 +225,7 @@ def test_user_mistakes_give_one_line_and_leave_the_ledger_unchanged(cli, db_path
 
 
 def test_failed_first_write_leaves_no_ledger_behind(cli, db_path):
-    result = cli("add", "X", "-p", "2", "--by", "2027", ok=False)
+    result = cli("add", "X", "-p", "2", "--by", "2027", "-c", "c", ok=False)
     assert result.exit_code == 1
     assert not db_path.exists()
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("plotly", "numpy", "pyarrow", "jinja2", "pysbd", "icalendar", "rich")
+HEAVY = ("plotly", "numpy", "pyarrow", "jinja2", "pysbd", "icalendar", "rich", "spacy")
 
 PROBE = """
 import json, sys
@@ -30,5 +30,5 @@ def test_importing_the_cli_loads_no_heavy_library(tmp_path):
 
 def test_add_and_list_json_load_no_heavy_library(tmp_path):
     env = {"PATH": "", "HOME": str(tmp_path), "LEDGER_DB": str(tmp_path / "l.duckdb"), "NO_COLOR": "1"}
-    assert _imports("add", "Quick question", "-p", "0.6", "--by", "2030", env=env)["command"] == []
+    assert _imports("add", "Quick question", "-p", "0.6", "--by", "2030", "-c", "as stated", env=env)["command"] == []
     assert _imports("list", "--json", env=env)["command"] == []

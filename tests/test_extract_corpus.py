@@ -1,50 +1,63 @@
-"""The labelled corpus is well formed, and the extractor still meets its aims on it."""
+"""The labelled corpora are well formed: the detector's corpus (corpus/) and the older excerpts (tests/extract_corpus)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
+
+from ledger.extract import corpus
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = {"geopolitics", "elections", "economics", "technology", "health", "climate"}
-AIMS = {"recall": 0.9, "precision": 0.8, "in_range": 0.85}
+LEGACY = sorted((ROOT / "tests" / "extract_corpus").glob("*.yaml"))
+ISSUE_DOMAINS = {"geopolitics", "elections", "central-bank", "energy", "climate", "ai", "sports", "box-office",
+                 "public-health", "predictions-list"}
 
 
-def _evaluation():
-    spec = importlib.util.spec_from_file_location("extract_eval", ROOT / "benchmarks" / "extract_eval.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(scope="module")
+def documents():
+    return corpus.read_all(ROOT / "corpus" / "sentences")
 
 
-EVAL = _evaluation()
-CORPUS = EVAL.load_corpus()
+def test_the_corpus_reaches_its_size_across_the_domains(documents):
+    assert len(documents) >= 100
+    assert sum(len(document.sentences) for document in documents) >= 2000
+    assert ISSUE_DOMAINS <= {document.domain for document in documents}
+    assert all(document.url and document.licence for document in documents)
 
 
-def test_the_corpus_covers_every_domain_with_held_out_excerpts():
-    assert len(CORPUS) >= 6
-    assert {excerpt["domain"] for excerpt in CORPUS} == DOMAINS
-    assert {excerpt["split"] for excerpt in CORPUS} == {"dev", "heldout"}
-    assert len({excerpt["id"] for excerpt in CORPUS}) == len(CORPUS)
+def test_splits_are_by_document_seeded_and_every_split_has_forecasts(documents):
+    splits = Counter(document.split for document in documents)
+    assert set(splits) == {"train", "dev", "test"}
+    assert splits["train"] > splits["dev"] > 0 and splits["test"] > 0
+    assert all(corpus.split_of(d.id, d.domain) == d.split for d in documents)
+    assert all(d.split == "test" for d in documents if d.domain in corpus.UNSEEN_DOMAINS)
+    for split in splits:
+        assert any(s.is_forecast for d in documents if d.split == split for s in d.sentences)
 
 
-@pytest.mark.parametrize("excerpt", CORPUS, ids=[excerpt["id"] for excerpt in CORPUS])
-def test_every_label_quotes_its_text_and_has_valid_ranges(excerpt):
-    assert excerpt["source"].get("url") or excerpt["source"].get("note")
-    assert excerpt["forecasts"], "an excerpt without forecasts scores nothing"
+def test_every_band_is_a_probability_range(documents):
+    for document in documents:
+        for sentence in document.sentences:
+            for low, high in sentence.bands:
+                assert 0 <= low <= high <= 1, (document.id, sentence.text)
+
+
+def test_a_malformed_line_is_an_error_naming_its_place(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("=== id: x | url: u | outlet: o | domain: d | published: 2024-01-01 | licence: l\n"
+                   "F .9-.7 | Rates will rise.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.txt:2: bad probability band"):
+        corpus.read(bad)
+
+
+@pytest.mark.parametrize("path", LEGACY, ids=[path.stem for path in LEGACY])
+def test_every_older_label_quotes_its_text_and_has_valid_ranges(path):
+    excerpt = yaml.safe_load(path.read_text(encoding="utf-8"))
     for label in excerpt["forecasts"]:
         assert label["sentence"] in excerpt["text"]
         assert label["ranges"]
         for low, high in label["ranges"]:
             assert 0 <= low <= high <= 1
-
-
-@pytest.mark.parametrize("split", ["all", "heldout"])
-def test_the_extractor_meets_its_aims(split):
-    figures = EVAL.evaluate(CORPUS)["split"][split].figures()
-    for name, aim in AIMS.items():
-        assert figures[name] >= aim, f"{split} {name} {figures[name]} < {aim}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
@@ -42,15 +44,33 @@ def test_numbers_and_percentages():
     assert interval([0.1, 0.2], 4, joiner=" … ", missing="–") == "0.1000 … 0.2000"
 
 
+def _question(options):
+    from ledger.records import StoredQuestion
+
+    return StoredQuestion(id="ab12", kind="binary" if options is None else "multiple_choice", statement="Q",
+                          criteria=None, resolve_by=date(2030, 1, 1), original_resolve_by=date(2030, 1, 1),
+                          options=options, tags=[], status="open", resolved_late=False,
+                          created_at=datetime(2025, 1, 1), quote=None, source=None, forecasts=(), resolution=None)
+
+
+def _forecast(probability=None, probabilities=None):
+    from ledger.records import StoredForecast
+
+    return StoredForecast(probability=probability, probabilities=probabilities, forecaster="ann",
+                          made_at=datetime(2025, 1, 1), recorded_at=datetime(2025, 1, 1), backfilled=False, note=None)
+
+
 def test_forecast_text_for_both_kinds():
-    assert forecast_text({"options": None}, {"probability": 0.7, "probabilities": None}) == "70%"
-    multiple = {"options": ["A", "B"]}
-    assert forecast_text(multiple, {"probability": None, "probabilities": [0.25, 0.75]}) == "A 25% / B 75%"
+    assert forecast_text(_question(None), _forecast(probability=0.7)) == "70%"
+    multiple = _question(["A", "B"])
+    assert forecast_text(multiple, _forecast(probabilities=[0.25, 0.75])) == "A 25% / B 75%"
     assert forecast_text(multiple, None) == ""
 
 
 def test_source_line_leaves_out_what_is_missing():
-    source = {"title": "T", "author": None, "outlet": "O", "published": "2025-02-25", "url": "https://x.org"}
+    from ledger.records import StoredSource
+
+    source = StoredSource(title="T", author=None, outlet="O", published=date(2025, 2, 25), url="https://x.org")
     assert source_line(source) == "T · O · 2025-02-25 · <https://x.org>"
     assert source_line(None) == ""
 

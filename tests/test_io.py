@@ -31,14 +31,14 @@ def _populate(cli, tmp_path):
                "--source-date", "2025-02-25", "--quote", "“quoted”", "--at", "2025-02-25").stdout.strip()]
     cli("forecast", ids[0], "-p", "0.45", "--forecaster", "alice", "--note", "second opinion")
     cli("resolve", ids[0], "yes", "--on", "2026-01-01", "--note", "happened", "--evidence", "https://e.org")
-    ids.append(cli("add", "Annulled one", "-p", "0.9", "--by", "2026-06").stdout.strip())
+    ids.append(cli("add", "Annulled one", "-p", "0.9", "--by", "2026-06", "-c", "as stated").stdout.strip())
     cli("annul", ids[1], "--reason", "ambiguous")
     mc = tmp_path / "mc.yaml"
     mc.write_text("predictions:\n  - statement: Which?\n    options: [A, B, C]\n    probabilities: [0.2, 0.3, 0.5]\n"
                   "    resolve_by: 2028-01-01\n    criteria: c\n")
     ids.append(cli("add", "--file", mc).stdout.strip())
     cli("resolve", ids[2], "B")
-    ids.append(cli("add", "Still open", "-p", "1%", "--by", "2030").stdout.strip())
+    ids.append(cli("add", "Still open", "-p", "1%", "--by", "2030", "-c", "as stated").stdout.strip())
     return ids
 
 
@@ -89,7 +89,7 @@ def _write(tmp_path, name, text):
     ],
 )
 def test_bad_rows_import_nothing_and_name_the_line(cli, tmp_path, db_path, content, message):
-    cli("add", "Existing", "-p", "0.5", "--by", "2027")
+    cli("add", "Existing", "-p", "0.5", "--by", "2027", "-c", "as stated")
     before = ledger_bytes(db_path)
     result = cli("import", _write(tmp_path, "bad.csv", content), ok=False)
     assert result.exit_code == 1
@@ -188,7 +188,7 @@ def test_a_tab_prefixed_csv_note_round_trips_import_export_import(cli, tmp_path,
 
 
 def test_csv_output_guards_formulas_by_the_same_rule(cli):
-    cli("add", "=HYPERLINK(x)", "-p", "0.5", "--by", "2030")
-    cli("add", "'x", "-p", "0.5", "--by", "2030")
+    cli("add", "=HYPERLINK(x)", "-p", "0.5", "--by", "2030", "-c", "c")
+    cli("add", "'x", "-p", "0.5", "--by", "2030", "-c", "c")
     text = cli("list", "--csv").stdout
     assert ",'=HYPERLINK(x)" in text and ",'x" in text and ",''x" not in text

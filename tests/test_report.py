@@ -162,7 +162,7 @@ def test_report_numbers_come_from_scoring(tmp_path):
         data = collect(store, ReportOptions(n_resamples=50))
         direct = score(store, n_resamples=50)
     for key in ("brier", "log_loss", "base_rate", "brier_skill_vs_half", "n_backfilled", "brier_ci"):
-        assert data["score"][key] == direct[key], key
+        assert getattr(data["score"], key) == getattr(direct, key), key
     assert data["status"] == {"resolved": 17, "open": 2, "due": 0, "annulled": 1}
 
 

@@ -14,7 +14,7 @@ FORCE_TTY = "LEDGER_REVIEW_FORCE_TTY"
 
 
 def add(cli, statement, p="70%", by="2020-01-01", *extra):
-    return cli("add", statement, "-p", p, "--by", by, *extra).stdout.strip()
+    return cli("add", statement, "-p", p, "--by", by, "-c", "as stated", *extra).stdout.strip()
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def test_due_lists_overdue_and_soon_oldest_first_with_days_overdue(cli):
     assert [r["id"][:8] for r in cli.json("due", "--overdue")] == [older, old]
     assert [r["id"][:8] for r in cli.json("due", "--within", "4m")] == [older, old, later, far]
     assert [r["id"][:8] for r in cli.json("due", "--tag", "geo")] == [older]
-    assert cli.json("due", "--forecaster", "nobody") == []
+    unknown = cli("due", "--forecaster", "nobody", ok=False)  # a typo, not an empty result
+    assert unknown.exit_code == 1 and "no forecaster 'nobody' in this ledger; known: tester" in unknown.stderr
 
     table = cli("due").stdout
     assert f"{(today - date(2020, 1, 1)).days} days overdue" in table
@@ -178,8 +179,8 @@ def test_quitting_midway_keeps_the_decisions_made(cli, review, due_four):
 
 
 def test_input_ending_midway_keeps_the_decisions_made(cli, review, due_four):
-    result = review("a", "criteria unusable", "y", "r", "yes")  # the input ends mid-question
-    assert result.exit_code == 0
+    result = review("a", "criteria unusable", "y", "r", "yes", ok=False)  # the input ends mid-question
+    assert result.exit_code == 1  # not finished: a script must be able to tell
     assert "every decision made so far is kept" in result.stdout
     assert status(cli, due_four[0]) == "annulled"
     assert status(cli, due_four[1]) == "due"

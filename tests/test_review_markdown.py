@@ -74,7 +74,7 @@ def test_md_link_only_links_http_urls():
 
 
 def add(cli, statement, by, *extra):
-    return cli("add", statement, "-p", "80%", "--by", by, *extra).stdout.strip()
+    return cli("add", statement, "-p", "80%", "--by", by, "-c", "as stated", *extra).stdout.strip()
 
 
 def test_review_minutes_have_the_content_and_escape_user_text(cli, tmp_path, monkeypatch):

@@ -1,123 +1,148 @@
-"""Scoring: metric functions against known values, policies, binning, properties."""
+"""Scoring through its public API: metrics against known values, policies, binning, resampling, properties.
+
+Every ledger here is a real one, filled through the store's writes or ``ledger.io.import_file``.
+"""
 
 from __future__ import annotations
 
+import json
 import math
-from datetime import datetime
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import scoring
+from ledger.io import import_file
 from ledger.models import Forecast, Question, Resolution
+from ledger.scoring.metrics import forecasts_in_bin
+from ledger.scoring.resampling import Values, calibration_null
+from ledger.scoring.result import as_json
 from ledger.store import Store
 
-
-def relation(con, p, o, w=None, grp=None):
-    """A scored relation (the columns metric functions read) as TEMP table t, plus its values table."""
-    n = len(p)
-    w = [1.0] * n if w is None else w
-    grp = ["all"] * n if grp is None else grp
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE t AS
-        SELECT grp, p, CAST(p AS DECIMAL(18,12)) AS d, o, w, seq::BIGINT AS seq, 'binary' AS kind,
-               2 * (p - o) ^ 2 AS bm, -ln(greatest(2.220446049250313e-16,
-               least(1 - 2.220446049250313e-16, CASE WHEN o = 1 THEN p ELSE 1 - p END))) AS ll
-        FROM (SELECT unnest(?::VARCHAR[]) AS grp, unnest(?::DOUBLE[]) AS p, unnest(?::INTEGER[]) AS o,
-                     unnest(?::DOUBLE[]) AS w, unnest(range(?::BIGINT)) AS seq)
-        """,
-        [grp, list(map(float, p)), list(map(int, o)), list(map(float, w)), n],
-    )
-    return "t", scoring.value_table(con, "t")
+T0 = datetime(2024, 1, 1)
+WINDOW = timedelta(days=30)
 
 
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def imported(path: Path, rows: list[dict]) -> Store:
+    """A ledger at ``path`` holding ``rows`` (import columns), through ``ledger.io.import_file``."""
+    source = path.with_suffix(".jsonl")
+    source.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    store = Store.open(path)
+    import_file(store, source)
+    return store
+
+
+def question_rows(key: str, forecasts: list[tuple[float, float]], outcome: int, **extra) -> list[dict]:
+    """Import rows of one yes/no question: ``forecasts`` are (probability, days after the opening) by one
+    forecaster; the outcome becomes known 30 days after the first forecast, so each forecast weighs the
+    share of the window it stood for."""
+    return [{"question_key": key, "statement": f"Question {key}", "probability": float(p), "resolve_by": "2024-06-30",
+             "forecaster": extra.get("forecaster", "ann"), "made_at": (T0 + timedelta(days=at)).isoformat(),
+             "outcome": "yes" if outcome else "no", "resolved_at": (T0 + WINDOW).isoformat(),
+             **{k: v for k, v in extra.items() if k != "forecaster"}}
+            for p, at in forecasts]
+
+
+def one_forecast_each(path: Path, p, o, **extra) -> Store:
+    """A ledger of one question per (p, o), each with a single forecast of weight 1."""
+    return imported(path, [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+                           for row in question_rows(f"q{i}", [(pi, 0)], oi, **extra)])
 
 
 TINY_P = [0.9, 0.8, 0.7, 0.6, 0.3, 0.2, 0.1, 0.95, 0.5, 0.4]
 TINY_O = [1, 1, 0, 1, 0, 0, 1, 1, 0, 0]
 
 
-def test_brier_log_loss_base_rate_known_values(con):
-    rel, _ = relation(con, TINY_P, TINY_O)
+@pytest.fixture
+def tiny(tmp_path):
+    with one_forecast_each(tmp_path / "tiny.duckdb", TINY_P, TINY_O) as store:
+        yield store
+
+
+def test_brier_log_loss_base_rate_known_values(tiny):
+    result = scoring.score(tiny, n_resamples=0)
     # hand: squared errors .01 .04 .49 .16 .09 .04 .81 .0025 .25 .16 -> 2.0525 / 10
-    assert scoring.brier(con, rel)["all"] == pytest.approx(0.20525, abs=1e-12)
+    assert result.brier == pytest.approx(0.20525, abs=1e-12)
     expected_ll = -np.mean([math.log(p if o else 1 - p) for p, o in zip(TINY_P, TINY_O, strict=True)])
-    assert scoring.log_loss(con, rel)["all"] == pytest.approx(expected_ll, abs=1e-12)
-    assert scoring.base_rate(con, rel)["all"] == 0.5
-    assert scoring.brier_multi(con, rel)["all"] == pytest.approx(2 * 0.20525, abs=1e-12)
+    assert result.log_loss == pytest.approx(expected_ll, abs=1e-12)
+    assert result.base_rate == 0.5
+    assert result.brier_multi == pytest.approx(2 * 0.20525, abs=1e-12)
+    assert result.brier_skill_vs_half == pytest.approx(0.179, abs=1e-12)
     assert scoring.brier_skill(0.20525, 0.25) == pytest.approx(0.179, abs=1e-12)
     assert scoring.brier_skill(0.2, None) is None
+    assert result.n_scored == 10 and result.n_questions == 10 and result.n_binary == 10
 
 
-def test_log_loss_clips_certain_wrong_forecast(con):
-    rel, _ = relation(con, [1.0, 0.0], [0, 1])
-    assert scoring.log_loss(con, rel)["all"] == pytest.approx(-math.log(2.220446049250313e-16), rel=1e-12)
+def test_log_loss_clips_certain_wrong_forecast(tmp_path):
+    with one_forecast_each(tmp_path / "l.duckdb", [1.0, 0.0], [0, 1]) as store:
+        assert scoring.score(store, n_resamples=0).log_loss == pytest.approx(-math.log(scoring.LOG_EPS), rel=1e-12)
 
 
-def test_murphy_known_values_and_sum(con):
-    rel, values = relation(con, TINY_P, TINY_O)
-    m = scoring.murphy(con, values, scoring.equal_bins(10))["all"]
-    assert m["reliability"] == pytest.approx(0.205125, abs=1e-12)
-    assert m["resolution"] == pytest.approx(0.25, abs=1e-12)
-    assert m["uncertainty"] == pytest.approx(0.25, abs=1e-12)
-    assert m["within_bin_variance"] == pytest.approx(0.000125, abs=1e-12)
-    assert m["within_bin_covariance"] == pytest.approx(0.0, abs=1e-12)
+def test_murphy_known_values_and_sum(tiny):
+    m = scoring.score(tiny, bins=10, n_resamples=0).murphy
+    assert m.reliability == pytest.approx(0.205125, abs=1e-12)
+    assert m.resolution == pytest.approx(0.25, abs=1e-12)
+    assert m.uncertainty == pytest.approx(0.25, abs=1e-12)
+    assert m.within_bin_variance == pytest.approx(0.000125, abs=1e-12)
+    assert m.within_bin_covariance == pytest.approx(0.0, abs=1e-12)
+    assert m.bins.startswith("10 equal bins, unfolded")
 
 
-def test_corp_matches_model_diagnostics(con):
+def test_corp_matches_model_diagnostics(tiny):
     md = pytest.importorskip("model_diagnostics.scoring")
-    rel, values = relation(con, TINY_P, TINY_O)
-    c = scoring.corp(con, values, n_resamples=0)["all"]
+    c = scoring.score(tiny, n_resamples=0).corp
     ref = md.decompose(np.array(TINY_O, float), np.array(TINY_P), scoring_function=md.SquaredError())
-    assert c["mcb"] == pytest.approx(ref["miscalibration"][0], abs=1e-12)
-    assert c["dsc"] == pytest.approx(ref["discrimination"][0], abs=1e-12)
-    assert c["unc"] == pytest.approx(ref["uncertainty"][0], abs=1e-12)
-    assert c["mcb"] == pytest.approx(0.07525, abs=1e-12)
+    assert c.mcb == pytest.approx(ref["miscalibration"][0], abs=1e-12)
+    assert c.dsc == pytest.approx(ref["discrimination"][0], abs=1e-12)
+    assert c.unc == pytest.approx(ref["uncertainty"][0], abs=1e-12)
+    assert c.mcb == pytest.approx(0.07525, abs=1e-12)
+    assert c.mcb_p_value is None and c.n_resamples == 0 and c.curve[0].band_low is None  # nothing resampled
 
 
-def test_wilson_interval_known_values(con):
-    rel, values = relation(con, [0.1, 0.2], [1, 0])
-    table = scoring.calibration_table(con, values, scoring.equal_bins(10))["all"]
+def test_wilson_interval_known_values(tmp_path):
+    with one_forecast_each(tmp_path / "l.duckdb", [0.1, 0.2], [1, 0]) as store:
+        table = scoring.score(store, bins=10, n_resamples=0).calibration
     z = scoring.Z95
-    assert table[0]["ci_low"] == pytest.approx(1 / (1 + z * z), abs=1e-12)  # x = n = 1
-    assert table[0]["ci_high"] == 1.0
-    assert table[1]["ci_low"] == 0.0
-    assert table[1]["ci_high"] == pytest.approx(z * z / (1 + z * z), abs=1e-12)
+    assert table[0].ci_low == pytest.approx(1 / (1 + z * z), abs=1e-12)  # x = n = 1
+    assert table[0].ci_high == 1.0
+    assert table[1].ci_low == 0.0
+    assert table[1].ci_high == pytest.approx(z * z / (1 + z * z), abs=1e-12)
 
 
-def test_binning_is_decided_on_the_decimal_value(con):
+def test_binning_is_decided_on_the_decimal_value(tmp_path):
     # 0.15, 0.35, 0.3, 0.7 sit exactly on edges; the double of each may round either way.
     p = [0.15, 0.35, 0.3, 0.7, 1.0, 0.0, 0.1 + 0.2]
-    rel, values = relation(con, p, [1, 0, 1, 0, 1, 0, 1])
-    bins20 = scoring.equal_bins(20)
-    table = {round(b["bin_low"], 6): b["n"] for b in scoring.calibration_table(con, values, bins20)["all"]}
-    assert table[0.15] == 1 and table[0.35] == 1 and table[0.3] == 2 and table[0.7] == 1
-    assert table[0.95] == 1  # 1.0 is in the last, closed bin
-    assert table[0.0] == 1
-    # counting and listing use the same rule
-    listed = con.execute(
-        f"SELECT p FROM t WHERE {scoring.bin_index_sql('d', bins20.edges)} = 6").fetchall()
-    assert sorted(x[0] for x in listed) == [0.3, 0.1 + 0.2]
+    with one_forecast_each(tmp_path / "l.duckdb", p, [1, 0, 1, 0, 1, 0, 1]) as store:
+        bins20 = scoring.equal_bins(20)
+        table = {round(b.bin_low, 6): b.n for b in scoring.score(store, bins=20, n_resamples=0).calibration}
+        assert table[0.15] == 1 and table[0.35] == 1 and table[0.3] == 2 and table[0.7] == 1
+        assert table[0.95] == 1  # 1.0 is in the last, closed bin
+        assert table[0.0] == 1
+        # counting and listing use the same rule
+        with scoring.Scored(store, scoring.Selection()) as scored:
+            listed = forecasts_in_bin(scored.grouped(None), bins20, 0.3)
+    assert sorted(row["probability"] for row in listed) == [0.3, 0.1 + 0.2]
     assert 0.1 + 0.2 != 0.3  # the float really is off the edge
 
 
-def test_analyst_levels_and_fold(con):
-    rel, values = relation(con, [0.3, 0.7, 0.05, 0.95, 0.5, 0.99], [0, 1, 1, 1, 1, 1])
-    table = scoring.calibration_table(con, values, scoring.analyst_levels(fold=True))["all"]
-    got = {b["bin_low"]: (b["n"], b["observed"]) for b in table}
+def test_analyst_levels_and_fold(tmp_path):
+    with one_forecast_each(tmp_path / "l.duckdb", [0.3, 0.7, 0.05, 0.95, 0.5, 0.99], [0, 1, 1, 1, 1, 1]) as store:
+        result = scoring.score(store, levels="analyst", fold=True, n_resamples=0)
+    got = {b.bin_low: (b.n, b.observed) for b in result.calibration}
     assert got[0.7] == (2, 1.0)  # 0.3 on X (X did not happen) counts as 0.7 on not-X, which happened
     assert got[0.95] == (2, 0.5)  # 0.05 on X that happened counts as 0.95 on not-X: wrong
     assert got[0.5] == (1, 1.0)
     assert got[0.99] == (1, 1.0)
+    assert result.selection.fold and "folded" in result.selection.bins
 
 
 def test_pav_matches_sklearn_isotonic():
@@ -127,20 +152,49 @@ def test_pav_matches_sklearn_isotonic():
     y = rng.random(40)
     w = rng.integers(1, 5, 40).astype(float)
     ref = sk.IsotonicRegression().fit(x, y, sample_weight=w).predict(x)
-    np.testing.assert_allclose(scoring.pav(x, y, w), ref, atol=1e-12)
-    fitted, _ = scoring._pav_batch(w, np.vstack([y * w, (1 - y) * w]))
+    np.testing.assert_allclose(scoring.pav(y * w, w), ref, atol=1e-12)
+    fitted, pooled = scoring.pav_rows(w, np.vstack([y * w, (1 - y) * w]))
     np.testing.assert_allclose(fitted[0], ref, atol=1e-12)
-    np.testing.assert_allclose(fitted[1], scoring.pav(x, 1 - y, w), atol=1e-12)
+    np.testing.assert_allclose(fitted[1], scoring.pav((1 - y) * w, w), atol=1e-12)
+    # Σ w f² − 2 f (y w) over the fit is −Σ_blocks S²/W: the Brier part pav_rows returns
+    assert pooled[0] == pytest.approx(-np.sum(w * ref * ref - 2 * ref * y * w), rel=1e-12)
+
+
+def test_pav_segments_and_padding_are_independent_fits():
+    rng = np.random.default_rng(8)
+    a_w, b_w = rng.integers(1, 4, 12).astype(float), rng.integers(1, 4, 7).astype(float)
+    a_s, b_s = rng.random(12) * a_w, rng.random(7) * b_w
+    both = scoring.pav(np.r_[a_s, b_s], np.r_[a_w, b_w], starts=[0, 12])
+    np.testing.assert_allclose(both, np.r_[scoring.pav(a_s, a_w), scoring.pav(b_s, b_w)], rtol=0, atol=0)
+    # a shorter row zero-padded on the right fits as it would alone
+    padded, pooled = scoring.pav_rows(np.r_[b_w, np.zeros(5)], np.r_[b_s, np.zeros(5)][None, :])
+    alone, pooled_alone = scoring.pav_rows(b_w, b_s[None, :])
+    np.testing.assert_array_equal(padded[0, :7], alone[0])
+    assert pooled[0] == pooled_alone[0]
 
 
 def test_bootstrap_is_seeded_and_covers_mean():
-    values = np.random.default_rng(1).random(500)
-    a = scoring.bootstrap_mean_ci(values, seed=7)
-    b = scoring.bootstrap_mean_ci(values, seed=7)
+    values = np.random.default_rng(1).random(500)  # 500 distinct values: pooled into 256 cells
+    a = scoring.bootstrap_mean_ci(values, seed=7)[0]
+    b = scoring.bootstrap_mean_ci(values, seed=7)[0]
     assert a == b
     assert a[0] < values.mean() < a[1]
     # width near the normal-theory one (2 * 1.96 * sd / sqrt(n))
     assert (a[1] - a[0]) == pytest.approx(2 * 1.96 * values.std() / math.sqrt(500), rel=0.15)
+
+
+def test_bootstrap_batches_groups_in_one_stream():
+    rng = np.random.default_rng(2)
+    small = rng.choice([0.1, 0.2, 0.4], 60)  # 3 cells: drawn first, so as it would be alone
+    large = rng.random(400)
+    values = np.r_[large, small]
+    groups = np.r_[np.zeros(400, np.int64), np.ones(60, np.int64)]
+    cis = scoring.bootstrap_mean_ci(values, groups, n_groups=3, seed=11)
+    assert cis[1] == pytest.approx(scoring.bootstrap_mean_ci(small, seed=11)[0], rel=1e-12)
+    assert cis[0][0] < large.mean() < cis[0][1]
+    assert (cis[0][1] - cis[0][0]) == pytest.approx(2 * 1.96 * large.std() / math.sqrt(400), rel=0.15)
+    assert cis[2] is None  # an empty group has no interval
+    assert scoring.bootstrap_mean_ci(values, groups, seed=11, n_resamples=0) == [None, None]
 
 
 def test_leave_one_out_median():
@@ -151,74 +205,97 @@ def test_leave_one_out_median():
     assert math.isnan(got[5])
 
 
-def test_calibrated_sample_has_small_mcb_and_large_p_value(con):
-    rng = np.random.default_rng(11)
-    p = rng.choice(np.round(np.linspace(0.05, 0.95, 19), 2), 4000)
-    o = (rng.random(4000) < p).astype(int)
-    rel, values = relation(con, p, o)
-    c = scoring.corp(con, values, n_resamples=300)["all"]
-    assert c["mcb"] < 0.005
-    assert c["mcb_p_value"] > 0.01
+def calibrated(rng, n, levels):
+    p = rng.choice(levels, n)
+    return p, (rng.random(n) < p).astype(int)
+
+
+def test_calibrated_sample_has_small_mcb_and_large_p_value(tmp_path):
+    p, o = calibrated(np.random.default_rng(11), 4000, np.round(np.linspace(0.05, 0.95, 19), 2))
+    with one_forecast_each(tmp_path / "l.duckdb", p, o) as store:
+        c = scoring.score(store, n_resamples=300).corp
+    assert c.mcb < 0.005
+    assert c.mcb_p_value > 0.01
     # exactly calibrated bins: each value's observed frequency equals it -> MCB is 0
     p2 = np.repeat([0.1, 0.3, 0.6, 0.9], 10)
-    o2 = np.concatenate([np.r_[np.ones(k), np.zeros(10 - k)] for k in (1, 3, 6, 9)])
-    rel, values = relation(con, p2, o2)
-    assert scoring.corp(con, values, n_resamples=0)["all"]["mcb"] == pytest.approx(0.0, abs=1e-15)
+    o2 = np.concatenate([np.r_[np.ones(k), np.zeros(10 - k)] for k in (1, 3, 6, 9)]).astype(int)
+    with one_forecast_each(tmp_path / "exact.duckdb", p2, o2) as store:
+        assert scoring.score(store, n_resamples=0).corp.mcb == pytest.approx(0.0, abs=1e-15)
 
 
-def test_overconfident_sample_is_flagged(con):
-    rng = np.random.default_rng(5)
-    p = rng.choice([0.9, 0.95, 0.99], 300)
-    o = (rng.random(300) < 0.6).astype(int)
-    rel, values = relation(con, p, o)
-    c = scoring.corp(con, values, n_resamples=300)["all"]
-    assert c["mcb_p_value"] < 0.01
-    band = c["curve"]
-    assert all(pt["band_low"] <= pt["x"] + 0.05 and pt["band_high"] >= pt["x"] - 0.1 for pt in band)
+def overconfident(rng, n):
+    return rng.choice([0.9, 0.95, 0.99], n), (rng.random(n) < 0.6).astype(int)
 
 
-probabilities = st.lists(
-    st.tuples(st.floats(0, 1, allow_nan=False), st.integers(0, 1), st.floats(0.05, 1)), min_size=1, max_size=40
-)
+def test_overconfident_sample_is_flagged(tmp_path):
+    p, o = overconfident(np.random.default_rng(5), 300)
+    with one_forecast_each(tmp_path / "l.duckdb", p, o) as store:
+        c = scoring.score(store, n_resamples=300).corp
+    assert c.mcb_p_value < 0.01
+    assert c.band_level == 0.9 and c.n_resamples == 300
+    assert all(pt.band_low <= pt.x + 0.05 and pt.band_high >= pt.x - 0.1 for pt in c.curve)
 
 
-@settings(max_examples=40, deadline=None)
-@given(probabilities, st.integers(1, 12))
-def test_properties(rows, n_bins):
-    con = duckdb.connect()
-    p = [r[0] for r in rows]
-    o = [r[1] for r in rows]
-    w = [r[2] for r in rows]
-    rel, values = relation(con, p, o, w)
-    b = scoring.brier(con, rel)["all"]
+def test_calibration_null_of_groups_in_one_batch(tmp_path):
+    """A calibrated and an overconfident forecaster, resampled together, keep their own verdicts; the
+    smaller group draws first, so exactly as it would alone."""
+    rng = np.random.default_rng(9)
+    p_cal, o_cal = calibrated(rng, 1500, np.round(np.linspace(0.05, 0.95, 19), 2))
+    p_over, o_over = overconfident(rng, 300)
+    rows = [row for name, ps, os in (("cal", p_cal, o_cal), ("over", p_over, o_over))
+            for i, (pi, oi) in enumerate(zip(ps, os, strict=True))
+            for row in question_rows(f"{name}{i}", [(pi, 0)], oi, forecaster=name)]
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        by = {g.group: g for g in scoring.score(store, by="forecaster", n_resamples=300, relative=False).groups}
+        alone = scoring.score(store, forecaster="over", n_resamples=300).corp
+    assert by["cal"].corp.mcb_p_value > 0.01 and by["over"].corp.mcb_p_value < 0.01
+    assert_same(as_json(by["over"].corp), as_json(alone))
+    # the batched null itself, on two exactly calibrated groups (observed share = forecast at every value)
+    x = np.array([0.2, 0.8, 0.1, 0.5, 0.9])
+    values = Values(np.array([0, 0, 1, 1, 1]), x, np.full(5, 10.0), 10 * x, np.full(5, 10.0), n_groups=2)
+    null = calibration_null(values, np.zeros(2), seed=3, n_resamples=200)
+    assert null.p_value.tolist() == [1.0, 1.0]  # no resample has a smaller MCB than 0
+    assert np.all((0 <= null.band_low) & (null.band_low <= null.band_high) & (null.band_high <= 1))
+    assert calibration_null(values, np.zeros(2), seed=3, n_resamples=0) is None
+
+
+forecast_pairs = st.lists(
+    st.tuples(st.floats(0, 1, allow_nan=False), st.floats(0, 1, allow_nan=False), st.integers(0, 1),
+              st.floats(0.05, 0.95)), min_size=1, max_size=30)
+
+
+@settings(max_examples=25, deadline=None)
+@given(forecast_pairs, st.integers(1, 12))
+def test_properties(questions, n_bins):
+    """Each question: a first forecast, a revision after a share ``split`` of the window (so the two
+    weigh split and 1 − split), an outcome; and its mirror image (1 − p, 1 − o) under another tag."""
+    rows = []
+    for i, (p1, p2, o, split) in enumerate(questions):
+        at = split * WINDOW.days
+        rows += question_rows(f"a{i}", [(p1, 0), (p2, at)], o, tags=["as-is"])
+        rows += question_rows(f"b{i}", [(1 - p1, 0), (1 - p2, at)], 1 - o, tags=["mirrored"])
+    with tempfile.TemporaryDirectory() as folder, imported(Path(folder) / "l.duckdb", rows) as store:
+        folded = scoring.equal_bins(n_bins, fold=True)
+        result = scoring.score(store, tag="as-is", bins=n_bins, n_resamples=20, calibrations={"folded": folded})
+        mirrored = scoring.score(store, tag="mirrored", n_resamples=0)
+    b = result.brier
     assert 0 <= b <= 1
-    assert scoring.log_loss(con, rel)["all"] >= 0
-    m = scoring.murphy(con, values, scoring.equal_bins(n_bins))["all"]
-    parts = m["reliability"] - m["resolution"] + m["uncertainty"] + m["within_bin_variance"] \
-        - m["within_bin_covariance"]
+    assert result.log_loss >= 0
+    m = result.murphy
+    parts = m.reliability - m.resolution + m.uncertainty + m.within_bin_variance - m.within_bin_covariance
     assert parts == pytest.approx(b, abs=1e-9)
-    c = scoring.corp(con, values, n_resamples=20)["all"]
-    assert c["mcb"] - c["dsc"] + c["unc"] == pytest.approx(b, abs=1e-9)
-    assert c["mcb"] >= -1e-9 and c["dsc"] >= -1e-9
-    assert 0 < c["mcb_p_value"] <= 1
-    for row in scoring.calibration_table(con, values, scoring.equal_bins(n_bins, fold=True))["all"]:
-        assert 0 <= row["ci_low"] <= row["observed"] <= row["ci_high"] <= 1
-        assert row["bin_low"] >= 0.5
+    c = result.corp
+    assert c.mcb - c.dsc + c.unc == pytest.approx(b, abs=1e-9)
+    assert c.mcb >= -1e-9 and c.dsc >= -1e-9
+    assert 0 < c.mcb_p_value <= 1
+    for row in result.calibrations["folded"]:
+        assert 0 <= row.ci_low <= row.observed <= row.ci_high <= 1
+        assert row.bin_low >= 0.5
     # relabelling p -> 1 - p, o -> 1 - o leaves the Brier score unchanged
-    rel2, _ = relation(con, [1 - x for x in p], [1 - x for x in o], w)
-    assert scoring.brier(con, rel2)["all"] == pytest.approx(b, abs=1e-12)
-    con.close()
+    assert mirrored.brier == pytest.approx(b, abs=1e-12)
 
 
 # -- through the store: policies, the window, exclusions ---------------------------------
-
-T0 = datetime(2024, 1, 1)
-
-
-def day(n: float) -> datetime:
-    from datetime import timedelta
-
-    return T0 + timedelta(days=n)
 
 
 @pytest.fixture
@@ -249,28 +326,30 @@ def test_time_averaged_hand_computed(revised_ledger):
     result = scoring.score(revised_ledger, by="forecaster", n_resamples=50)
     # alice: 10/40 at 0.6, 20/40 at 0.8, 10/40 at 0.9 -> .25*.16 + .5*.04 + .25*.01 = 0.0625
     # bob: days 0-20 before his first forecast at 0.5 (0.25), days 20-40 at 0.3 (0.49) -> 0.37
-    groups = {g["group"]: g for g in result["groups"]}
-    assert groups["alice"]["brier"] == pytest.approx(0.0625, abs=1e-12)
-    assert groups["bob"]["brier"] == pytest.approx(0.37, abs=1e-12)
-    assert result["brier"] == pytest.approx((0.0625 + 0.37) / 2, abs=1e-12)
-    assert groups["bob"]["imputed_share"] == pytest.approx(0.5, abs=1e-12)
-    assert result["n_questions"] == 1 and result["n_scored"] == 2 and result["n_forecasts"] == 4
-    assert result["excluded"]["after_outcome"] == 1
-    assert result["excluded"]["annulled"] == 1
+    groups = {g.group: g for g in result.groups}
+    assert groups["alice"].brier == pytest.approx(0.0625, abs=1e-12)
+    assert groups["bob"].brier == pytest.approx(0.37, abs=1e-12)
+    assert result.brier == pytest.approx((0.0625 + 0.37) / 2, abs=1e-12)
+    assert groups["bob"].imputed_share == pytest.approx(0.5, abs=1e-12)
+    assert result.n_questions == 1 and result.n_scored == 2 and result.n_forecasts == 4
+    assert result.excluded.after_outcome == 1
+    assert result.excluded.annulled == 1
     # relative to the other: alice 0.125 - 0.74 (GJ form, twice the binary)
-    rel = {r["forecaster"]: r for r in result["relative"]}
-    assert rel["alice"]["mean_difference"] == pytest.approx(2 * (0.0625 - 0.37), abs=1e-12)
-    assert result["paired"][0]["mean_difference"] == pytest.approx(2 * (0.0625 - 0.37), abs=1e-12)
+    rel = {r.forecaster: r for r in result.relative}
+    assert rel["alice"].mean_difference == pytest.approx(2 * (0.0625 - 0.37), abs=1e-12)
+    assert result.paired[0].mean_difference == pytest.approx(2 * (0.0625 - 0.37), abs=1e-12)
+    assert result.forecasters == ("alice", "bob")
 
 
 def test_first_and_last_policies(revised_ledger):
     first = scoring.score(revised_ledger, policy="first", n_resamples=0)
     last = scoring.score(revised_ledger, policy="last", n_resamples=0)
-    assert first["brier"] == pytest.approx((0.16 + 0.49) / 2, abs=1e-12)
-    assert last["brier"] == pytest.approx((0.01 + 0.49) / 2, abs=1e-12)  # bob's 0.99 came too late
-    assert last["excluded"]["not_used_by_policy"] == 2
+    assert first.brier == pytest.approx((0.16 + 0.49) / 2, abs=1e-12)
+    assert last.brier == pytest.approx((0.01 + 0.49) / 2, abs=1e-12)  # bob's 0.99 came too late
+    assert last.excluded.not_used_by_policy == 2
     only_alice = scoring.score(revised_ledger, policy="last", forecaster="alice", n_resamples=0)
-    assert only_alice["brier"] == pytest.approx(0.01, abs=1e-12)
+    assert only_alice.brier == pytest.approx(0.01, abs=1e-12)
+    assert first.methodology["policy"].startswith("first:") and last.selection.policy == "last"
 
 
 def test_backfilled_counted_and_excludable(tmp_path):
@@ -284,11 +363,12 @@ def test_backfilled_counted_and_excludable(tmp_path):
     with store.write("test") as w:  # resolved in a later commit: a live forecast, not backfilled
         w.resolve(r, Resolution(outcome="no"))
     included = scoring.score(store, n_resamples=0)
-    assert included["n_backfilled"] == 1 and included["n_questions"] == 2
+    assert included.n_backfilled == 1 and included.n_questions == 2
+    assert included.excluded.backfilled == 0
     excluded = scoring.score(store, exclude_backfilled=True, n_resamples=0)
-    assert excluded["n_backfilled"] == 0 and excluded["n_questions"] == 1
-    assert excluded["excluded"]["backfilled"] == 1
-    assert excluded["brier"] == pytest.approx(0.16, abs=1e-12)
+    assert excluded.n_backfilled == 0 and excluded.n_questions == 1
+    assert excluded.excluded.backfilled == 1
+    assert excluded.brier == pytest.approx(0.16, abs=1e-12)
     store.close()
 
 
@@ -299,34 +379,49 @@ def test_multiple_choice_brier(tmp_path):
                            Forecast(forecaster="ann", probabilities=[0.6, 0.3, 0.1], made_at=day(0)))
         w.resolve(q, Resolution(outcome="A", resolved_at=day(5)))
     result = scoring.score(store, n_resamples=0)
-    assert result["brier_multi"] == pytest.approx(0.16 + 0.09 + 0.01, abs=1e-12)
-    assert result["brier"] is None and result["n_multiple_choice"] == 1
-    assert result["log_loss"] is None
+    assert result.brier_multi == pytest.approx(0.16 + 0.09 + 0.01, abs=1e-12)
+    assert result.brier is None and result.n_multiple_choice == 1
+    assert result.log_loss is None
+    assert result.murphy.reliability is None and result.corp.mcb is None and result.calibration == ()
     store.close()
 
 
 def test_bad_options_are_user_errors(revised_ledger):
     from ledger.errors import LedgerError
 
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match="--policy"):
         scoring.score(revised_ledger, policy="median")
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match="--bins"):
         scoring.score(revised_ledger, bins=0)
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match="not both"):
         scoring.score(revised_ledger, bins=5, levels="analyst")
-    with pytest.raises(LedgerError):
+    with pytest.raises(LedgerError, match="--by"):
         scoring.score(revised_ledger, groupings=("forecaster", "colour"))
+    with pytest.raises(LedgerError, match="--resamples"):
+        scoring.Options(n_resamples=-1)
+    with pytest.raises(TypeError, match="colour"):
+        scoring.score(revised_ledger, colour="red")
 
 
 def test_forecasts_in_bin_lists_what_the_table_counts(revised_ledger):
     result = scoring.score(revised_ledger, policy="last", n_resamples=0, bins=10)
-    scoring.group_view(revised_ledger.con, None)
     binning = scoring.equal_bins(10)
-    for row in result["calibration"]:
-        listed = scoring.forecasts_in_bin(revised_ledger.con, "score_grouped_binary", binning, row["bin_low"])
-        assert len(listed) == row["n"]
-    listed = scoring.forecasts_in_bin(revised_ledger.con, "score_grouped_binary", binning, 0.3)
-    assert [(r["forecaster"], r["p"]) for r in listed] == [("bob", 0.3)]
+    with scoring.Scored(revised_ledger, scoring.Selection(policy="last")) as scored:
+        whole = scored.grouped(None)
+        for row in result.calibration:
+            assert len(forecasts_in_bin(whole, binning, row.bin_low)) == row.n
+        listed = forecasts_in_bin(whole, binning, 0.3)
+    assert [(r["forecaster"], r["probability"]) for r in listed] == [("bob", 0.3)]
+
+
+def test_a_selection_leaves_no_tables_behind(revised_ledger):
+    def temp_tables():
+        return revised_ledger.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]
+
+    before = temp_tables()
+    scoring.score(revised_ledger, by="tag", groupings=("forecaster",), n_resamples=10)
+    assert temp_tables() == before
 
 
 def assert_same(one, other, where=""):
@@ -347,34 +442,109 @@ def assert_same(one, other, where=""):
 
 def test_groupings_in_one_pass_equal_separate_calls(tmp_path):
     """One selection serves several breakdowns, the folded table and chosen questions, as separate calls do."""
-    import json
-
-    from ledger.io import import_file
-
     rng = np.random.default_rng(4)
     rows = [{"question_key": f"q{i}", "statement": f"Q{i}", "probability": round(float(rng.uniform(0.05, 0.95)), 2),
              "resolve_by": "2024-06-30", "forecaster": f, "made_at": f"2024-0{1 + r}-01T00:00:00",
              "outcome": "yes" if i % 3 else "no", "resolved_at": f"2024-0{5 + i % 2}-01T00:00:00",
              "tags": ["a", "b"] if i % 2 else ["a"], "source_title": f"S{i % 4}"}
             for i in range(30) for f in ("ann", "bo", "cy")[: 2 + i % 2] for r in range(1 + i % 2)]
-    path = tmp_path / "rows.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    with Store.open(tmp_path / "l.duckdb") as store:
-        import_file(store, path)
-        ids = [q["id"] for q in store.questions(status="closed", limit=5)]
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        ids = [q.id for q in store.questions(status="closed", limit=5)]
         folded = scoring.analyst_levels(fold=True)
         one = scoring.score(store, n_resamples=40, groupings=("forecaster", "tag", "source", "quarter"),
-                            calibrations={"folded": folded}, question_ids=ids)
+                            calibrations={"folded": folded}, question_ids=ids).as_json()
         for by in ("forecaster", "tag", "source", "quarter"):
-            separate = scoring.score(store, n_resamples=40, by=by)
+            separate = scoring.score(store, n_resamples=40, by=by).as_json()
             assert_same(one["groupings"][by]["groups"], separate["groups"], by)
             assert one["groupings"][by]["n_groups"] == len(separate["groups"])
-        assert_same(one["calibrations"]["folded"], scoring.score(store, levels="analyst", fold=True)["calibration"])
-        every = scoring.score(store, include_questions=True, n_resamples=0)["questions"]
+        assert_same(one["calibrations"]["folded"],
+                    scoring.score(store, levels="analyst", fold=True).as_json()["calibration"])
+        every = scoring.score(store, include_questions=True, n_resamples=0).as_json()["questions"]
         assert one["questions"]
         assert_same(one["questions"], [q for q in every if q["question_id"] in ids])
-        assert_same(one["relative"], scoring.score(store, n_resamples=40)["relative"])
-        assert "relative" not in scoring.score(store, n_resamples=0, relative=False)
-        capped = scoring.score(store, n_resamples=0, groupings=("source", "tag"), max_groups=3)["groupings"]
-        assert capped["source"] == {"n_groups": 4, "too_many": True, "groups": []}
-        assert not capped["tag"]["too_many"] and len(capped["tag"]["groups"]) == 2
+        assert_same(one["relative"], scoring.score(store, n_resamples=40).as_json()["relative"])
+        assert scoring.score(store, n_resamples=0, relative=False).relative is None
+        capped = scoring.score(store, n_resamples=0, groupings=("source", "tag"), max_groups=3).groupings
+        assert capped["source"] == scoring.Grouping(n_groups=4, too_many=True, groups=())
+        assert not capped["tag"].too_many and len(capped["tag"].groups) == 2
+
+
+def test_scores_are_reproducible(tmp_path):
+    rows = [row for i in range(60) for row in question_rows(
+        f"q{i}", [(0.1 + 0.8 * ((i * 7) % 10) / 10, 0), (0.5, 3 + i % 5)], i % 2, forecaster=("ann", "bo")[i % 2],
+        source_title=f"S{i % 6}")]
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        once = scoring.score(store, by="source", n_resamples=100).as_json()
+        again = scoring.score(store, by="source", n_resamples=100).as_json()
+    assert once == again
+
+
+# -- the JSON contract: one shape --------------------------------------------------------------
+
+
+def shape(value):
+    """The keys of a JSON value, recursively: dicts by key; a list of dicts by the union of its elements'."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        merged: dict = {}
+        for item in value:
+            merged.update(shape(item))
+        return [merged]
+    return None
+
+
+def assert_same_shape(one, other, where=""):
+    """The same keys at every level where both sides hold an object (a list of objects compares its
+    elements' keys; a null or an empty list, where the schema allows one, has nothing to compare)."""
+    if isinstance(one, dict) and isinstance(other, dict):
+        assert one.keys() == other.keys(), f"{where}: {sorted(one.keys() ^ other.keys())}"
+        for key in one:
+            assert_same_shape(one[key], other[key], f"{where}.{key}")
+    elif isinstance(one, list) and isinstance(other, list):
+        assert_same_shape(one[0], other[0], f"{where}[]")
+
+
+def test_json_has_one_shape_empty_or_full(tmp_path, cli):
+    p, o = calibrated(np.random.default_rng(6), 40, [0.2, 0.5, 0.8])
+    rows = [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+            for row in question_rows(f"q{i}", [(pi, 0), (1 - pi, 5 + i % 7)], oi, forecaster=("ann", "bo")[i % 2],
+                                     tags=["t"])]
+    rows += question_rows("mc", [(0.5, 0)], 1, forecaster="ann")  # replaced by a multiple-choice question below
+    rows[-1].update(probability=None, options=["A", "B"], probabilities=[0.7, 0.3], outcome="A")
+    imported(tmp_path / "ledger.duckdb", rows).close()
+    full = cli.json("score", "--by", "forecaster", "--questions", "--resamples", "30")
+    empty = cli.json("score", "--by", "forecaster", "--questions", "--resamples", "30", "--since", "2999-01-01")
+    assert full["n_scored"] > 0 and full["n_multiple_choice"] == 1 and empty["n_scored"] == 0 and empty["groups"] == []
+    assert full.keys() == empty.keys()
+    assert_same_shape(shape(full), shape(empty))
+    # every group carries the keys of the whole selection's scores, nested objects included
+    metrics = {key: value for key, value in shape(empty).items() if key in scoring.Metrics.__dataclass_fields__}
+    for group in full["groups"]:
+        assert group.keys() == {*metrics, "group"}
+        assert_same_shape({k: v for k, v in shape(group).items() if k != "group"}, metrics, "group")
+    # the undefined is null, never missing
+    assert empty["brier"] is None and empty["murphy"]["reliability"] is None and empty["corp"]["mcb"] is None
+    assert empty["relative"] is None and full["relative"] is not None
+
+
+# -- the boundary ---------------------------------------------------------------------------------
+
+
+def test_scoring_never_imports_the_store_and_loads_numpy_only_to_compute():
+    """Scores read the ledger's views through a connection: no module of ledger/scoring names the store,
+    and importing the package (as the CLI does) loads neither the store nor numpy."""
+    import ast
+    import subprocess
+    import sys
+
+    package = Path(scoring.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                assert not any(name.startswith("ledger.store") for name in names), path.name
+    probe = "import json, sys, ledger.scoring; print(json.dumps(sorted(m for m in ('ledger.store', 'numpy', " \
+            "'duckdb') if m in sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert json.loads(loaded) == []

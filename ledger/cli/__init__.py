@@ -12,50 +12,127 @@ the commands that need them, so ``ledger --help`` and ``ledger add`` start fast.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import typer
 from typer.core import TyperGroup
 
 from ledger.errors import ExitCode, LedgerError
+from ledger.format import visible
 
 
 class LedgerGroup(TyperGroup):
-    """Turns user mistakes raised anywhere in a command into one clear line."""
+    """Turns every failure a user can reach into one clear line and its exit code."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except LedgerError as error:
-            typer.echo(f"error: {error}", err=True)
-            ctx.exit(int(error.exit_code))
-        except OSError as error:  # a path the user gave: missing folder, no permission, disk full
-            where = f" {error.filename}" if error.filename else ""
-            typer.echo(f"error: cannot use{where}: {error.strerror or error}", err=True)
-            ctx.exit(int(ExitCode.USER_ERROR))
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except BrokenPipeError:
+            _quiet_stdout()
+            ctx.exit(int(ExitCode.BROKEN_PIPE))
         except KeyboardInterrupt:
-            typer.echo("interrupted; nothing half-written was kept", err=True)
-            ctx.exit(130)
+            _fail(ctx, "interrupted: nothing written", ExitCode.INTERRUPTED)
+        except LedgerError as error:
+            if "No space left on device" in str(error):  # DuckDB's text, passed on by a stage
+                _fail(ctx, _NO_SPACE, ExitCode.USER_ERROR)
+            _fail(ctx, f"error: {error}", int(error.exit_code))
+        except OSError as error:  # a path the user gave: missing folder, no permission, disk full
+            if error.errno == errno.ENOSPC:
+                _fail(ctx, _NO_SPACE, ExitCode.USER_ERROR)
+            where = f" {error.filename}" if error.filename else ""
+            _fail(ctx, f"error: cannot use{where}: {error.strerror or error}", ExitCode.USER_ERROR)
         except Exception as error:
             message = _user_message(error)
             if message is None:
                 raise
-            typer.echo(f"error: {message}", err=True)
-            ctx.exit(int(ExitCode.USER_ERROR))
+            _fail(ctx, message if message.startswith(("error:", "interrupted")) else f"error: {message}",
+                  ExitCode.INTERRUPTED if message.startswith("interrupted") else ExitCode.USER_ERROR)
+
+
+_NO_SPACE = "error: no space left on device: nothing written (free some space and try again)"
+
+
+def _fail(ctx, line: str, code: int):
+    """The one line on stderr (user text in it shown, not obeyed) and the exit code."""
+    typer.echo(visible(line), err=True)
+    ctx.exit(int(code))
+
+
+def _quiet_stdout() -> None:
+    """After the reader of stdout went away, send what is left to /dev/null so that
+    Python's flush at exit does not print `Broken pipe` either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _user_message(error: Exception) -> str | None:
-    """One line for the validation errors of pydantic; None for real bugs."""
+    """One line for pydantic's validation errors and DuckDB's errors; None for real bugs.
+
+    DuckDB raises its own exceptions for a corrupted or truncated file, a full disk
+    or an interrupted query; they are named by their root cause (a failed write is
+    often followed by a failed rollback, whose message says nothing useful).
+    """
     from ledger.format import validation_message
 
-    return validation_message(error)
+    message = validation_message(error)
+    if message is not None:
+        return message
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is None or not isinstance(error, duckdb.Error):
+        return None
+    cause = error
+    while isinstance(cause.__context__, duckdb.Error | OSError):
+        cause = cause.__context__
+    if isinstance(cause, duckdb.InterruptException):
+        return "interrupted: nothing written"
+    text = str(cause).strip()
+    if "No space left on device" in text or (isinstance(cause, OSError) and cause.errno == errno.ENOSPC):
+        return _NO_SPACE
+    return (text.splitlines() or [type(cause).__name__])[0]
 
+
+def _plain_metavars() -> None:
+    """Help in the usual Unix form: `--db PATH`, `--tag TEXT`, `ID`; nothing after a flag, no
+    `<bool>`, `<list[str]>` or `{file}`. Typer spells types its own way in every help panel
+    and usage line, so its two parameter classes are told how to name a value here, once."""
+    from typer.core import TyperArgument, TyperOption
+
+    def option_type(self, ctx):
+        if self.is_flag or self.count:
+            return None
+        return self.metavar or _type_word(self.type_descriptor)
+
+    def argument_name(self):
+        name = self.metavar or self.name.upper()
+        return name if self.required else f"[{name}]"
+
+    TyperOption.display_type_rich = option_type
+    TyperArgument.display_type_rich = lambda self, ctx: None
+    TyperArgument._usage_display_name = argument_name
+    TyperArgument.display_name_raw = property(lambda self: self.metavar or self.name.upper())
+
+
+def _type_word(descriptor) -> str:
+    if descriptor.is_path:
+        return "PATH"
+    annotation = descriptor.annotation
+    for kind, word in ((int, "INTEGER"), (float, "NUMBER")):
+        if annotation is kind or kind in getattr(annotation, "__args__", ()):
+            return word
+    return "TEXT"
+
+
+_plain_metavars()
 
 app = typer.Typer(
     cls=LedgerGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -86,7 +163,14 @@ _register()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(int(ExitCode.BROKEN_PIPE))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,11 @@ import typer
 
 from ledger.errors import LedgerError
 
+__all__ = [
+    "Csv", "Db", "Force", "ForecasterFilter", "Json", "QuestionId", "TagFilter", "check_known", "check_output",
+    "complete_question_id", "open_store", "reask", "writing_output",
+]
+
 Db = Annotated[
     Path | None,
     typer.Option(
@@ -26,6 +31,71 @@ ForecasterFilter = Annotated[
 TagFilter = Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets) instead of a table.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace the output file even if this command did not write it.")]
+
+
+def complete_question_id(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of a question id: the ids starting with what is typed, with their statements.
+
+    Runs only when the shell asks (never on start-up), opens the ledger read-only and
+    never prints an error: a missing, busy or broken ledger completes nothing.
+    """
+    from ledger.format import short_id, visible
+    from ledger.store import Store, default_path
+
+    prefix = incomplete.strip().lower()
+    if not all(c in "0123456789abcdef" for c in prefix):
+        return []
+    path = ctx.params.get("db") or default_path()
+    try:
+        if not Path(path).is_file():
+            return []
+        with Store.open(path, create=False, read_only=True) as store:
+            _, rows = store.query(
+                f"SELECT id, statement FROM questions WHERE starts_with(id, '{prefix}') ORDER BY id LIMIT 50"
+            )
+    except Exception:  # completion must never break the shell
+        return []
+    return [(short_id(question_id), visible(statement)[:60]) for question_id, statement in rows]
+
+
+QuestionId = Annotated[
+    str,
+    typer.Argument(help="Question id (a unique prefix is enough).", metavar="ID",
+                   autocompletion=complete_question_id),
+]
+
+
+def check_known(store, *, forecaster: str | None = None, tag: str | None = None) -> None:
+    """A filter on a forecaster or tag the ledger has never seen is a typo, not an empty result:
+    name the known ones."""
+    for label, value, listing in (("forecaster", forecaster, store.forecasters), ("tag", tag, store.tags)):
+        if value is None:
+            continue
+        known = listing()
+        if value not in known:
+            listed = ", ".join(known[:20]) + (", …" if len(known) > 20 else "") if known else "none yet"
+            raise LedgerError(f"no {label} {value!r} in this ledger; known: {listed}")
+
+
+@contextmanager
+def writing_output(path: Path, db: Path | None, *, force: bool = False, ours: tuple[bytes, ...] = ()) -> Iterator[Path]:
+    """Write a command's output file through :func:`ledger.files.replacing`, protecting the
+    ledger the command uses (``--db``, else the default one)."""
+    from ledger.files import replacing
+    from ledger.store import default_path
+
+    with replacing(path, ledgers=[db or default_path()], force=force, ours=ours) as temporary:
+        yield temporary
+
+
+def check_output(path: Path | None, db: Path | None, *, force: bool = False, ours: tuple[bytes, ...] = ()) -> None:
+    """Refuse a bad output path before the work starts (a review session, an export)."""
+    from ledger.files import check_target
+    from ledger.store import default_path
+
+    if path is not None:
+        check_target(path, ledgers=[db or default_path()], force=force, ours=ours)
 
 
 def reask(check: Callable[[str], Any]) -> Callable[[str], Any]:

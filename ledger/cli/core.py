@@ -4,13 +4,18 @@ import, export, verify, sql and schema."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger.cli.common import Csv, Db, ForecasterFilter, Json, TagFilter, open_store
+from ledger.cli.common import (
+    Csv, Db, Force, ForecasterFilter, Json, QuestionId, TagFilter, check_known, check_output, open_store, writing_output,
+)
 from ledger.errors import LedgerError
 from ledger.format import short_id
+
+if TYPE_CHECKING:
+    from ledger.records import QuestionHistory
 
 app = typer.Typer()
 
@@ -51,7 +56,13 @@ def add(
     statement: Annotated[str | None, typer.Argument(help="The question, as a resolvable statement.")] = None,
     probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Resolve-by: 2027-06-30, 2027-Q3, 2027, +90d, +6m.")] = None,
-    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="How it will be resolved.")] = None,
+    criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="How it will be resolved (required).")] = None,
+    options: Annotated[
+        str | None, typer.Option("--options", help="Multiple choice: the options, e.g. A,B,C (with --probabilities).")
+    ] = None,
+    probabilities: Annotated[
+        str | None, typer.Option("--probabilities", help="Multiple choice: one per option, e.g. 0.2,0.5,0.3.")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag (repeatable).")] = None,
     forecaster: Forecaster = None,
     source_url: Annotated[str | None, typer.Option(help="URL of the analysis.")] = None,
@@ -66,38 +77,56 @@ def add(
     file: Annotated[
         Path | None, typer.Option("--file", help="Log every prediction in a prediction file (YAML), atomically.")
     ] = None,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Largest prediction file read: 2MB, 500KB or bytes.")
+    ] = "2MB",
     db: Db = None,
 ) -> None:
     """Log a prediction (a question and your forecast) and print its id.
 
     Example: ledger add "Russia and China sign a new defence treaty" -p 15% --by 2027 -c "Signed treaty text published"
+
+    Multiple choice: ledger add "Who wins?" --options A,B,C --probabilities 0.2,0.5,0.3 --by 2027 -c "Official result"
     """
     if file is not None:
-        if statement or probability or by:
+        if statement or probability or probabilities or options or by:
             raise LedgerError("give either a statement with -p and --by, or --file, not both")
-        log_prediction_file(file, db)
+        from ledger.parse import parse_size
+
+        log_prediction_file(file, db, max_bytes=parse_size(max_size))
         return
-    if statement is None or probability is None or by is None:
-        raise LedgerError('add needs a statement, -p PROBABILITY and --by DATE (e.g. ledger add "X happens" -p 70% --by 2027)')
+    if statement is None or by is None or (probability is None and probabilities is None):
+        raise LedgerError('add needs a statement, -p PROBABILITY (or --options with --probabilities), --by DATE '
+                          'and --criteria (e.g. ledger add "X happens" -p 70% --by 2027 -c "how it resolves")')
+    if (options is None) != (probabilities is None) or (probability is not None and options is not None):
+        raise LedgerError("a multiple-choice question takes --options and --probabilities (and no -p)")
+    if not criteria or not criteria.strip():
+        raise LedgerError("add needs --criteria: how the question will be resolved (prediction files need it too)")
     from ledger.models import Forecast, Question, Source
 
     source_fields = {"url": source_url, "title": source_title, "author": source_author,
                      "outlet": source_outlet, "published": source_date}
     source = Source(**source_fields) if any(source_fields.values()) else None
     question = Question(statement=statement, criteria=criteria, resolve_by=by, tags=tag or [],
-                        source=source, quote=quote)
-    forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability, made_at=at)
+                        options=_split(options), source=source, quote=quote)
+    forecast = Forecast(forecaster=_forecaster(forecaster), probability=probability,
+                        probabilities=_split(probabilities), made_at=at)
     with open_store(db, write=True) as store, store.write("add") as writer:
         question_id = writer.add_question(question, forecast)
     typer.echo(short_id(question_id))
 
 
-def log_prediction_file(path: Path, db: Path | None) -> None:
+def _split(text: str | None) -> list[str] | None:
+    """``A,B,C`` as a list (options, probabilities); None when the option was not given."""
+    return None if text is None else [part.strip() for part in text.split(",")]
+
+
+def log_prediction_file(path: Path, db: Path | None, *, max_bytes: int | None = None) -> None:
     """Log a prediction file, print the new ids (stdout) and a count (stderr)."""
     from ledger.cli.output import say
-    from ledger.predictions import log_file, read_file
+    from ledger.predictions import MAX_FILE_BYTES, log_file, read_file
 
-    loaded = read_file(path)
+    loaded = read_file(path, max_bytes=max_bytes or MAX_FILE_BYTES)
     with open_store(db, write=True) as store:
         ids = log_file(store, loaded.file, lines=loaded.lines, name=str(path))
     for question_id in ids:
@@ -107,7 +136,7 @@ def log_prediction_file(path: Path, db: Path | None) -> None:
 
 @app.command()
 def forecast(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     probability: Annotated[str | None, typer.Option("-p", "--probability", help="P(yes): 0.7 or 70%.")] = None,
     probabilities: Annotated[
         str | None, typer.Option("--probabilities", help="Multiple choice: one per option, e.g. 0.5,0.3,0.2.")
@@ -125,8 +154,7 @@ def forecast(
 
     if (probability is None) == (probabilities is None):
         raise LedgerError("give -p for a yes/no question or --probabilities for a multiple-choice one")
-    vector = [part.strip() for part in probabilities.split(",")] if probabilities else None
-    new = Forecast(forecaster=_forecaster(forecaster), probability=probability, probabilities=vector,
+    new = Forecast(forecaster=_forecaster(forecaster), probability=probability, probabilities=_split(probabilities),
                    note=note, made_at=at)
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
@@ -152,98 +180,98 @@ def list_(
 
     Example: ledger list --status due --tag russia --json
     """
-    from ledger.cli.output import emit_csv, emit_json, emit_table
+    from ledger.cli.output import emit_json, emit_records_csv, emit_table
     from ledger.format import forecast_text, outcome_text
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         rows = store.questions(status=status, tag=tag, forecaster=forecaster)
     if json_:
         emit_json(rows)
-        return
-    columns = ["id", "resolve_by", "status", "forecast", "forecaster", "statement", "tags", "outcome"]
-    table = [
-        [short_id(row["id"]), row["resolve_by"], row["status"], forecast_text(row, (row["forecasts"] or [None])[-1]),
-         row["forecasts"][-1]["forecaster"] if row["forecasts"] else "", row["statement"],
-         ", ".join(row["tags"]), outcome_text(row)]
-        for row in rows
-    ]
-    if csv_:
-        emit_csv(columns, table)
+    elif csv_:
+        emit_records_csv(rows)
     else:  # a terminal line is narrow: the statement gets the room, details are in `show`
         emit_table(["id", "resolve_by", "status", "forecast", "statement"],
-                   [[r[0], r[1], " ".join(filter(None, (r[2], r[7]))), r[3], r[5]] for r in table],
+                   [[short_id(row.id), row.resolve_by, " ".join(filter(None, (row.status, outcome_text(row)))),
+                     forecast_text(row, row.latest_forecast), row.statement] for row in rows],
                    flex="statement")
 
 
 @app.command()
 def show(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     json_: Json = False,
+    csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """Show a question with its source, quote, and every forecast, resolution and edit in order.
 
     Example: ledger show 3f9a
     """
-    from ledger.cli.output import emit_json
+    from ledger.cli.output import emit_json, emit_records_csv
 
     with open_store(db) as store:
         record = store.question(store.resolve_id(question))
     if json_:
         emit_json(record)
+    elif csv_:
+        emit_records_csv([record])
     else:
         _print_question(record)
 
 
-def _print_question(q: dict) -> None:
-    from rich.markup import escape
+def _print_question(q: QuestionHistory) -> None:
+    from rich.markup import escape as markup_escape
 
     from ledger.cli.output import console
-    from ledger.format import forecast_text, local_time, source_line
+    from ledger.format import forecast_text, local_time, source_line, visible
+
+    def escape(text) -> str:  # user text: neither rich markup nor terminal control sequences
+        return markup_escape(visible(text))
 
     out = console()
-    out.print(f"[bold]{escape(q['statement'])}[/bold]")
-    out.print(f"id {short_id(q['id'])} · {q['kind'].replace('_', ' ')} · status {q['status']}"
-              + (" (resolved late)" if q["resolved_late"] else ""))
-    resolve_by = str(q["resolve_by"])
-    if q["resolve_by"] != q["original_resolve_by"]:
-        resolve_by += f" (originally {q['original_resolve_by']})"
+    out.print(f"[bold]{escape(q.statement)}[/bold]")
+    out.print(f"id {short_id(q.id)} · {q.kind.replace('_', ' ')} · status {q.status}"
+              + (" (resolved late)" if q.resolved_late else ""))
+    resolve_by = str(q.resolve_by)
+    if q.resolve_by != q.original_resolve_by:
+        resolve_by += f" (originally {q.original_resolve_by})"
     out.print(f"resolve by {resolve_by}")
-    if q["options"]:
-        out.print("options: " + escape(", ".join(q["options"])))
-    out.print("criteria: " + escape(q["criteria"] or "(none given)"))
-    if q["tags"]:
-        out.print("tags: " + escape(", ".join(q["tags"])))
-    if q["source"]:
-        out.print("source: " + escape(source_line(q["source"])))
-    if q["quote"]:
-        out.print(f"quote: “{escape(q['quote'])}”")
+    if q.options:
+        out.print("options: " + escape(", ".join(q.options)))
+    out.print("criteria: " + escape(q.criteria or "(none given)"))
+    if q.tags:
+        out.print("tags: " + escape(", ".join(q.tags)))
+    if q.source:
+        out.print("source: " + escape(source_line(q.source)))
+    if q.quote:
+        out.print(f"quote: “{escape(q.quote)}”")
     out.print("\n[bold]history[/bold]")
-    events = [(f["recorded_at"], "forecast", f) for f in q["forecasts"]]
-    events += [(r["recorded_at"], "resolution", r) for r in q["resolutions"]]
-    events += [(e["recorded_at"], "edit", e) for e in q["edits"]]
+    events = [(f.recorded_at, "forecast", f) for f in q.forecasts]
+    events += [(r.recorded_at, "resolution", r) for r in q.resolutions]
+    events += [(e.recorded_at, "edit", e) for e in q.edits]
     for _, kind, event in sorted(events, key=lambda item: item[0]):
         if kind == "forecast":
-            value = forecast_text(q, event)
-            mark = f"  [yellow]backfilled: recorded {local_time(event['recorded_at'])}[/yellow]" if event["backfilled"] else ""
-            note = f" — {escape(event['note'])}" if event["note"] else ""
-            out.print(f"  {local_time(event['made_at'])}  forecast {value} by {escape(event['forecaster'])}{note}{mark}")
+            value = escape(forecast_text(q, event))
+            mark = f"  [yellow]backfilled: recorded {local_time(event.recorded_at)}[/yellow]" if event.backfilled else ""
+            note = f" — {escape(event.note)}" if event.note else ""
+            out.print(f"  {local_time(event.made_at)}  forecast {value} by {escape(event.forecaster)}{note}{mark}")
         elif kind == "resolution":
-            what = "annulled" if event["annulled"] else f"resolved {escape(event['outcome'])}"
-            superseded = "" if event["current"] else "  [dim](superseded)[/dim]"
-            known = f" (known {local_time(event['resolved_at'])})"
-            extra = "".join(f" — {escape(event[k])}" for k in ("note", "evidence") if event[k])
-            out.print(f"  {local_time(event['recorded_at'])}  {what}{known}{extra}{superseded}")
+            what = "annulled" if event.annulled else f"resolved {escape(event.outcome)}"
+            superseded = "" if event.current else "  [dim](superseded)[/dim]"
+            known = f" (known {local_time(event.resolved_at)})"
+            extra = "".join(f" — {escape(text)}" for text in (event.note, event.evidence) if text)
+            out.print(f"  {local_time(event.recorded_at)}  {what}{known}{extra}{superseded}")
         else:
-            reason = f" — {escape(event['reason'])}" if event["reason"] else ""
-            out.print(f"  {local_time(event['recorded_at'])}  edit {event['field']} → {escape(str(event['value']))}{reason}")
+            reason = f" — {escape(event.reason)}" if event.reason else ""
+            out.print(f"  {local_time(event.recorded_at)}  edit {event.field} → {escape(str(event.value))}{reason}")
 
 
 @app.command()
 def resolve(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     outcome: Annotated[str, typer.Argument(help="yes, no, or one of the question's options.")],
     note: Annotated[str | None, typer.Option("--note", "-n", help="How it resolved.")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", "-e", help="URL of the evidence.")] = None,
@@ -268,7 +296,7 @@ def resolve(
 
 @app.command()
 def annul(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why the criteria could not be applied.")],
     on: Annotated[str | None, typer.Option("--on", help="When it became clear (default: now).")] = None,
     force: Annotated[bool, typer.Option(
@@ -296,6 +324,7 @@ def _record_resolution(db, question: str, resolution, command: str, *, force: bo
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
+        _refuse_repeat(store.question(question_id), resolution)
         with store.write(command) as writer:
             corrected = writer.resolve(question_id, resolution, force=force)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
@@ -303,9 +332,29 @@ def _record_resolution(db, question: str, resolution, command: str, *, force: bo
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
+def _refuse_repeat(question: QuestionHistory, resolution) -> None:
+    """A resolution that says again what the current one says is not a correction: refuse it,
+    so the history does not show corrections that changed nothing."""
+    from ledger.store import question_model
+
+    current = question.resolution
+    if current is None:
+        return
+    name = short_id(question.id)
+    if resolution.annulled and current.annulled:
+        raise LedgerError(f"{name} is already annulled; nothing recorded")
+    if resolution.annulled or current.annulled:
+        return
+    same_outcome = question_model(question).outcome_for(resolution.outcome) == current.outcome
+    same_time = resolution.resolved_at is None or resolution.resolved_at == current.resolved_at
+    if same_outcome and same_time:
+        raise LedgerError(f"{name} is already resolved {current.outcome}; nothing recorded "
+                          "(to correct when the outcome became known, give --on)")
+
+
 @app.command()
 def edit(
-    question: Annotated[str, typer.Argument(help="Question id (a unique prefix is enough).")],
+    question: QuestionId,
     criteria: Annotated[str | None, typer.Option("--criteria", "-c", help="New resolution criteria.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="New resolve-by date.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Replace the tags (repeatable).")] = None,
@@ -330,10 +379,24 @@ def edit(
         raise LedgerError("nothing to edit: give --criteria, --by or --tag")
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
+        if "resolve_by" in changes:
+            _check_new_resolve_by(store.question(question_id), changes["resolve_by"])
         with store.write("edit") as writer:
             for field, value in changes.items():
                 writer.edit(question_id, field, value, reason=reason, editor=default_forecaster())
     say(f"{short_id(question_id)}: edited {', '.join(changes)}")
+
+
+def _check_new_resolve_by(question: QuestionHistory, new_date) -> None:
+    """A resolve-by date cannot precede the question, and once a question is resolved or annulled
+    its date decided whether that was late: moving it then would rewrite the record."""
+    name = short_id(question.id)
+    created = question.created_at.date()
+    if new_date < created:
+        raise LedgerError(f"--by {new_date} is before {name} was created ({created})")
+    if question.status in ("resolved", "annulled"):
+        raise LedgerError(f"{name} is {question.status}: its resolve-by date decided whether that was late "
+                          "and can no longer change")
 
 
 @app.command("import")
@@ -353,12 +416,14 @@ def import_(
     Forecasts that entered with their outcome, or after their resolve-by date,
     are marked backfilled; the summary says how many.
 
-    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --made-at 2021-01-25 --resolved-at 2022-01-24 --forecaster scott
+    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --made-at 2021-04-26 --resolved-at 2022-01-24 --forecaster scott
     """
-    from ledger.io import import_file
+    from ledger.io import FORMATS, import_file
     from ledger.cli.output import say
     from ledger.parse import parse_date, parse_moment
 
+    if fmt is not None and fmt not in FORMATS:
+        raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     default_by = parse_date(resolve_by) if resolve_by else None
     with open_store(db, write=True) as store:
         result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster,
@@ -371,23 +436,38 @@ def import_(
             f"{result.recorded_at:%Y-%m-%d %H:%M} UTC (give --resolved-at DATE if you know when)")
 
 
+# How an earlier export of ours begins (CSV header, JSONL first key), so it may be replaced.
+EXPORT_OPENINGS = (b"question_key,statement,", b'{"question_key":')
+
+
 @app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Export every forecast with its question and resolution; `ledger import` reads it back.
 
+    Replaces an earlier CSV or JSONL export without --force; never the ledger.
+
     Example: ledger export --format csv -o track-record.csv
     """
+    from ledger.io import FORMATS
     from ledger.io import export as export_rows
     from ledger.cli.output import say
 
+    if fmt not in FORMATS:
+        raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
+    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
     with open_store(db) as store:
-        count = export_rows(store, output, fmt)
+        if output is None:
+            count = export_rows(store, None, fmt)
+        else:
+            with writing_output(output, db, force=force, ours=EXPORT_OPENINGS) as temporary:
+                count = export_rows(store, temporary, fmt)
     if output is not None:
         say(f"exported {count} forecasts to {output}")
 
@@ -398,6 +478,7 @@ def verify(
     head: Annotated[str | None, typer.Option("--head", help="A head you saved earlier: prove it is part of today's chain.")]
     = None,
     json_: Json = False,
+    csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """Recompute the hash chain; name the first record that does not match.
@@ -412,36 +493,34 @@ def verify(
 
     Example: ledger verify reports/forecast-track-record --head e948c1d2a0b3
     """
-    from ledger.cli.output import emit_json
+    from ledger.cli.output import emit_json, emit_records_csv
     from ledger.errors import Tampered
+    from ledger.publish import head_in_chain, verify_site
 
     if site is not None:
-        from ledger.publish import verify_site
-
-        report = verify_site(site, head)
-        if json_:
-            emit_json(report)
-        else:
-            typer.echo(f"ok: {report['records']} published records in {report['commits']} commits; head {report['head']}; "
-                       f"{report['n_scored']} scored, Brier {report['brier']}, log loss {report['log_loss']}, "
-                       f"{report['n_backfilled']} backfilled recomputed" + (f"; {head} is part of this chain" if head else ""))
-        return
-    from ledger.publish import head_in_chain
-
-    with open_store(db) as store:
-        report = store.verify()
-        if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
-            raise Tampered(f"head {head} is not a head of this ledger's chain")
-    if json_:
-        emit_json({"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head})
+        result = verify_site(site, head)
+        line = (f"ok: {result['records']} published records in {result['commits']} commits; head {result['head']}; "
+                f"{result['n_scored']} scored, Brier {result['brier']}, log loss {result['log_loss']}, "
+                f"{result['n_backfilled']} backfilled recomputed")
     else:
-        typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}"
-                   + (f"; {head} is part of this chain" if head else ""))
+        with open_store(db) as store:
+            report = store.verify()
+            if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
+                raise Tampered(f"head {head} is not a head of this ledger's chain")
+        result = {"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head}
+        line = f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}"
+    if json_:
+        emit_json(result)
+    elif csv_:
+        emit_records_csv([result])
+    else:
+        typer.echo(line + (f"; {head} is part of this chain" if head else ""))
 
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="A SELECT over the views questions, forecasts, resolutions, edits.")],
+    query: Annotated[str, typer.Argument(help="A SELECT over the views questions, forecasts, resolutions, edits.",
+                                         metavar="QUERY")],
     json_: Json = False,
     csv_: Csv = False,
     db: Db = None,

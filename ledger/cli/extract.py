@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, reask
+from ledger.cli.common import Csv, Db, Json, reask, writing_output
 from ledger.errors import LedgerError
 
 app = typer.Typer()
@@ -55,12 +55,14 @@ def _optional_date(value: str):
 
 
 def _show(number: int, total: int, candidate) -> None:
-    typer.echo(f"\n[{number}/{total}] {candidate.quote}")
-    typer.echo(f"  statement:   {candidate.statement}")
+    from ledger.format import visible
+
+    typer.echo(visible(f"\n[{number}/{total}] {candidate.quote}", newlines=True))
+    typer.echo(visible(f"  statement:   {candidate.statement}"))
     typer.echo(f"  probability: {candidate.probability} (cue {candidate.cue!r}, range "
                f"{candidate.probability_range[0]}-{candidate.probability_range[1]})")
     if candidate.conditional:
-        typer.echo(f"  condition:   {candidate.condition}")
+        typer.echo(visible(f"  condition:   {candidate.condition}"))
 
 
 def _review(candidates) -> list[dict]:
@@ -110,19 +112,28 @@ def extract(
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Review each candidate on the terminal, then write (and log).")
     ] = False,
+    min_confidence: Annotated[
+        float | None, typer.Option("--min-confidence", min=0.0, max=1.0,
+                                   help="Keep sentences the detector is at least this sure of (default: its "
+                                        "dev-chosen threshold); higher trades recall for precision.")
+    ] = None,
     as_json: Json = False,
+    as_csv: Csv = False,
     db: Db = None,
 ) -> None:
     """Find the forecasts in an analysis and draft a prediction file to review.
 
     Reads plain text, Markdown (front matter gives title, author, url, date,
-    outlet) or HTML. Each forecast-bearing sentence becomes an entry with a
-    draft statement, the probability its wording implies (and which lexicon
-    source says so), the exact quote, and empty resolve_by and criteria.
+    outlet) or HTML. A learned detector picks the sentences that forecast in
+    the text's own voice; each forecast becomes an entry, most confident
+    first, with a self-contained draft statement, the probability its wording
+    implies (and which lexicon source says so), the exact quote, a proposed
+    resolve_by read from the text's time expressions relative to the
+    publication date (or a flagged one-year default) and drafted criteria.
     Every entry is marked draft: true; `ledger add --file` refuses it until a
     person has reviewed it.
 
-    Example: ledger extract analysis.md --date 2025-02-25 -o predictions/analysis.yaml
+    Example: ledger extract analysis.md --date 2025-02-25 --min-confidence 0.5 -o predictions/analysis.yaml
     """
     from ledger.extract import document, drafts
     from ledger.extract import extract as find_candidates
@@ -131,12 +142,18 @@ def extract(
     name = "stdin" if file == "-" else Path(file).name
     raw = _read_input(file)
     parsed = document.read_document(raw)
-    candidates = find_candidates(parsed.paragraphs)
+    source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
+                                       "published": date, "outlet": outlet}, name)
+    candidates = find_candidates(parsed.paragraphs, published=source.get("published"), outlet=source.get("outlet"),
+                                 title=source.get("title"), min_confidence=min_confidence)
     if as_json:
         emit_json([candidate.as_dict() for candidate in candidates])
         return
-    source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
-                                       "published": date, "outlet": outlet}, name)
+    if as_csv:
+        from ledger.cli.output import emit_records_csv
+
+        emit_records_csv(candidate.as_dict() for candidate in candidates)
+        return
     if not candidates:
         say(f"no forecasts found in {name}; nothing written")
         return
@@ -159,7 +176,8 @@ def extract(
         say(f"{len(entries)} draft predictions; review them before logging")
         return
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with writing_output(output, db, force=True) as temporary:  # never a ledger, even with --force
+        temporary.write_text(text, encoding="utf-8")
     drafted = sum(entry["draft"] for entry in entries)
     say(f"wrote {len(entries)} predictions to {output} ({drafted} still drafts); "
         f"review them, then: ledger add --file {output}")

@@ -5,7 +5,10 @@ single value (a percentage, a time, an id) is :mod:`ledger.format`'s. JSON times
 are UTC in ISO 8601 with a ``Z``; tables show local time. CSV cells that a
 spreadsheet would run as a formula are guarded by :mod:`ledger.io.formula`'s
 rule, the one ``ledger export`` uses (principle 5: user text is data, never
-markup).
+markup). Nothing stored reaches the terminal as a control sequence:
+tables and messages show control characters and bidi overrides as escapes
+(:func:`ledger.format.visible`), JSON writes them as ``\\u`` escapes (the same
+data), and CSV does so when it is printed to a terminal rather than a pipe.
 """
 
 from __future__ import annotations
@@ -14,19 +17,26 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ledger.format import visible
 from ledger.io.formula import guard
 
-__all__ = ["console", "emit_csv", "emit_json", "emit_table", "safe_cell", "say", "to_json"]
+__all__ = [
+    "console", "emit_csv", "emit_json", "emit_records_csv", "emit_table", "flatten", "safe_cell", "say", "to_json",
+]
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal would obey.
+_JSON_UNSEEN = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def say(message: str) -> None:
-    """A message for the person (stderr), never mixed with data."""
-    print(message, file=sys.stderr)
+    """A message for the person (stderr), never mixed with data; user text in it is shown, not obeyed."""
+    print(visible(message, newlines=True), file=sys.stderr)
 
 
 def _jsonable(value: Any) -> Any:
@@ -40,11 +50,16 @@ def _jsonable(value: Any) -> Any:
         return {key: _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    if hasattr(value, "as_json"):  # a stored record (ledger.records): its JSON is the --json contract
+        return _jsonable(value.as_json())
     return value
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(_jsonable(data), indent=2, ensure_ascii=False)
+    """Indented JSON; characters a terminal would obey are written as ``\\u`` escapes, which
+    any JSON reader turns back into exactly the stored text."""
+    text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False)
+    return _JSON_UNSEEN.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def emit_json(data: Any) -> None:
@@ -61,10 +76,39 @@ def safe_cell(value: Any) -> Any:
 
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """CSV on stdout: exact for a pipe or a file; on a terminal, control characters are shown, not obeyed."""
+    shown = visible if sys.stdout.isatty() else (lambda cell: cell)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_cell(_jsonable(cell)) for cell in row])
+        cells = [safe_cell(_jsonable(cell)) for cell in row]
+        writer.writerow([shown(cell) if isinstance(cell, str) else cell for cell in cells])
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A JSON record as one CSV row with the same fields: nested objects become
+    ``parent_child`` columns, lists become JSON text (``["a", "b"]``), numbers stay numbers."""
+    row: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            row.update(flatten(value, f"{name}_"))
+        elif isinstance(value, list | tuple):
+            row[name] = json.dumps(_jsonable(list(value)), ensure_ascii=False)
+        else:
+            row[name] = value
+    return row
+
+
+def emit_records_csv(records: Iterable[dict[str, Any]]) -> None:
+    """The records of a ``--json`` output as CSV: the same fields (flattened), full ids, unrounded numbers."""
+    rows = [flatten(_jsonable(record)) for record in records]
+    columns = list(dict.fromkeys(name for row in rows for name in row))
+    # An object that is null in some records (no resolution yet) is its columns, left empty.
+    columns = [name for name in columns
+               if not any(other.startswith(f"{name}_") for other in columns)
+               or any(row.get(name) is not None for row in rows)]
+    emit_csv(columns, ([row.get(name) for name in columns] for row in rows))
 
 
 def console(stderr: bool = False):
@@ -79,23 +123,25 @@ def emit_table(
 ) -> None:
     """A readable table on a terminal, one line per row.
 
-    Every column keeps its full width except ``flex`` (e.g. the statement),
-    which is cut with an ellipsis to fit. User text is escaped, never parsed
-    as rich markup.
+    Every column keeps its full width (up to 24) except ``flex`` (e.g. the
+    statement), which is cut with an ellipsis to fit. On a terminal too narrow
+    for that the line is longer than the terminal, rather than cutting ids
+    and dates that people copy. User text is escaped, never parsed as rich markup.
     """
     from rich.markup import escape
     from rich.table import Table
 
-    cells = [[escape("" if cell is None else str(cell)) for cell in row] for row in rows]
+    cells = [[escape(visible("" if cell is None else cell)) for cell in row] for row in rows]
     out = console()
     widths = [min(max([len(column), *(len(row[i]) for row in cells)]), 24) for i, column in enumerate(columns)]
+    fixed = sum(w for column, w in zip(columns, widths, strict=True) if column != flex) + 3 * len(columns)
+    out.width = max(out.width, fixed + (12 if flex else 0))
     table = Table(title=title, show_edge=False, header_style="bold")
     for index, column in enumerate(columns):
         if column == flex:
-            room = out.width - sum(w for i, w in enumerate(widths) if i != index) - 3 * len(columns)
-            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max(room, 12))
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max(out.width - fixed, 12))
         else:
-            table.add_column(column, no_wrap=True, width=widths[index], overflow="ellipsis")
+            table.add_column(column, no_wrap=True, width=widths[index], min_width=widths[index], overflow="ellipsis")
     for row in cells:
         table.add_row(*row)
     out.print(table)

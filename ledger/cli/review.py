@@ -9,25 +9,32 @@ closes the session.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ledger import review as review_stage
-from ledger.cli.common import Db, ForecasterFilter, Json, TagFilter, open_store, reask
-from ledger.errors import LedgerError
-from ledger.format import forecast_text, local_time, short_id, source_line
+from ledger.cli.common import (
+    Csv, Db, Force, ForecasterFilter, Json, TagFilter, check_known, check_output, open_store, reask, writing_output,
+)
+from ledger.errors import ExitCode, LedgerError
+from ledger.format import forecast_text, local_time, short_id, source_line, visible
 from ledger.parse import parse_date
+
+if TYPE_CHECKING:
+    from ledger.records import StoredQuestion
 
 __all__ = ["app", "describe", "run_review", "summary_text"]
 
 app = typer.Typer()
 
-FORCE_TTY_ENV = "LEDGER_REVIEW_FORCE_TTY"
+FORCE_TTY_ENV = "LEDGER_REVIEW_FORCE_TTY"  # tests drive the conversation with scripted input
+# How the files this module writes begin, so a later run may replace its own earlier output.
+CALENDAR_OPENING = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Forecast Ledger//",)
+MINUTES_OPENING = (b"# Forecast review, ",)
 
 Within = Annotated[
     str,
@@ -45,6 +52,7 @@ def due(
     forecaster: ForecasterFilter = None,
     tag: TagFilter = None,
     json_: Json = False,
+    csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """List unresolved questions past or near their resolve-by date, oldest first.
@@ -54,13 +62,17 @@ def due(
 
     Example: ledger due --within 2w --tag russia
     """
-    from ledger.cli.output import emit_json, emit_table, say
+    from ledger.cli.output import emit_json, emit_records_csv, emit_table, say
 
     days = review_stage.parse_span(within)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         rows = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
     if json_:
         emit_json(rows)
+        return
+    if csv_:
+        emit_records_csv(rows)
         return
     if not rows:
         say("nothing overdue" if overdue else f"nothing overdue or due within {within}")
@@ -68,8 +80,8 @@ def due(
     emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
         ["id", "resolve_by", "when", "forecast", "statement"],
         [
-            [short_id(row["id"]), row["resolve_by"], review_stage.overdue_text(row["days_overdue"]),
-             forecast_text(row, (row["forecasts"] or [None])[-1]), row["statement"]]
+            [short_id(row.id), row.resolve_by, review_stage.overdue_text(row.days_overdue),
+             forecast_text(row, row.latest_forecast), row.statement]
             for row in rows
         ],
         flex="statement",
@@ -88,6 +100,7 @@ def review(
     summary: Annotated[
         Path | None, typer.Option("--summary", help="Write the session's minutes as Markdown to this file.")
     ] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Review due questions one by one on the terminal: resolve, annul, extend, skip or quit.
@@ -95,8 +108,9 @@ def review(
     Each decision is committed as it is made: quitting midway keeps every
     decision so far. At the end, a summary (and with --summary, Markdown
     minutes). Needs a terminal; for scripts use `ledger due --json` with
-    `ledger resolve` / `ledger annul` / `ledger edit --by`. (Tests drive it
-    with scripted input by setting LEDGER_REVIEW_FORCE_TTY=1.)
+    `ledger resolve` / `ledger annul` / `ledger edit --by`. Ctrl-C ends the
+    session with exit code 130, the input ending (Ctrl-D) with 1; every
+    decision made before is kept.
 
     Example: ledger review --overdue --summary minutes/2025-11.md
     """
@@ -111,6 +125,7 @@ def review(
     from ledger.store import Store, default_path
 
     days = review_stage.parse_span(within)
+    check_output(summary, db, force=force, ours=MINUTES_OPENING)
     path = db or default_path()
     with Store.open(path, create=False) as store:
         questions = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
@@ -122,22 +137,27 @@ def review(
         typer.echo(f"{plural(len(questions), 'question')} to review ({scope})")
     else:
         say(f"nothing to review ({scope})")
-    result = run_review(session, questions)
+    result, stopped = run_review(session, questions)
     typer.echo(summary_text(result))
     if summary is not None:
-        summary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
+        with writing_output(summary, db, force=force, ours=MINUTES_OPENING) as temporary:
+            temporary.write_text(review_stage.summary_markdown(result), encoding="utf-8")
         say(f"minutes written to {summary}")
+    if stopped is not None:
+        raise typer.Exit(stopped)
 
 
 @app.command()
 def calendar(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    force: Force = False,
     db: Db = None,
 ) -> None:
     """Write an iCalendar (.ics) file: one all-day event per open question on its resolve-by date.
 
     Event UIDs are stable, so importing a newer file updates the events
-    instead of duplicating them.
+    instead of duplicating them. Replaces an earlier calendar of ours
+    without --force; never the ledger.
 
     Example: ledger calendar -o ~/forecasts.ics
     """
@@ -149,7 +169,8 @@ def calendar(
     if output is None:
         typer.echo(data, nl=False)
     else:
-        output.write_bytes(data)
+        with writing_output(output, db, force=force, ours=CALENDAR_OPENING) as temporary:
+            temporary.write_bytes(data)
         say(f"calendar written to {output}")
 
 
@@ -158,43 +179,36 @@ def calendar(
 MENU = "[r]esolve, [a]nnul, [e]xtend, [s]kip, [q]uit"
 _ACTIONS = {"r": "resolve", "a": "annul", "e": "extend", "s": "skip", "q": "quit"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _plain(text: Any) -> str:
-    """User text for the terminal: control characters (escape sequences) shown, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
-
-
-def describe(question: dict[str, Any], *, today: date | None = None) -> str:
+def describe(question: StoredQuestion, *, today: date | None = None) -> str:
     """A question as the reviewer sees it: statement, criteria, source, quote, forecasts.
 
-    User text is printed as text: control characters are shown as ``\\xNN``.
+    User text is printed as text: control characters and bidi overrides are shown
+    as escapes (``\\x1b``, ``\\u202e``), never obeyed.
     """
     days = review_stage.days_overdue(question, today=today)
-    resolve_by = str(question["resolve_by"])
-    if question.get("original_resolve_by") and question["original_resolve_by"] != question["resolve_by"]:
-        resolve_by += f" (originally {question['original_resolve_by']})"
+    resolve_by = str(question.resolve_by)
+    if question.original_resolve_by != question.resolve_by:
+        resolve_by += f" (originally {question.original_resolve_by})"
     lines = [
-        question["statement"],
-        f"  id {short_id(question['id'])} · resolve by {resolve_by} · {review_stage.overdue_text(days)}",
-        f"  criteria: {question['criteria'] or '(none given)'}",
+        question.statement,
+        f"  id {short_id(question.id)} · resolve by {resolve_by} · {review_stage.overdue_text(days)}",
+        f"  criteria: {question.criteria or '(none given)'}",
     ]
-    if question["options"]:
-        lines.append(f"  options: {' / '.join(question['options'])}")
-    if question["tags"]:
-        lines.append(f"  tags: {', '.join(question['tags'])}")
-    if question.get("source"):
-        lines.append(f"  source: {source_line(question['source'])}")
-    if question.get("quote"):
-        lines.append(f"  quote: “{question['quote']}”")
-    lines.append("  forecasts:" if question["forecasts"] else "  forecasts: none")
-    for forecast in question["forecasts"]:
+    if question.options:
+        lines.append(f"  options: {' / '.join(question.options)}")
+    if question.tags:
+        lines.append(f"  tags: {', '.join(question.tags)}")
+    if question.source:
+        lines.append(f"  source: {source_line(question.source)}")
+    if question.quote:
+        lines.append(f"  quote: “{question.quote}”")
+    lines.append("  forecasts:" if question.forecasts else "  forecasts: none")
+    for forecast in question.forecasts:
         value = forecast_text(question, forecast)
-        mark = "  (backfilled)" if forecast["backfilled"] else ""
-        note = f" — {forecast['note']}" if forecast["note"] else ""
-        lines.append(f"    {local_time(forecast['made_at'])}  {value} by {forecast['forecaster']}{note}{mark}")
-    return "\n".join(_plain(line) for line in lines)
+        mark = "  (backfilled)" if forecast.backfilled else ""
+        note = f" — {forecast.note}" if forecast.note else ""
+        lines.append(f"    {local_time(forecast.made_at)}  {value} by {forecast.forecaster}{note}{mark}")
+    return "\n".join(visible(line) for line in lines)
 
 
 def _choose(text: str) -> str:
@@ -211,13 +225,17 @@ def _nonempty(text: str) -> str:
     return text.strip()
 
 
-def run_review(session: review_stage.ReviewSession, questions: list[dict[str, Any]]) -> review_stage.Summary:
-    """Walk the reviewer through ``questions`` on the terminal; return the session summary.
+def run_review(
+    session: review_stage.ReviewSession, questions: list[StoredQuestion]
+) -> tuple[review_stage.Summary, int | None]:
+    """Walk the reviewer through ``questions`` on the terminal; return the session summary
+    and, when the session did not end by choice, the exit code to end with.
 
-    Every decision is committed when it is made. Quitting, or the input
-    ending (Ctrl-D, Ctrl-C at a prompt), ends the session with what was decided.
+    Every decision is committed when it is made. Quitting ends the session with
+    what was decided (exit 0); Ctrl-C too, but exits 130, and the input ending
+    (Ctrl-D) exits 1, so a script can tell that the review did not finish.
     """
-    index = 0
+    index, stopped = 0, None
     try:
         while index < len(questions):
             question = questions[index]
@@ -230,19 +248,22 @@ def run_review(session: review_stage.ReviewSession, questions: list[dict[str, An
                     index += 1
             except LedgerError as error:
                 typer.echo(f"error: {error}", err=True)
-    except typer.Abort:
-        typer.echo("\nstopped (input ended or interrupted): every decision made so far is kept.")
-    return session.finish(questions[index:], n_due=len(questions))
+    except (typer.Abort, KeyboardInterrupt) as error:
+        interrupted = isinstance(error, KeyboardInterrupt) or isinstance(error.__context__, KeyboardInterrupt)
+        stopped = int(ExitCode.INTERRUPTED) if interrupted else int(ExitCode.USER_ERROR)
+        typer.echo(f"\nstopped ({'interrupted' if interrupted else 'input ended'}): "
+                   "every decision made so far is kept.")
+    return session.finish(questions[index:], n_due=len(questions)), stopped
 
 
-def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any], action: str) -> bool:
+def _ask_and_apply(session: review_stage.ReviewSession, question: StoredQuestion, action: str) -> bool:
     """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
     if action == "skip":
         session.skip(question)
-        typer.echo(f"skipped {short_id(question['id'])}")
+        typer.echo(f"skipped {short_id(question.id)}")
         return True
     if action == "resolve":
-        choices = "yes/no" if question["options"] is None else " / ".join(question["options"])
+        choices = "yes/no" if question.options is None else " / ".join(question.options)
         outcome = typer.prompt(f"Outcome ({choices})", value_proc=reask(lambda t: review_stage.outcome_for(question, t)))
         known_at = typer.prompt("Date the outcome became known (YYYY-MM-DD)", default="today",
                                 value_proc=reask(review_stage.parse_known_on))
@@ -250,33 +271,33 @@ def _ask_and_apply(session: review_stage.ReviewSession, question: dict[str, Any]
         evidence = typer.prompt("Evidence URL (optional)", default="", show_default=False,
                                 value_proc=reask(review_stage.check_evidence))
         known_text = "today" if known_at is None else f"{known_at:%Y-%m-%d}"
-        if not typer.confirm(f"Record: {short_id(question['id'])} resolved {outcome}, known {known_text}?", default=True):
+        if not typer.confirm(f"Record: {short_id(question.id)} resolved {outcome}, known {known_text}?", default=True):
             return False
         decision = session.resolve(question, outcome, known_at=known_at, note=note, evidence=evidence)
-        typer.echo(f"resolved {short_id(question['id'])} {decision.outcome}"
+        typer.echo(f"resolved {short_id(question.id)} {decision.outcome}"
                    + (f" (late: {decision.days_late} days after the resolve-by date)" if decision.late else ""))
         return True
     if action == "annul":
         reason = typer.prompt("Reason to annul (the criteria could not be applied because…)",
                               value_proc=reask(_nonempty))
-        if not typer.confirm(f"Record: {short_id(question['id'])} annulled?", default=True):
+        if not typer.confirm(f"Record: {short_id(question.id)} annulled?", default=True):
             return False
         session.annul(question, reason)
-        typer.echo(f"annulled {short_id(question['id'])}")
+        typer.echo(f"annulled {short_id(question.id)}")
         return True
     # extend
     new_date = typer.prompt("New resolve-by date (2027-06-30, 2027-Q3, +3m)",
                             value_proc=reask(lambda t: _extension_date(question, t)))
     reason = typer.prompt("Reason for the extension (shown in the history)", value_proc=reask(_nonempty))
-    if not typer.confirm(f"Record: {short_id(question['id'])} resolve-by {question['resolve_by']} → {new_date}?",
+    if not typer.confirm(f"Record: {short_id(question.id)} resolve-by {question.resolve_by} → {new_date}?",
                          default=True):
         return False
     session.extend(question, new_date, reason)
-    typer.echo(f"extended {short_id(question['id'])} to {new_date}")
+    typer.echo(f"extended {short_id(question.id)} to {new_date}")
     return True
 
 
-def _extension_date(question: dict[str, Any], text: str) -> date:
+def _extension_date(question: StoredQuestion, text: str) -> date:
     new_date = parse_date(text)
     review_stage.check_extension(question, new_date)
     return new_date

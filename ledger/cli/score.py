@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger.cli.common import Db, Json, TagFilter, open_store
+from ledger.cli.common import Csv, Db, Json, TagFilter, check_known, open_store
 from ledger.format import MISSING, interval, number, percent
+
+if TYPE_CHECKING:
+    from ledger.scoring import Scores
 
 app = typer.Typer()
 
@@ -31,20 +34,20 @@ def score(
     questions: Annotated[bool, typer.Option("--questions", help="Add per-question scores (JSON).")] = False,
     db: Db = None,
     json: Json = False,
+    csv_: Csv = False,
 ) -> None:
     """Score resolved questions: Brier, log loss, skill, Murphy and CORP decompositions, calibration.
 
     Annulled questions and forecasts made after the outcome was known never count.
+    --csv prints the --json fields as one row for the whole selection (group
+    "all") and one per --by group; nested fields are JSON text.
 
     Example: ledger score --levels analyst --fold --forecaster scott
     """
-    from ledger.errors import LedgerError
     from ledger.parse import parse_date
     from ledger.scoring import Options, Selection
     from ledger.scoring import score as run
 
-    if resamples < 0:
-        raise LedgerError("--resamples must be 0 or more")
     selection = Selection(
         policy=policy, forecaster=forecaster, tag=tag,
         since=parse_date(since) if since else None, exclude_backfilled=exclude_backfilled,
@@ -52,12 +55,20 @@ def score(
     options = Options(bins=bins, levels=levels, fold=fold, by=by, seed=seed, n_resamples=resamples,
                       include_questions=questions)
     with open_store(db) as store:
+        check_known(store, forecaster=forecaster, tag=tag)
         _warn_if_tampered(store)
         result = run(store, selection, options)
     if json:
         from ledger.cli.output import emit_json
 
-        emit_json(result)
+        emit_json(result.as_json())
+        return
+    if csv_:
+        from ledger.cli.output import emit_records_csv
+
+        data = result.as_json()
+        overall = {"group": "all", **{key: value for key, value in data.items() if key != "groups"}}
+        emit_records_csv([overall, *(data.get("groups") or [])])
         return
     _print(result)
 
@@ -83,76 +94,65 @@ def _interval(ci, digits: int) -> str:
     return interval(ci, digits, joiner=" … ", missing=MISSING)
 
 
-def _print(result: dict) -> None:
+def _print(result: Scores) -> None:
     from ledger.cli.output import emit_table, say
 
-    sel = result["selection"]
-    if not result["n_scored"]:
+    sel = result.selection
+    if not result.n_scored:
         say("no resolved questions to score in this selection")
-    excluded = result["excluded"]
+    excluded = result.excluded
     say(
-        f"policy {sel['policy']}; {result['n_questions']} questions, {result['n_forecasts']} forecasts "
-        f"({result['n_backfilled']} backfilled); not counted: {excluded['after_outcome']} made after the outcome, "
-        f"{excluded['annulled']} on annulled questions, {excluded['unresolved']} on unresolved questions"
-        + (f", {excluded['backfilled']} backfilled (excluded)" if sel["exclude_backfilled"] else "")
+        f"policy {sel.policy}; {result.n_questions} questions, {result.n_forecasts} forecasts "
+        f"({result.n_backfilled} backfilled); not counted: {excluded.after_outcome} made after the outcome, "
+        f"{excluded.annulled} on annulled questions, {excluded.unresolved} on unresolved questions"
+        + (f", {excluded.backfilled} backfilled (excluded)" if sel.exclude_backfilled else "")
     )
-    retracted = result["retractions"]
-    if retracted["n"]:
-        say(f"retracted: {retracted['n']} questions annulled after their outcome was recorded; Brier had they "
-            f"counted: {number(retracted['brier_if_counted'], 4)} ({', '.join(q[:8] for q in retracted['questions'])})")
-    rows = _summary_rows(result)
-    emit_table(["metric", "value", "meaning"], rows, title="Scores (whole selection)")
-    if result.get("calibration"):
+    retracted = result.retractions
+    if retracted.n:
+        say(f"retracted: {retracted.n} questions annulled after their outcome was recorded; Brier had they "
+            f"counted: {number(retracted.brier_if_counted, 4)} ({', '.join(q[:8] for q in retracted.questions)})")
+    emit_table(["metric", "value", "meaning"], _summary_rows(result), title="Scores (whole selection)")
+    if result.calibration:
         emit_table(
             ["bin", "n", "mean forecast", "observed", "Wilson 95%"],
             [
-                [f"[{_pct(b['bin_low'])}, {_pct(b['bin_high'])}{']' if b['bin_high'] == 1 else ')'}",
-                 f"{b['n']:.4g}", _pct(b["mean_forecast"]),
-                 _pct(b["observed"]), f"{_pct(b['ci_low'])} – {_pct(b['ci_high'])}"]
-                for b in result["calibration"]
+                [f"[{_pct(b.bin_low)}, {_pct(b.bin_high)}{']' if b.bin_high == 1 else ')'}",
+                 f"{b.n:.4g}", _pct(b.mean_forecast), _pct(b.observed), f"{_pct(b.ci_low)} – {_pct(b.ci_high)}"]
+                for b in result.calibration
             ],
-            title=f"Calibration ({sel['bins']})",
+            title=f"Calibration ({sel.bins})",
         )
-    if result.get("relative"):
+    if result.relative:
         emit_table(
             ["forecaster", "questions", "vs median of others", "95% interval"],
-            [[r["forecaster"], r["n_questions"], number(r["mean_difference"], 4),
-              _interval(r["ci"], 4)] for r in result["relative"]],
+            [[r.forecaster, r.n_questions, number(r.mean_difference, 4), _interval(r.ci, 4)] for r in result.relative],
             title="Relative Brier (Good Judgment form; negative is better)",
         )
-    if result.get("groups"):
+    if result.groups:
         emit_table(
             ["group", "n", "Brier", "95% interval", "MCB", "MCB p"],
-            [
-                [g["group"], g["n_questions"], number(g["brier"], 4),
-                 _interval(g["brier_ci"], 3),
-                 number((g["corp"] or {}).get("mcb"), 4), number((g["corp"] or {}).get("mcb_p_value"), 3)]
-                for g in result["groups"]
-            ],
-            title=f"By {sel['by']}",
+            [[g.group, g.n_questions, number(g.brier, 4), _interval(g.brier_ci, 3), number(g.corp.mcb, 4),
+              number(g.corp.mcb_p_value, 3)] for g in result.groups],
+            title=f"By {sel.by}",
         )
 
 
-def _summary_rows(result: dict) -> list[list[str]]:
-    murphy = result.get("murphy") or {}
-    corp = result.get("corp") or {}
-    ci = result.get("brier_ci")
+def _summary_rows(result: Scores) -> list[list[str]]:
+    murphy, corp = result.murphy, result.corp
     rows = [
-        ["Brier (binary)", number(result.get("brier"), 4),
-         "95% CI " + _interval(ci, 4)],
-        ["Brier (Good Judgment)", number(result.get("brier_multi"), 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
-        ["log loss", number(result.get("log_loss"), 4), "−ln p(outcome)"],
-        ["base rate", _pct(result.get("base_rate")), "share that happened"],
-        ["skill vs 50%", number(result.get("brier_skill_vs_half")), "1 − Brier / 0.25"],
-        ["skill vs base rate", number(result.get("brier_skill_vs_base_rate")), "1 − Brier / (b(1 − b))"],
-        ["Murphy reliability", number(murphy.get("reliability"), 4), "lower is better"],
-        ["Murphy resolution", number(murphy.get("resolution"), 4), "higher is better"],
-        ["CORP MCB", number(corp.get("mcb"), 4),
-         (f"p = {corp['mcb_p_value']:.3g} if calibrated" if corp.get("mcb_p_value") is not None else "")],
-        ["CORP DSC", number(corp.get("dsc"), 4), "higher is better"],
-        ["CORP UNC", number(corp.get("unc"), 4), "Brier = MCB − DSC + UNC"],
+        ["Brier (binary)", number(result.brier, 4), "95% CI " + _interval(result.brier_ci, 4)],
+        ["Brier (Good Judgment)", number(result.brier_multi, 4), "Σᵢ(pᵢ − oᵢ)², 0..2"],
+        ["log loss", number(result.log_loss, 4), "−ln p(outcome)"],
+        ["base rate", _pct(result.base_rate), "share that happened"],
+        ["skill vs 50%", number(result.brier_skill_vs_half), "1 − Brier / 0.25"],
+        ["skill vs base rate", number(result.brier_skill_vs_base_rate), "1 − Brier / (b(1 − b))"],
+        ["Murphy reliability", number(murphy.reliability, 4), "lower is better"],
+        ["Murphy resolution", number(murphy.resolution, 4), "higher is better"],
+        ["CORP MCB", number(corp.mcb, 4),
+         f"p = {corp.mcb_p_value:.3g} if calibrated" if corp.mcb_p_value is not None else ""],
+        ["CORP DSC", number(corp.dsc, 4), "higher is better"],
+        ["CORP UNC", number(corp.unc, 4), "Brier = MCB − DSC + UNC"],
     ]
-    if result.get("imputed_share"):
-        rows.append(["imputed share", _pct(result["imputed_share"]),
-                     "time scored as 50%"])
+    if result.imputed_share:
+        rows.append(["imputed share", _pct(result.imputed_share), "time scored as 50%"])
     return rows

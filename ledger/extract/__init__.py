@@ -4,26 +4,40 @@ The pipeline, one module each:
 
 - :mod:`~ledger.extract.document`: input (text, Markdown, HTML) to readable
   paragraphs and source metadata; sentences via pySBD;
-- :mod:`~ledger.extract.cues`: whether a sentence forecasts, with what
-  probability (from :mod:`~ledger.extract.numbers` or the
-  :mod:`~ledger.extract.lexicon`), denied or affirmed, under what condition;
-- :mod:`~ledger.extract.statement`: the draft resolvable statement;
+- :mod:`~ledger.extract.syntax`: the spaCy parse (identity-checked pipeline);
+- :mod:`~ledger.extract.features` and :mod:`~ledger.extract.detector`: how
+  sure the learned detector is that a sentence is a forecast in the text's
+  own voice (:mod:`~ledger.extract.structure` supplies the parse facts);
+- :mod:`~ledger.extract.cues`: with what probability the words say it
+  (from :mod:`~ledger.extract.numbers` or the :mod:`~ledger.extract.lexicon`),
+  denied or affirmed, under what condition, one reading per forecast;
+- :mod:`~ledger.extract.statement`: the draft resolvable statement, made
+  self-contained from the preceding sentences, and draft criteria;
+- :mod:`~ledger.extract.horizon`: the proposed resolve-by date;
 - :mod:`~ledger.extract.drafts`: the draft prediction file (YAML).
 
-Everything is deterministic: the same input gives the same candidates in the
-same order, so a re-run gives the same file.
+Candidates come ranked by the detector's confidence (reading order among
+equals). Everything is deterministic: the same input and options give the
+same candidates in the same order, so a re-run gives the same file.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 
-from ledger.extract import cues, document, statement
+from ledger.extract import cues, document, horizon, statement
+
+__all__ = ["Candidate", "read_sentence", "extract", "extract_text", "DEFAULT_UNCUED"]
+
+# A sentence the detector takes for a forecast with no cue the rules can read ("Champions: Arsenal",
+# "Patriots will take the field without ...") is read like an unhedged "will".
+DEFAULT_UNCUED = ("no cue: read as an unhedged assertion", 0.8, 0.95)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One forecast-bearing sentence and the draft prediction read from it."""
+    """One forecast found in the text and the draft prediction read from it."""
 
     quote: str
     statement: str
@@ -34,42 +48,65 @@ class Candidate:
     polarity: str  # "affirms" or "denies": whether the quote denies the statement
     conditional: bool
     condition: str | None
+    confidence: float
+    resolve_by: date | None
+    resolve_by_basis: str
+    default_horizon: bool
+    needs_context: str | None
+    criteria: str
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "probability_range": list(self.probability_range)}
+        data = asdict(self) | {"probability_range": list(self.probability_range)}
+        return data | {"resolve_by": self.resolve_by.isoformat() if self.resolve_by else None}
 
 
-def candidate(sentence: str) -> Candidate | None:
-    """The candidate a single sentence gives, or None."""
-    if document.is_boilerplate(sentence):
-        return None
-    reading = cues.read(sentence)
-    if reading is None:
-        return None
-    condition = reading.condition.text if reading.condition is not None else None
-    return Candidate(
-        quote=sentence,
-        statement=statement.draft(sentence, reading),
-        probability=round(reading.probability, 3),
-        probability_range=(round(reading.low, 3), round(reading.high, 3)),
-        cue=reading.cue,
-        lexicon_source=reading.source,
-        polarity="denies" if reading.denies else "affirms",
-        conditional=condition is not None,
-        condition=condition,
-    )
+def _uncued(sentence: str) -> cues.Reading:
+    source, low, high = DEFAULT_UNCUED
+    return cues.Reading(round((low + high) / 2, 3), low, high, "", source, 0, False, cues.find_condition(sentence))
 
 
-def extract(paragraphs: list[str]) -> list[Candidate]:
-    """Every candidate in the paragraphs, in reading order."""
-    return [
-        found
-        for paragraph in paragraphs
-        for sentence in document.sentences(paragraph)
-        if (found := candidate(sentence)) is not None
-    ]
+def read_sentence(sentence: str, confidence: float = 1.0, previous=(), title=None,
+                  published: date | None = None) -> list[Candidate]:
+    """The drafts the rules read from one sentence, one per forecast it makes, whatever the detector thinks:
+    ``previous`` (parsed preceding sentences) and ``title`` (parsed) resolve "this strategy" / "it"."""
+    readings = cues.read_all(sentence) or [_uncued(sentence)]
+    when = horizon.resolve_by(sentence, published)
+    found = []
+    for reading in readings:
+        drafted, unresolved = statement.self_contained(statement.draft(sentence, reading), previous, title)
+        condition = reading.condition.text if reading.condition is not None else None
+        found.append(Candidate(
+            quote=sentence, statement=drafted, probability=round(reading.probability, 3),
+            probability_range=(round(reading.low, 3), round(reading.high, 3)), cue=reading.cue,
+            lexicon_source=reading.source, polarity="denies" if reading.denies else "affirms",
+            conditional=condition is not None, condition=condition, confidence=round(confidence, 3),
+            resolve_by=when.when, resolve_by_basis=when.basis, default_horizon=when.default,
+            needs_context=unresolved, criteria=statement.criteria(drafted, when.when)))
+    return found
 
 
-def extract_text(raw: str) -> list[Candidate]:
-    """Candidates from a raw input (plain text, Markdown or HTML)."""
-    return extract(document.read_document(raw).paragraphs)
+def extract(paragraphs: list[str], *, published: date | None = None, outlet: str | None = None,
+            title: str | None = None, min_confidence: float | None = None) -> list[Candidate]:
+    """Every candidate in the paragraphs whose detector confidence reaches ``min_confidence``
+    (default: the threshold chosen on the dev split), most confident first."""
+    from ledger.extract import detector, features, syntax
+
+    sentences = [s for paragraph in paragraphs for s in document.sentences(paragraph) if not document.is_boilerplate(s)]
+    if not sentences:
+        return []
+    parsed = syntax.parse(sentences + ([title] if title else []))
+    title_doc = parsed.pop() if title else None
+    context, outlet_words = features.document_context(parsed, outlet)
+    day = published or date(2000, 1, 1)  # only years after it count as future without a date
+    threshold = detector.model().threshold if min_confidence is None else min_confidence
+    found = []
+    for index, (sentence, doc) in enumerate(zip(sentences, parsed)):
+        confidence = detector.confidence(features.features(sentence, doc, day, context, outlet_words))
+        if confidence >= threshold:
+            found += read_sentence(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published)
+    return sorted(found, key=lambda candidate: -candidate.confidence)
+
+
+def extract_text(raw: str, **options) -> list[Candidate]:
+    """Candidates from a raw input (plain text, Markdown or HTML); options as for :func:`extract`."""
+    return extract(document.read_document(raw).paragraphs, **options)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from ledger.extract import lexicon, numbers
 
+__all__ = ["Condition", "Reading", "normalise", "find_condition", "rating", "read", "read_all"]
+
 # Same length in and out, so offsets in the normalised text are offsets in the sentence.
 _NORMALISE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"'})
 
@@ -41,6 +43,10 @@ _WILL_FORMS = frozenset({"will", "'ll", "will not", "won't", "will never"})
 # "might not X", "may not X": the possibility that X does not happen, so the probability of X turned round.
 _POSSIBILITY_MODALS = frozenset({"may", "might"})
 _NOT_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
+# A handicapper's rating: "Leans GOP", "Likely Democratic", "Toss-up"; the last one in a line is the current one.
+_RATING = re.compile(r"\b(?P<step>toss[- ]?up|tilts?|lean(?:s|ing)?|likely|safe|solid)\b(?=\s+(?:r|d|dem|dems|gop|rep|"
+                     r"democratic|democrat|democrats|republican|republicans)\b)|\b(?P<tossup>toss[- ]?ups?)\b", re.IGNORECASE)
+_RATING_STEP = {"toss": "toss-up", "tilt": "tilt", "lean": "lean", "likely": "likely", "safe": "safe", "solid": "solid"}
 _ASSERTION_REACH = 80  # characters: how far a denial ("won't") may sit from the estimate it turns around
 
 _CONDITIONS = (
@@ -159,10 +165,23 @@ def _turned(probability: float, low: float, high: float) -> tuple[float, float, 
     return round(1 - probability, 4), round(1 - high, 4), round(1 - low, 4)
 
 
+def rating(sentence: str) -> Reading | None:
+    """The current rating a handicapper's line gives ("Florida Toss-up Leans GOP" -> Lean), or None."""
+    steps = list(_RATING.finditer(sentence))
+    if not steps:
+        return None
+    last = steps[-1]
+    word = (last.group("step") or last.group("tossup")).lower()
+    entry = lexicon.entries()["rating " + next(v for k, v in _RATING_STEP.items() if word.startswith(k))]
+    return Reading(entry.probability, entry.low, entry.high, last.group(), entry.source, last.start(), False, None)
+
+
 def read(sentence: str) -> Reading | None:
     """The forecast a sentence makes, or None when it makes none."""
     if sentence.rstrip(" \"'”’)").endswith("?"):
         return None
+    if (rated := rating(normalise(sentence))) is not None:
+        return rated
     condition = find_condition(sentence)
     text = normalise(sentence)
     if condition is not None:  # cues inside the condition are not the forecast
@@ -201,3 +220,29 @@ def read(sentence: str) -> Reading | None:
         said = sentence[denial.start:denial.end]
         cue = f"{said} … {cue}" if denial.start < start else f"{cue} … {said}"
     return Reading(probability, low, high, cue, source, start, denies, condition)
+
+
+# Where one sentence holds several forecasts: "X will rise in 2024 and fall in 2025; Y will ..."
+_SEVERAL = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+[—–]\s+|\.\s+(?=[A-Z])")
+
+
+def read_all(sentence: str) -> list[Reading]:
+    """One reading per forecast the sentence makes: one per explicit probability when it gives several,
+    else one per coordinated clause that has a cue of its own, else the single reading."""
+    text = normalise(sentence)
+    explicit = numbers.find(text)
+    if len(explicit) > 1 and rating(text) is None:
+        condition = find_condition(sentence)
+        return [Reading(n.probability, n.low, n.high, n.text, numbers.SOURCE, n.start, False, condition) for n in explicit]
+    readings, start = [], 0
+    for cut in [*_SEVERAL.finditer(text), None]:
+        end = cut.start() if cut else len(text)
+        clause = sentence[start:end]
+        if (reading := read(clause)) is not None:
+            readings.append(Reading(reading.probability, reading.low, reading.high, reading.cue, reading.source,
+                                    reading.cue_start + start, reading.denies, reading.condition and Condition(
+                                        reading.condition.text, reading.condition.start + start,
+                                        reading.condition.end + start)))
+        start = cut.end() if cut else start
+    single = read(sentence)
+    return readings if len(readings) > 1 else [single] if single is not None else []

@@ -1,8 +1,12 @@
 """The draft prediction file ``ledger extract`` writes, for a person to review.
 
-Every entry is ``draft: true`` with ``resolve_by`` and ``criteria`` left empty:
-extraction cannot know when or how a claim resolves, and ``ledger add
---file`` refuses an entry until a person has said. The YAML is written the
+Every entry is ``draft: true`` with a *proposed* ``resolve_by`` (read from the
+text's time expressions, or the default horizon, flagged in
+``extraction.resolve_by_basis``) and *drafted* ``criteria``: extraction can
+propose when and how a claim resolves but cannot know, so ``ledger add
+--file`` refuses an entry until a person has reviewed it and removed the
+mark. Entries come most confident first; one whose statement still points
+at something it does not name says so in ``extraction.needs_context``. The YAML is written the
 same way every time (fixed key order, no timestamps, one value per line) so
 re-running extraction gives the same file and a review shows as a clean diff.
 """
@@ -20,19 +24,22 @@ HEADER = """\
 #   - keep only real forecasts; delete the rest;
 #   - rewrite `statement` so that someone else could resolve it;
 #   - check `probability` (it is for the statement as written; see `extraction`);
-#   - set `resolve_by` (2027-06-30, 2027-Q3, 2027) and `criteria` (how it resolves);
+#   - check the proposed `resolve_by` (see `extraction.resolve_by_basis`) and edit the drafted `criteria`;
+#   - entries with `extraction.needs_context` refer to something the statement does not name: name it;
 #   - then remove `draft: true`.
 # Log the file with: ledger add --file {path}
 """
 
 
 def entry(candidate: Candidate, *, draft: bool = True, resolve_by=None, criteria: str | None = None) -> dict:
-    """One prediction entry in file order: statement, numbers, placeholders, quote, provenance."""
+    """One prediction entry in file order: statement, numbers, proposals, quote, provenance.
+    ``resolve_by`` and ``criteria`` given by a reviewer replace the proposals."""
+    when = resolve_by or candidate.resolve_by
     return {
         "statement": candidate.statement,
         "probability": candidate.probability,
-        "resolve_by": resolve_by,
-        "criteria": criteria,
+        "resolve_by": when.isoformat() if when else None,
+        "criteria": criteria or candidate.criteria,
         "quote": candidate.quote,
         "draft": draft,
         "extraction": {
@@ -42,6 +49,9 @@ def entry(candidate: Candidate, *, draft: bool = True, resolve_by=None, criteria
             "polarity": candidate.polarity,
             "conditional": candidate.conditional,
             "condition": candidate.condition,
+            "confidence": candidate.confidence,
+            "resolve_by_basis": candidate.resolve_by_basis if resolve_by is None else "set by the reviewer",
+            "needs_context": candidate.needs_context,
         },
     }
 

@@ -19,7 +19,9 @@ audited. Two kinds of phrase:
 - ``estimate``: says how likely ("probably", "odds are", "unlikely", "we expect");
 - ``assertion``: claims an outcome ("will", "would never", "doomed to fail"); its
   number applies when no estimate hedges it, and a denial ("will not") turns
-  an estimate's probability around.
+  an estimate's probability around;
+- ``rating``: a step of the handicappers' scale ("rating lean" for "Leans R"),
+  read by :mod:`~ledger.extract.cues` from rating lines, never matched as a word.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-ESTIMATE, ASSERTION = "estimate", "assertion"
+ESTIMATE, ASSERTION, RATING = "estimate", "assertion", "rating"
 
 
 @dataclass(frozen=True)
@@ -76,5 +78,6 @@ def _alternative(phrase: str) -> str:
 @lru_cache(maxsize=1)
 def pattern() -> re.Pattern[str]:
     """One regex for every phrase, longest first so "would not be surprised" beats "would not"."""
-    phrases = sorted(entries(), key=lambda phrase: (-len(phrase), phrase))
+    phrases = sorted((phrase for phrase, entry in entries().items() if entry.kind != RATING),
+                     key=lambda phrase: (-len(phrase), phrase))
     return re.compile("|".join(_alternative(phrase) for phrase in phrases), re.IGNORECASE)

@@ -30,6 +30,11 @@ _PATTERNS = (
     # "our base case (65%)", "Colorado (85 percent)"
     re.compile(r"\(\s*" + _PERCENT + r"(?:\s+" + _CHANCE_NOUN + r")?\s*\)", re.IGNORECASE),
 )
+# "less than 5%", "<10% chance", "under 1 percent": the probability is somewhere below N.
+_BELOW = re.compile(r"(?:<\s*|\b(?:less than|under|below|fewer than)\s+(?:an?\s+)?)(?P<a>\d{1,2}(?:\.\d+)?)\s*(?:%|percent\b)"
+                    r"(?=(?:\s+[\w-]+){0,2}?\s+" + _CHANCE + r"\b|\s*\))", re.IGNORECASE)
+# Bookmakers' fractional odds against: "at 4/6", "odds of 2/1" -> P = den / (num + den).
+_FRACTIONAL_ODDS = re.compile(r"\b(?:at|odds of|priced at|is|are)\s+(?P<n>\d{1,3})/(?P<m>\d{1,3})\b(?!/)", re.IGNORECASE)
 _ODDS = (
     # "3-to-1 odds", "odds of 3 to 1", "odds are 3-to-1 against"
     re.compile(r"(?P<n>" + _COUNT + r")[\s-]+to[\s-]+(?P<m>" + _COUNT + r")\s+odds(?P<against>\s+against)?", re.IGNORECASE),
@@ -37,7 +42,7 @@ _ODDS = (
 )
 # "1 in 4 chance", "a one-in-three chance", "almost 4 out of 5", "50:50 chance"
 _FRACTION = re.compile(
-    r"(?P<k>" + _COUNT + r")[\s-]+(?:in|out[\s-]+of)[\s-]+(?P<n>" + _COUNT + r")\b(?=(?:\s+[\w-]+){0,2}?\s+" + _CHANCE
+    r"(?<![$\d.,])(?P<k>" + _COUNT + r")[\s-]+(?:in|out[\s-]+of)[\s-]+(?P<n>(?!(?:19|20)\d\d\b)" + _COUNT + r")\b(?=(?:\s+[\w-]+){0,2}?\s+" + _CHANCE
     + r"|\s*[,.;)])|(?P<even>\b(?:50[-:/]50|fifty-fifty)\s+(?:chance|odds|proposition|bet)\b)",
     re.IGNORECASE,
 )
@@ -90,11 +95,25 @@ def _fraction(match: re.Match[str]) -> Explicit | None:
     return Explicit(probability, probability, probability, match.start(), match.end(), match.group())
 
 
+def _below(match: re.Match[str]) -> Explicit | None:
+    high = float(match.group("a")) / 100
+    return Explicit(round(high / 2, 4), 0.0, high, match.start(), match.end(), match.group())
+
+
+def _fractional_odds(match: re.Match[str]) -> Explicit | None:
+    against, for_ = float(match.group("n")), float(match.group("m"))
+    if against + for_ == 0:
+        return None
+    probability = round(for_ / (against + for_), 4)
+    return Explicit(probability, probability, probability, match.start("n"), match.end(), match.group()[match.start("n") - match.start():])
+
+
 def find(sentence: str) -> list[Explicit]:
     """Every explicit probability in a sentence, in order; overlapping readings keep the first."""
     found = [
         reading
-        for patterns, read in ((_PATTERNS, _percent), (_ODDS, _odds), ((_FRACTION,), _fraction))
+        for patterns, read in ((_PATTERNS, _percent), (_ODDS, _odds), ((_FRACTION,), _fraction), ((_BELOW,), _below),
+                               ((_FRACTIONAL_ODDS,), _fractional_odds))
         for regex in patterns
         for match in regex.finditer(sentence)
         if (reading := read(match)) is not None

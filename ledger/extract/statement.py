@@ -169,3 +169,57 @@ def draft(sentence: str, reading: Reading) -> str:
     for regex, replacement in _REWRITES:
         text = regex.sub(replacement, text, count=1)
     return _tidy(text)
+
+
+# --- making a statement self-contained -------------------------------------------------------
+
+_REFERENT = re.compile(r"\b(?P<det>[Tt]his|[Tt]hat|[Tt]hese|[Tt]hose|[Ss]uch)\s+(?!(?:year|month|week|weekend|season|"
+                       r"summer|winter|spring|fall|autumn|time|decade|quarter|morning|afternoon|evening)\b)"
+                       r"(?P<noun>[a-z]+)\b|^(?P<pronoun>It|They|He|She)\b(?!\s+is\s+(?:likely|unlikely|possible))")
+# Nouns that name a course of action: "this strategy" can point back at "a calculated attempt to ...".
+_COURSES = frozenset("strategy attempt approach plan policy move effort deal proposal shift gambit bet tactic "
+                     "initiative agreement push".split())
+_PRONOUNS = frozenset("it they he she this that these those we i you".split())
+
+
+def _antecedent(noun: str | None, previous) -> str | None:
+    """The noun phrase in the preceding sentences (latest first) that ``this <noun>`` / a pronoun points at."""
+    for sentence in reversed(previous):
+        if noun is None:
+            head = next((t for t in sentence if t.dep_ == "ROOT"), None)
+            subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")), None) if head else None
+            if subject is not None and subject.lower_ not in _PRONOUNS and subject.pos_ in ("NOUN", "PROPN"):
+                return sentence[subject.left_edge.i - sentence[0].i:subject.right_edge.i - sentence[0].i + 1].text
+            continue
+        for chunk in reversed(list(sentence.noun_chunks)):
+            lemma = chunk.root.lemma_.lower()
+            if (lemma == noun or (noun in _COURSES and lemma in _COURSES)) and not any(
+                    t.lower_ in ("this", "that", "these", "those") for t in chunk):
+                left, right = chunk.root.left_edge.i, chunk.root.right_edge.i
+                return sentence[left - sentence[0].i:right - sentence[0].i + 1].text.strip(" ,.;:")
+    return None
+
+
+def self_contained(statement: str, previous, title=None) -> tuple[str, str | None]:
+    """``statement`` with "this strategy" / "it" spelled out from the preceding sentences or the title
+    (parsed spaCy docs, oldest first), and what is still unresolved (None when nothing is)."""
+    match = _REFERENT.search(statement)
+    if match is None:
+        return statement, None
+    noun = match["noun"].lower() if match["det"] else None
+    if noun is not None and noun in ("is", "was", "will", "would", "could", "can", "may", "might"):
+        noun = None
+    found = _antecedent(noun, previous) or (_antecedent(noun, [title]) if title is not None else None)
+    said = match.group()
+    if found is None:
+        return statement, f"'{said}' is not named in the statement: say what it refers to"
+    return f"{statement[:match.end()]} ({found}){statement[match.end():]}", None
+
+
+def criteria(statement: str, resolve_by) -> str:
+    """A first draft of the resolution criteria, for the analyst to make precise."""
+    claim = statement.rstrip(".")
+    claim = claim[:1].lower() + claim[1:] if not claim[:2].isupper() else claim
+    when = f"by {resolve_by.isoformat()}" if resolve_by is not None else "by the resolve-by date"
+    return (f"True if, {when}, {claim}; false otherwise. Judge by the first authoritative public report "
+            f"after that date (edit: name the source and any threshold).")

@@ -49,9 +49,16 @@ def _reader(path: Path, fmt: str) -> str:
         # parser rejects a ragged row (naming its line) instead of guessing.
         import csv
 
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-        columns = ", ".join("'" + name.strip().lower().replace("'", "''") + "': 'VARCHAR'" for name in header)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                header = [name.strip().lower() for name in next(csv.reader(handle), [])]
+        except UnicodeDecodeError:
+            raise LedgerError(f"{path.name} is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
+        if not header:
+            raise LedgerError(f"{path.name} is empty: its first line must be the header (statement,probability,…)")
+        if twice := sorted({name for name in header if header.count(name) > 1}):
+            raise LedgerError(f"{path.name}: the header names {', '.join(twice)} more than once")
+        columns = ", ".join("'" + name.replace("'", "''") + "': 'VARCHAR'" for name in header)
         return (
             f"read_csv({quoted}, header = true, auto_detect = false, delim = ',', quote = '\"', "
             f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
@@ -272,6 +279,8 @@ def _reader_error(error: Exception) -> str:
     expected = re.search(r"Expected Number of Columns: (\d+)", text)
     if line and expected:
         return f"line {line.group(1)} does not have {expected.group(1)} cells like the header"
+    if "invalid unicode" in text.lower():
+        return f"{f'line {line.group(1)} is' if line else 'it is'} not UTF-8 text (save the file as UTF-8)"
     return _first_line(error)
 
 

@@ -7,12 +7,15 @@ charts and the templates only draw and format it, computing nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.scoring import Selection
+
+if TYPE_CHECKING:
+    from ledger.scoring import Grouping, QuestionScore
 
 __all__ = ["BREAKDOWNS", "MAX_GROUPS", "MAX_OPEN", "MAX_ROWS", "ReportOptions", "collect", "default_out", "slugify"]
 
@@ -60,40 +63,38 @@ def collect(store, options: ReportOptions) -> dict[str, Any]:
     """Everything the page shows: one :func:`ledger.scoring.score` pass and the store's public listings."""
     from ledger.scoring import Options, analyst_levels, score
 
-    selection = options.selection
-    selection.check()  # before any query, so a bad --policy costs nothing
+    selection = options.selection  # checked when it was made, so a bad --policy costs no query
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     resolved_rows = store.questions(status="closed", latest_first=True, limit=options.max_rows, **scope)
     open_rows = store.questions(status="open", limit=options.max_open, **scope)
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     main = score(store, selection, Options(
-        question_ids=[row["id"] for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
+        question_ids=[row.id for row in resolved_rows], groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
-    breakdowns: dict[str, dict[str, Any]] = {}
-    for by, grouping in main.pop("groupings").items():
+    breakdowns: dict[str, Grouping] = {}
+    for by, grouping in main.groupings.items():
         # one forecaster or source is no breakdown; one tag still says which
-        if grouping["n_groups"] < 2 and not (by == "tag" and grouping["n_groups"] == 1):
+        if grouping.n_groups < 2 and not (by == "tag" and grouping.n_groups == 1):
             continue
-        groups = sorted(grouping["groups"], key=lambda g: (g.get("brier") is None, g.get("brier") or 0.0, g["group"]))
-        breakdowns[by] = {**grouping, "groups": groups}
+        groups = sorted(grouping.groups, key=lambda g: (g.brier is None, g.brier or 0.0, g.group))
+        breakdowns[by] = replace(grouping, groups=tuple(groups))
     n_records, head = store.head()
     statuses = store.status_counts(**scope)
-    scores: dict[str, list[dict[str, Any]]] = {}
-    for row in main.pop("questions"):
-        scores.setdefault(row["question_id"], []).append(row)
-    for row in resolved_rows:
-        row["scores"] = scores.get(row["id"], [])
+    scores: dict[str, list[QuestionScore]] = {}
+    for row in main.questions:
+        scores.setdefault(row.question_id, []).append(row)
     return {
         "title": options.heading(),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "options": options,
         "score": main,
-        "folded": {"calibration": main.pop("calibrations")["folded"]},
+        "folded": main.calibrations["folded"],
         "breakdowns": breakdowns,
         "status": statuses,
         "corrections": store.corrections(**scope),
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
         "resolved": resolved_rows,
+        "question_scores": scores,  # question id -> each forecaster's score on it
         "resolved_total": statuses["resolved"] + statuses["annulled"],
         "open": open_rows,
         "open_total": statuses["open"] + statuses["due"],

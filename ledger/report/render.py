@@ -16,10 +16,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent_fixed
+
+if TYPE_CHECKING:
+    from ledger.records import StoredQuestion
+    from ledger.scoring import QuestionScore
 
 __all__ = [
     "PLOTLY_FILE", "cdn_url", "forecast_lines", "render_html", "render_markdown", "safe_url", "script_json",
@@ -68,18 +73,18 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if is_http_url(url) else None
 
 
-def forecast_lines(question: dict) -> list[dict[str, Any]]:
+def forecast_lines(question: StoredQuestion, scores: Sequence[QuestionScore] = ()) -> list[dict[str, Any]]:
     """Per forecaster: the forecasts in order (shown as ``60% → 75%``), backfilled marked, and the
-    forecaster's score on the question (from the scoring module) if it was scored."""
-    scores = {row["forecaster"]: row for row in question.get("scores") or []}
+    forecaster's score on the question (``scores``, from the scoring module) if it was scored."""
+    by_forecaster = {row.forecaster: row for row in scores}
     by: dict[str, dict[str, Any]] = {}
-    for f in question["forecasts"]:
-        scored = scores.get(f["forecaster"])
-        value = None if scored is None else scored["brier"] if question["kind"] == "binary" else scored["brier_multi"]
-        entry = by.setdefault(f["forecaster"], {"forecaster": f["forecaster"], "values": [], "backfilled": False,
-                                                "score": value})
+    for f in question.forecasts:
+        scored = by_forecaster.get(f.forecaster)
+        value = None if scored is None else scored.brier if question.kind == "binary" else scored.brier_multi
+        entry = by.setdefault(f.forecaster, {"forecaster": f.forecaster, "values": [], "backfilled": False,
+                                             "score": value})
         entry["values"].append(forecast_text(question, f))
-        entry["backfilled"] = entry["backfilled"] or bool(f.get("backfilled"))
+        entry["backfilled"] = entry["backfilled"] or f.backfilled
     lines = list(by.values())
     for line in lines:
         if len(line["values"]) > 4:
@@ -137,35 +142,34 @@ def render_markdown(data: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| Questions resolved / open / annulled | {st['resolved']:,} / {st['open'] + st['due']:,} / {st['annulled']:,} |",
-        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.get('brier'))}"
-        + (f" (95% interval {interval(s.get('brier_ci'))})" if s.get("brier_ci") else "") + " |",
-        f"| Brier skill vs always 50% | {number(s.get('brier_skill_vs_half'))} |",
-        f"| Brier skill vs the base rate | {number(s.get('brier_skill_vs_base_rate'))} |",
-        f"| Log loss | {number(s.get('log_loss'))} |",
-        f"| Base rate (share resolved yes) | {percent_fixed(s.get('base_rate'), 1)} |",
-        f"| Forecasts scored / of them backfilled | {count(s.get('n_forecasts'))} / {count(s.get('n_backfilled'))} |",
+        f"| Brier score (yes/no; 0 best, 0.25 = always 50%) | {number(s.brier)}"
+        + (f" (95% interval {interval(s.brier_ci)})" if s.brier_ci else "") + " |",
+        f"| Brier skill vs always 50% | {number(s.brier_skill_vs_half)} |",
+        f"| Brier skill vs the base rate | {number(s.brier_skill_vs_base_rate)} |",
+        f"| Log loss | {number(s.log_loss)} |",
+        f"| Base rate (share resolved yes) | {percent_fixed(s.base_rate, 1)} |",
+        f"| Forecasts scored / of them backfilled | {count(s.n_forecasts)} / {count(s.n_backfilled)} |",
         "",
         f"Policy: {escape_md(data['options'].selection.policy)}"
         + ("; backfilled forecasts excluded" if data["options"].selection.exclude_backfilled else "")
         + ". Annulled questions and forecasts made after the outcome was known are not scored.",
         "",
     ]
-    for heading, table in (("Calibration", s.get("calibration") or []),
-                           ("Calibration, analyst view (folded)", data["folded"].get("calibration") or [])):
+    for heading, table in (("Calibration", s.calibration), ("Calibration, analyst view (folded)", data["folded"])):
         if not table:
             continue
         lines += [f"## {heading}", "", "| Forecast bin | n | Mean forecast | Observed | 95% interval (Wilson) |",
                   "|---|---:|---:|---:|---|"]
         for row in table:
-            lines.append(f"| {percent_fixed(row['bin_low'])}–{percent_fixed(row['bin_high'])} | {count(row['n'])} | "
-                         f"{percent_fixed(row['mean_forecast'], 1)} | {percent_fixed(row['observed'], 1)} | "
-                         f"{percent_fixed(row['ci_low'], 1)}–{percent_fixed(row['ci_high'], 1)} |")
+            lines.append(f"| {percent_fixed(row.bin_low)}–{percent_fixed(row.bin_high)} | {count(row.n)} | "
+                         f"{percent_fixed(row.mean_forecast, 1)} | {percent_fixed(row.observed, 1)} | "
+                         f"{percent_fixed(row.ci_low, 1)}–{percent_fixed(row.ci_high, 1)} |")
         lines.append("")
-    groups = data["breakdowns"].get("forecaster", {}).get("groups", [])
+    forecasters = data["breakdowns"].get("forecaster")
+    groups = forecasters.groups if forecasters else ()
     if groups:
         lines += ["## By forecaster", "", "| Forecaster | Scored | Brier | 95% interval |", "|---|---:|---:|---|"]
         for g in groups:
-            lines.append(f"| {escape_md(g['group'])} | {count(g.get('n_scored'))} | {number(g.get('brier'))} | "
-                         f"{interval(g.get('brier_ci'))} |")
+            lines.append(f"| {escape_md(g.group)} | {count(g.n_scored)} | {number(g.brier)} | {interval(g.brier_ci)} |")
         lines.append("")
     return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""The parse-based structural rules, the calibrated cues, resolve-by proposals and self-contained statements,
+each on sentences written for the purpose."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ledger.extract import cues, horizon, lexicon, numbers, read_sentence, statement, structure, syntax
+
+
+def parse(text: str):
+    return syntax.parse([text])[0]
+
+
+# --- voice and scope (structure) ---------------------------------------------------
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("Analysts are debating whether the bank will probably cut rates.", "whether"),
+    ("The senator, who will likely retire next year, spoke on Monday.", "relative"),
+    ("Markets cling to the hope that the central bank will probably cut rates.", "expectation"),
+    ("Economists said that the central bank will probably cut rates.", "expectation"),
+])
+def test_a_cue_inside_an_embedded_clause_is_not_in_the_main_clause(sentence, kind):
+    reading = cues.read(sentence)
+    assert structure.embedded_cue(parse(sentence), reading.cue_start) == kind
+
+
+def test_a_cue_in_the_main_clause_is_not_embedded():
+    sentence = "The bank will probably cut rates in June."
+    assert structure.embedded_cue(parse(sentence), cues.read(sentence).cue_start) is None
+
+
+@pytest.mark.parametrize(("sentence", "reported"), [
+    ("The agency forecasts that prices will fall next year.", True),
+    ("Economists at the bank said growth would slow.", True),
+    ("Growth will slow next year, according to the agency.", True),
+    ("We forecast that prices will fall next year.", False),
+    ("Prices will fall next year.", False),
+])
+def test_a_reporting_or_forecasting_verb_with_a_third_party_subject_is_reported(sentence, reported):
+    assert structure.reported_by_third_party(parse(sentence)) is reported
+
+
+def test_second_person_subjects_are_generic():
+    assert structure.generic_you(parse("You will pay more for petrol if you drive in the city."))
+    assert not structure.generic_you(parse("Drivers will pay more for petrol next year."))
+
+
+def test_negative_quantifier_subjects_are_seen():
+    assert structure.negative_quantifier_subject(parse("No candidate will win a majority in the first round."))
+    assert structure.negative_quantifier_subject(parse("Few analysts will change their forecasts."))
+    assert not structure.negative_quantifier_subject(parse("The candidate will win a majority."))
+
+
+def test_a_first_person_future_the_author_controls_is_a_plan():
+    assert structure.own_plan(parse("We will publish our final ratings on Monday."))
+    assert not structure.own_plan(parse("We expect the party will win the seat."))
+
+
+def test_a_forecast_reported_in_the_past_tense_is_a_past_report():
+    assert structure.past_report(parse("The staff projected that growth would slow."))
+    assert not structure.past_report(parse("The staff projects that growth will slow."))
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("Ohio Toss-up Leans GOP", "rating"),
+    ("Arizona moves from Toss Up to Leans Democratic", "rating"),
+    ("Arsenal to win the league", "to-win"),
+    ("85: Average home prices rise during the year", "probability-prefix"),
+    ("Rookie of the Year: Marvin Harrison Jr.", "verbless"),
+    ("Prices will fall next year.", "sentence"),
+])
+def test_line_types_for_headlines_and_rating_lines(line, kind):
+    assert structure.line_type(line, parse(line)) == kind
+
+
+# --- calibrated cues -----------------------------------------------------------------
+
+def test_an_unhedged_will_reads_as_very_likely_not_certain():
+    reading = cues.read("The central bank will cut rates in June.")
+    assert (reading.low, reading.high) == (0.8, 0.95)
+    assert "0.80-0.95" in reading.source
+
+
+def test_the_authors_hedging_verb_lowers_will():
+    reading = cues.read("We expect the central bank will cut rates in June.")
+    assert reading.high < 0.95 and reading.low == 0.7
+    assert reading.source.startswith("corpus/ train split")
+
+
+@pytest.mark.parametrize(("line", "low", "high"), [
+    ("Ohio Toss-up Leans GOP", 0.6, 0.8),
+    ("Maine moves from Leans Republican to Toss-up", 0.45, 0.55),
+    ("Colorado from Leans to Likely Democratic", 0.8, 0.95),
+    ("Massachusetts moves from likely R to safe R", 0.95, 0.99),
+])
+def test_a_rating_line_reads_its_current_rating(line, low, high):
+    reading = cues.read(line)
+    assert (reading.low, reading.high) == (low, high)
+    assert "rating scale" in reading.source
+
+
+def test_less_than_n_percent_is_a_range_below_n():
+    [found] = numbers.find("There is less than a 5% chance of a default.")
+    assert (found.low, found.high) == (0.0, 0.05)
+
+
+def test_fractional_odds_are_read_as_odds_against():
+    [found] = numbers.find("Ladbrokes has the record being broken at 4/6.")
+    assert found.probability == 0.6
+    [found] = numbers.find("The hottest Christmas on record is priced at 2/1.")
+    assert found.probability == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_a_threshold_inside_the_proposition_is_not_a_probability():
+    assert numbers.find("Core inflation will be below 3% by the end of 2024.") == []
+    assert numbers.find("Brent will average $93 in 2024.") == []
+
+
+def test_several_forecasts_in_one_sentence_are_several_readings():
+    readings = cues.read_all("Seat loss very likely. Majority very unlikely.")
+    assert [(r.low, r.high) for r in readings] == [(0.8, 0.95), (0.05, 0.2)]
+    assert len(read_sentence("Democrats have a 16 percent chance of the majority, and there is a 24 percent "
+                             "chance the chamber ends up tied.")) == 2
+
+
+def test_every_new_band_names_its_source():
+    for phrase in ("will", "we expect", "favorites", "should", "rating lean"):
+        assert lexicon.entries()[phrase].source
+
+
+# --- resolve-by and self-contained statements ---------------------------------------
+
+PUBLISHED = date(2024, 3, 12)
+
+
+@pytest.mark.parametrize(("sentence", "when", "basis"), [
+    ("Inflation will fall this year.", date(2024, 12, 31), "this year"),
+    ("Rates will fall next year.", date(2025, 12, 31), "next year"),
+    ("Emissions will peak by 2030.", date(2030, 12, 31), "2030"),
+    ("Prices will rise in the second quarter of 2024.", date(2024, 6, 30), "second quarter of 2024"),
+    ("Prices will rise in the coming weeks.", date(2024, 5, 7), "in the coming weeks"),
+    ("The bank will cut in June.", date(2024, 6, 30), "in June"),
+])
+def test_time_expressions_give_a_resolve_by_relative_to_publication(sentence, when, basis):
+    proposed = horizon.resolve_by(sentence, PUBLISHED)
+    assert (proposed.when, proposed.basis, proposed.default) == (when, basis, False)
+
+
+def test_no_time_expression_gives_the_stated_default_horizon_and_a_flag():
+    proposed = horizon.resolve_by("The strategy will fail.", PUBLISHED)
+    assert proposed.default and proposed.when == date(2025, 3, 12)
+    assert "default horizon" in proposed.basis
+    assert horizon.resolve_by("The strategy will fail.", None).when is None
+
+
+def test_this_strategy_is_named_from_the_preceding_sentence():
+    previous = [parse("The most charitable reading is that it is a calculated attempt to split the alliance "
+                      "by offering trade concessions.")]
+    said, unresolved = statement.self_contained("This strategy will fail.", previous)
+    assert said == ("This strategy (a calculated attempt to split the alliance by offering trade concessions) "
+                    "will fail.")
+    assert unresolved is None
+
+
+def test_an_unresolvable_reference_is_marked_needs_context():
+    said, unresolved = statement.self_contained("This plan will fail.", [parse("The weather was fine.")])
+    assert said == "This plan will fail."
+    assert unresolved == "'This plan' is not named in the statement: say what it refers to"
+
+
+def test_it_is_resolved_from_the_previous_subject():
+    said, unresolved = statement.self_contained("It will pass the Senate.", [parse("The farm bill cleared the House.")])
+    assert said == "It (The farm bill) will pass the Senate." and unresolved is None
