@@ -13,7 +13,7 @@ ACX_2021 = Path(__file__).resolve().parents[2] / "shared" / "data" / "acx" / "sc
 
 
 def add(cli, statement="Russia and China sign a defence treaty", p="15%", by="2027", *extra):
-    return cli("add", statement, "-p", p, "--by", by, *extra).stdout.strip()
+    return cli("add", statement, "-p", p, "--by", by, "-c", "Public reports say so", *extra).stdout.strip()
 
 
 def sql(cli, query):

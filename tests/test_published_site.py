@@ -13,7 +13,7 @@ import pytest
 
 
 def add(cli, statement, p, *extra):
-    return cli("add", statement, "-p", p, "--by", "2026-12-31", "--at", "2025-01-01", *extra).stdout.strip()
+    return cli("add", statement, "-p", p, "--by", "2026-12-31", "--at", "2025-01-01", "-c", "Public reports say so", *extra).stdout.strip()
 
 
 def make_ledger(cli):
