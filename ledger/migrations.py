@@ -140,6 +140,39 @@ MIGRATIONS: list[tuple[str, str]] = [
         FROM merged;
         """,
     ),
+    (
+        "0003_honest_record",
+        """
+        -- A forecast is backfilled when it entered the ledger after the
+        -- moment it claims, or in the same commit as (or after) its
+        -- question's outcome was recorded, or when it claims a moment after
+        -- the question's resolve-by date (its window had closed).
+        CREATE OR REPLACE VIEW forecasts AS
+        WITH first_outcome AS (
+            SELECT question_id, min(commit_id) AS commit_id
+            FROM resolution_records WHERE NOT annulled GROUP BY question_id
+        )
+        SELECT f.seq, f.question_id, f.forecaster, f.probability, f.probabilities,
+               f.made_at, f.recorded_at, f.note,
+               f.made_at < f.recorded_at
+               OR coalesce(f.commit_id >= o.commit_id, false)
+               OR f.made_at::DATE > q.resolve_by AS backfilled
+        FROM forecast_records f
+        JOIN questions q ON q.id = f.question_id
+        LEFT JOIN first_outcome o ON o.question_id = f.question_id;
+
+        -- A retraction: a question annulled after it had an outcome. It is
+        -- disclosed wherever scores are shown, with its last outcome.
+        CREATE VIEW retractions AS
+        SELECT question_id,
+               arg_max(outcome, seq) FILTER (WHERE NOT annulled) AS outcome,
+               arg_max(resolved_at, seq) FILTER (WHERE NOT annulled) AS resolved_at,
+               max(recorded_at) AS retracted_at
+        FROM resolution_records
+        GROUP BY question_id
+        HAVING bool_or(NOT annulled) AND arg_max(annulled, seq);
+        """,
+    ),
 ]
 
 

@@ -104,6 +104,7 @@ class StoredQuestion(_Record):
     source: StoredSource | None
     forecasts: tuple[StoredForecast, ...]  # in the order they were made
     resolution: StoredResolution | None
+    corrected_from: str | None  # what the current resolution replaced: an earlier outcome, or 'annulled'
 
     @property
     def latest_forecast(self) -> StoredForecast | None:

@@ -328,6 +328,43 @@ class Store:
         except duckdb.IOException as error:
             raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
 
+    def corrections(self, *, tag: str | None = None, forecaster: str | None = None) -> int:
+        """How many questions' current resolution corrects an earlier one (a retraction included)."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        return self.con.execute(
+            f"""SELECT count(*) FROM questions q WHERE {where}
+                AND q.id IN (SELECT question_id FROM resolutions GROUP BY question_id HAVING count(*) > 1)""",
+            params,
+        ).fetchone()[0]
+
+    def commits(self) -> list[dict[str, Any]]:
+        """Every commit in chain order, with the fields its head covers."""
+        cursor = self.con.execute("SELECT id, command, committed_at, n_records, prev_head, head FROM commits ORDER BY id")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def published_records(self, *, tag: str | None = None, forecaster: str | None = None) -> list[tuple]:
+        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site.
+
+        ``text`` is the exact canonical text the hash covers for records in
+        the selection (its questions, their resolutions and edits, and the
+        selected forecaster's forecasts on them), NULL for every other
+        record, whose hash alone lets the chain recompute.
+        """
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE published_questions AS SELECT q.id FROM questions q WHERE {where}",
+                         params)
+        parts = []
+        for table in RECORD_TABLES:
+            question = "r.id" if table == "question_records" else "r.question_id"
+            shown = f"{question} IN (SELECT id FROM published_questions)"
+            if table == "forecast_records" and forecaster:
+                shown += f" AND r.forecaster = {chain.sql_text(forecaster)}"
+            parts.append(f"""SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
+                                    CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
+                             FROM {table} r""")
+        return self.con.execute(" UNION ALL ".join(parts) + " ORDER BY seq").fetchall()
+
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
         statuses = {"open": ("open", "due"), "closed": ("resolved", "annulled"), "all": None}.get(status, (status,))
@@ -354,15 +391,21 @@ class Store:
                               'recorded_at': recorded_at, 'backfilled': backfilled,
                               'note': note}} ORDER BY made_at, seq) AS forecasts
                 FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
+            ),
+            superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
+                SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
+                FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
             )
             SELECT q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
                    q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
                    {{'title': q.source_title, 'author': q.source_author, 'outlet': q.source_outlet,
                      'url': q.source_url, 'published': q.source_published}} AS source,
                    coalesce(s.forecasts, []) AS forecasts,
-                   r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at
+                   r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at,
+                   p.corrected_from
             FROM chosen q
             LEFT JOIN standing s ON s.question_id = q.id
+            LEFT JOIN superseded p ON p.question_id = q.id
             LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
             ORDER BY {order}
             """,
@@ -454,6 +497,7 @@ class Writer:
         self.command = command
         self.next_seq = next_seq
         self.recorded_at = recorded_at
+        self.warnings: list[str] = []  # what the command should tell the user, one line each
 
     def append(self, table: str, select_sql: str, params: list | dict | None = None) -> int:
         """Append the rows ``select_sql`` yields to record ``table``; return how many.
@@ -480,6 +524,13 @@ class Writer:
         ).fetchone()[0]
         self.next_seq += count
         return count
+
+    def count_backfilled(self) -> int:
+        """How many of this commit's forecasts the forecasts view marks backfilled."""
+        return self.con.execute(
+            "SELECT count(*) FROM forecasts WHERE backfilled AND seq IN "
+            "(SELECT seq FROM forecast_records WHERE commit_id = ?)", [self.commit_id]
+        ).fetchone()[0]
 
     def seal(self) -> None:
         """Close the commit: its head covers the previous head and every record hash in it."""
@@ -522,10 +573,16 @@ class Writer:
         question = self._current(question_id)
         if question.status == "annulled":
             raise LedgerError(f"question {short(question_id)} is annulled: it takes no more forecasts")
+        if question.status == "resolved":
+            raise LedgerError(f"question {short(question_id)} already has an outcome ({question.outcome}): "
+                              "a forecast now would be a retrodiction, so it is refused")
         forecast.check_fits(question_model(question))
-        self._append_forecast(question_id, forecast)
+        made_at = self._append_forecast(question_id, forecast)
+        if made_at.date() > question.resolve_by:
+            self.warnings.append(f"warning: {short(question_id)} was due by {question.resolve_by}; a forecast "
+                                 f"made {made_at:%Y-%m-%d} is after its window closed and is marked backfilled")
 
-    def _append_forecast(self, question_id: str, forecast: Forecast) -> None:
+    def _append_forecast(self, question_id: str, forecast: Forecast) -> datetime:
         made_at = forecast.made_at or self.recorded_at
         if made_at > self.recorded_at:
             raise LedgerError("a forecast cannot be made in the future (check --at)")
@@ -535,14 +592,25 @@ class Writer:
             [question_id, forecast.forecaster, forecast.probability, forecast.probabilities,
              made_at, self.recorded_at, forecast.note],
         )
+        return made_at
 
-    def resolve(self, question_id: str, resolution: Resolution) -> bool:
-        """Record an outcome or an annulment; return True if it corrects an earlier one."""
+    def resolve(self, question_id: str, resolution: Resolution, *, force: bool = False) -> bool:
+        """Record an outcome or an annulment; return True if it corrects an earlier one.
+
+        Annulling a question that has an outcome is a retraction (it would
+        drop a scored question from the record), so it needs ``force`` and
+        is disclosed beside the scores. A correction without its own
+        ``resolved_at`` keeps the moment the outcome first became known:
+        moving it to now would let forecasts made in between count.
+        """
         question = self._current(question_id)
+        if resolution.annulled and question.status == "resolved" and not force:
+            raise LedgerError(f"question {short(question_id)} resolved {question.outcome}: annulling it now is a "
+                              "retraction, disclosed beside every score; pass --force to record it")
         outcome = resolution.outcome
         if outcome is not None:
             outcome = question_model(question).outcome_for(outcome)
-        resolved_at = resolution.resolved_at or self.recorded_at
+        resolved_at = resolution.resolved_at or question.first_known or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
         self.append(
@@ -567,9 +635,10 @@ class Writer:
     def _current(self, question_id: str) -> _Current:
         row = self.con.execute(
             """SELECT statement, options, resolve_by,
-                      CASE (SELECT annulled FROM resolution_records WHERE question_id = $id ORDER BY seq DESC LIMIT 1)
-                           WHEN true THEN 'annulled' WHEN false THEN 'resolved' END AS status
-               FROM question_records WHERE id = $id""",
+                      CASE status WHEN 'annulled' THEN 'annulled' WHEN 'resolved' THEN 'resolved' END, outcome,
+                      (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
+                       WHERE question_id = $id)
+               FROM questions WHERE id = $id""",
             {"id": question_id},
         ).fetchone()
         if row is None:
@@ -582,19 +651,22 @@ class _Current(NamedTuple):
 
     statement: str
     options: list[str] | None
-    resolve_by: date
+    resolve_by: date  # as edited: a forecast made after it is backfilled
     status: str | None  # resolved, annulled, or None while open
+    outcome: str | None
+    first_known: datetime | None  # when the first outcome became known: a correction keeps it
 
 
 def _stored_question(*row: Any) -> StoredQuestion:
     """A :class:`StoredQuestion` from a row of the question listing's SELECT, in its column order."""
-    *fields, source, forecasts, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at = row
+    *fields, source, forecasts, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, corrected_from = row
     return StoredQuestion(
         *fields,
         source=StoredSource(**source) if any(source.values()) else None,
         forecasts=tuple(StoredForecast(**forecast) for forecast in forecasts),
         resolution=None if annulled is None else StoredResolution(
             outcome, annulled, resolved_at, note, evidence, resolver, recorded_at),
+        corrected_from=corrected_from,
     )
 
 

@@ -50,7 +50,8 @@ def _question(options):
     return StoredQuestion(id="ab12", kind="binary" if options is None else "multiple_choice", statement="Q",
                           criteria=None, resolve_by=date(2030, 1, 1), original_resolve_by=date(2030, 1, 1),
                           options=options, tags=[], status="open", resolved_late=False,
-                          created_at=datetime(2025, 1, 1), quote=None, source=None, forecasts=(), resolution=None)
+                          created_at=datetime(2025, 1, 1), quote=None, source=None, forecasts=(), resolution=None,
+                          corrected_from=None)
 
 
 def _forecast(probability=None, probabilities=None):

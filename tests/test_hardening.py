@@ -308,7 +308,7 @@ def test_resolving_again_with_the_same_outcome_is_refused(cli):
     again = cli("resolve", question, "y", ok=False)
     assert again.exit_code == 1 and f"{question} is already resolved yes; nothing recorded" in again.stderr
     assert "correction" in cli("resolve", question, "yes", "--on", "2026-01-06").stderr  # a new date is a correction
-    cli("annul", question, "--reason", "unclear")
+    cli("annul", question, "--reason", "unclear", "--force")  # after an outcome: a retraction
     twice = cli("annul", question, "--reason", "still unclear", ok=False)
     assert twice.exit_code == 1 and "already annulled" in twice.stderr
     assert len(cli.json("show", question)["resolutions"]) == 3

@@ -204,7 +204,8 @@ def test_page_sections_numbers_and_assets(site):
         assert f'id="{anchor}"' in html, anchor
     for chart in ("reliability", "folded", "sharpness", "over_time", "by_forecaster", "leaderboard"):
         assert f'data-chart="{chart}"' in html, chart
-    assert "ledger verify --db ledger.duckdb" in html
+    assert 'href="#m-brier"' in html and 'href="#m-backfilled"' in html
+    assert "ledger verify SITE_FOLDER" in html and 'data-verified="pending"' in html
     assert re.search(r"<code>[0-9a-f]{64}</code>", html)
     assert 'type="search"' in html and html.count('class="finder"') == 2
     folder = site.parent

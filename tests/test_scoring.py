@@ -313,8 +313,8 @@ def revised_ledger(tmp_path):
         w.add_forecast(q, Forecast(forecaster="alice", probability=0.8, made_at=day(10)))
         w.add_forecast(q, Forecast(forecaster="bob", probability=0.3, made_at=day(20)))
         w.add_forecast(q, Forecast(forecaster="alice", probability=0.9, made_at=day(30)))
+        w.add_forecast(q, Forecast(forecaster="bob", probability=0.99, made_at=day(45)))  # claims a moment after the outcome
         w.resolve(q, Resolution(outcome="yes", resolved_at=day(40)))
-        w.add_forecast(q, Forecast(forecaster="bob", probability=0.99, made_at=day(45)))
         a = w.add_question(Question(statement="Ambiguous", resolve_by="2024-03-01"),
                            Forecast(forecaster="alice", probability=0.2, made_at=day(1)))
         w.resolve(a, Resolution(annulled=True, note="criteria failed", resolved_at=day(41)))
@@ -360,6 +360,7 @@ def test_backfilled_counted_and_excludable(tmp_path):
         w.resolve(q, Resolution(outcome="no", resolved_at=day(20)))
         r = w.add_question(Question(statement="Live claim", resolve_by="2099-03-01"),
                            Forecast(forecaster="ann", probability=0.4))
+    with store.write("test") as w:  # resolved in a later commit: a live forecast, not backfilled
         w.resolve(r, Resolution(outcome="no"))
     included = scoring.score(store, n_resamples=0)
     assert included.n_backfilled == 1 and included.n_questions == 2

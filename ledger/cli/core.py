@@ -162,6 +162,8 @@ def forecast(
             writer.add_forecast(question_id, new)
     from ledger.cli.output import say
 
+    for line in writer.warnings:
+        say(line)
     say(f"forecast recorded on {short_id(question_id)}")
 
 
@@ -273,11 +275,15 @@ def resolve(
     outcome: Annotated[str, typer.Argument(help="yes, no, or one of the question's options.")],
     note: Annotated[str | None, typer.Option("--note", "-n", help="How it resolved.")] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", "-e", help="URL of the evidence.")] = None,
-    on: Annotated[str | None, typer.Option("--on", help="When the outcome became known (default: now).")] = None,
+    on: Annotated[str | None, typer.Option(
+        "--on", help="When the outcome became known (default: now; a correction keeps the first known moment)."
+    )] = None,
     resolver: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Resolve a question. Resolving again records a correction that supersedes, kept in history.
+
+    A correction keeps the moment the outcome first became known unless --on is given.
 
     Example: ledger resolve 3f9a no --on 2026-03-01 --evidence https://example.org/news
     """
@@ -293,28 +299,36 @@ def annul(
     question: QuestionId,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why the criteria could not be applied.")],
     on: Annotated[str | None, typer.Option("--on", help="When it became clear (default: now).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Annul a question that already has an outcome (a retraction, disclosed beside every score)."
+    )] = False,
     resolver: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Annul a question (ambiguous; the criteria could not be applied). It no longer counts in scores.
+
+    Annulling a resolved question is a retraction: it needs --force, stays in
+    history, and `ledger score` and the dashboard disclose it with the Brier
+    score had it counted.
 
     Example: ledger annul 3f9a --reason "the treaty was never defined"
     """
     from ledger.models import Resolution
 
     resolution = Resolution(annulled=True, note=reason, resolved_at=on, resolver=_forecaster(resolver))
-    _record_resolution(db, question, resolution, "annul")
+    _record_resolution(db, question, resolution, "annul", force=force)
 
 
-def _record_resolution(db, question: str, resolution, command: str) -> None:
+def _record_resolution(db, question: str, resolution, command: str, *, force: bool = False) -> None:
     from ledger.cli.output import say
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
         _refuse_repeat(store.question(question_id), resolution)
         with store.write(command) as writer:
-            corrected = writer.resolve(question_id, resolution)
+            corrected = writer.resolve(question_id, resolution, force=force)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
+    what += " (a retraction: disclosed beside every score)" if corrected and force else ""
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
 
 
@@ -390,24 +404,36 @@ def import_(
     file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet: one row per forecast.")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the name).")] = None,
     resolve_by: Annotated[str | None, typer.Option("--resolve-by", help="Resolve-by for rows without one.")] = None,
+    made_at: Annotated[str | None, typer.Option("--made-at", help="When the forecasts were made, for rows without made_at.")] = None,
+    resolved_at: Annotated[
+        str | None, typer.Option("--resolved-at", help="When the outcomes became known, for rows without resolved_at.")
+    ] = None,
     forecaster: Forecaster = None,
     db: Db = None,
 ) -> None:
     """Import a track record atomically (see the README for the columns).
 
-    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --forecaster scott
+    Forecasts that entered with their outcome, or after their resolve-by date,
+    are marked backfilled; the summary says how many.
+
+    Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --made-at 2021-04-26 --resolved-at 2022-01-24 --forecaster scott
     """
     from ledger.io import FORMATS, import_file
     from ledger.cli.output import say
-    from ledger.parse import parse_date
+    from ledger.parse import parse_date, parse_moment
 
     if fmt is not None and fmt not in FORMATS:
         raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
     default_by = parse_date(resolve_by) if resolve_by else None
     with open_store(db, write=True) as store:
-        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster)
+        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster,
+                             made_at=parse_moment(made_at) if made_at else None,
+                             resolved_at=parse_moment(resolved_at) if resolved_at else None)
     say(f"imported {result.forecasts} forecasts on {result.questions} questions "
-        f"({result.resolutions} resolved or annulled) from {file}")
+        f"({result.resolutions} resolved or annulled; {result.backfilled} backfilled) from {file}")
+    if result.resolved_at_import:
+        say(f"{result.resolved_at_import} outcomes had no resolved_at: recorded as known at the import time, "
+            f"{result.recorded_at:%Y-%m-%d %H:%M} UTC (give --resolved-at DATE if you know when)")
 
 
 # How an earlier export of ours begins (CSV header, JSONL first key), so it may be replaced.
@@ -447,25 +473,48 @@ def export(
 
 
 @app.command()
-def verify(json_: Json = False, csv_: Csv = False, db: Db = None) -> None:
+def verify(
+    site: Annotated[Path | None, typer.Argument(help="A published report folder to check instead of a ledger file.")] = None,
+    head: Annotated[str | None, typer.Option("--head", help="A head you saved earlier: prove it is part of today's chain.")]
+    = None,
+    json_: Json = False,
+    csv_: Csv = False,
+    db: Db = None,
+) -> None:
     """Recompute the hash chain; name the first record that does not match.
 
-    Exit code 0: intact (prints the record count and the chain head to compare
-    with a published dashboard). Exit code 5: tampered.
+    With SITE_DIR (a folder `ledger report` wrote) it checks the published
+    records instead: every hash and commit head, that the page's head is the
+    chain's head, that every head in heads.json is part of the chain, and that
+    the page's headline figures recompute from the published records.
 
-    Example: ledger verify
+    Exit code 0: intact (prints the record count and the chain head to compare
+    with a published dashboard). Exit code 5: tampered, or --head not in the chain.
+
+    Example: ledger verify reports/forecast-track-record --head e948c1d2a0b3
     """
     from ledger.cli.output import emit_json, emit_records_csv
+    from ledger.errors import Tampered
+    from ledger.publish import head_in_chain, verify_site
 
-    with open_store(db) as store:
-        report = store.verify()
-    result = {"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head}
+    if site is not None:
+        result = verify_site(site, head)
+        line = (f"ok: {result['records']} published records in {result['commits']} commits; head {result['head']}; "
+                f"{result['n_scored']} scored, Brier {result['brier']}, log loss {result['log_loss']}, "
+                f"{result['n_backfilled']} backfilled recomputed")
+    else:
+        with open_store(db) as store:
+            report = store.verify()
+            if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
+                raise Tampered(f"head {head} is not a head of this ledger's chain")
+        result = {"ok": True, "records": report.n_records, "commits": report.n_commits, "head": report.head}
+        line = f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}"
     if json_:
         emit_json(result)
     elif csv_:
         emit_records_csv([result])
     else:
-        typer.echo(f"ok: {report.n_records} records in {report.n_commits} commits; head {report.head}")
+        typer.echo(line + (f"; {head} is part of this chain" if head else ""))
 
 
 @app.command()

@@ -66,6 +66,7 @@ def report(
     options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn, force=force, assets=assets)
     with open_store(db) as store:
         check_known(store, forecaster=forecaster, tag=tag)
+        store.verify()  # a dashboard of a ledger that fails its own chain would vouch for what it cannot
         page = build(store, out, options)
     say(f"wrote the report into {shown(page.parent)}/" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
     typer.echo(shown(page))

@@ -56,6 +56,7 @@ def score(
                       include_questions=questions)
     with open_store(db) as store:
         check_known(store, forecaster=forecaster, tag=tag)
+        _warn_if_tampered(store)
         result = run(store, selection, options)
     if json:
         from ledger.cli.output import emit_json
@@ -70,6 +71,17 @@ def score(
         emit_records_csv([overall, *(data.get("groups") or [])])
         return
     _print(result)
+
+
+def _warn_if_tampered(store) -> None:
+    """Scores of a ledger whose chain fails are still shown, with one line saying so."""
+    from ledger.cli.output import say
+    from ledger.errors import Tampered
+
+    try:
+        store.verify()
+    except Tampered as error:
+        say(f"warning: this ledger does not verify, so these scores cannot be trusted: {error}")
 
 
 def _pct(value: float | None) -> str:
@@ -95,6 +107,10 @@ def _print(result: Scores) -> None:
         f"{excluded.annulled} on annulled questions, {excluded.unresolved} on unresolved questions"
         + (f", {excluded.backfilled} backfilled (excluded)" if sel.exclude_backfilled else "")
     )
+    retracted = result.retractions
+    if retracted.n:
+        say(f"retracted: {retracted.n} questions annulled after their outcome was recorded; Brier had they "
+            f"counted: {number(retracted.brier_if_counted, 4)} ({', '.join(q[:8] for q in retracted.questions)})")
     emit_table(["metric", "value", "meaning"], _summary_rows(result), title="Scores (whole selection)")
     if result.calibration:
         emit_table(

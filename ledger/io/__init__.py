@@ -9,7 +9,7 @@ bad row imports nothing and the message names its line and column.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,9 @@ class ImportResult:
     questions: int
     forecasts: int
     resolutions: int
+    backfilled: int  # forecasts marked backfilled (see the forecasts view)
+    resolved_at_import: int  # outcomes with no resolved_at and no default: known at the import time
+    recorded_at: datetime | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -96,8 +99,15 @@ def import_file(
     fmt: str | None = None,
     resolve_by: date | None = None,
     forecaster: str | None = None,
+    made_at: datetime | None = None,
+    resolved_at: datetime | None = None,
 ) -> ImportResult:
-    """Import a track record atomically; a bad row imports nothing and is named by line."""
+    """Import a track record atomically; a bad row imports nothing and is named by line.
+
+    ``made_at`` and ``resolved_at`` are defaults for rows without them (a
+    sheet that lacks the columns). An outcome with neither is taken as
+    known at the import time; the result counts those so the caller says so.
+    """
     import duckdb
 
     from ledger.models import default_forecaster
@@ -146,7 +156,7 @@ def import_file(
         except duckdb.Error as error:
             raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
         _check_rows(staging, path.name)
-        return _write_import(store, staging, path.name)
+        return _write_import(store, staging, path.name, made_at=made_at, resolved_at=resolved_at)
 
 
 def _check_rows(staging: Staging, name: str) -> None:
@@ -177,8 +187,13 @@ def _check_rows(staging: Staging, name: str) -> None:
         )
 
 
-def _write_import(store: Store, staging: Staging, name: str) -> ImportResult:
+def _write_import(store: Store, staging: Staging, name: str, *,
+                  made_at: datetime | None, resolved_at: datetime | None) -> ImportResult:
+    if made_at and resolved_at and made_at > resolved_at:
+        raise LedgerError("--made-at is after --resolved-at: a forecast made after the outcome is no forecast")
     with store.write(f"import {name}") as writer:
+        if any(d and d > writer.recorded_at for d in (made_at, resolved_at)):
+            raise LedgerError("--made-at and --resolved-at cannot be in the future")
         # One id per question; its fields come from its first row, its
         # resolution from its first row with an outcome (checks made sure
         # the rows agree).
@@ -205,20 +220,26 @@ def _write_import(store: Store, staging: Staging, name: str) -> ImportResult:
         forecasts = writer.append(
             "forecast_records",
             """SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END, r.probabilities,
-                      coalesce(r.made_at, r.source_published::TIMESTAMP, least(r.resolved_at, $1::TIMESTAMP)),
+                      coalesce(r.made_at, $2::TIMESTAMP, r.source_published::TIMESTAMP,
+                               least(coalesce(r.resolved_at, $3::TIMESTAMP), $1::TIMESTAMP)),
                       $1::TIMESTAMP, r.note
                FROM import_rows r JOIN import_questions q USING (key)""",
-            [writer.recorded_at],
+            [writer.recorded_at, made_at, resolved_at],
         )
         resolutions = writer.append(
             "resolution_records",
             """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
-                      q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $1::TIMESTAMP),
+                      q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $2::TIMESTAMP, $1::TIMESTAMP),
                       q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP
                FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.line""",
-            [writer.recorded_at],
+            [writer.recorded_at, resolved_at],
         )
-    return ImportResult(questions=questions, forecasts=forecasts, resolutions=resolutions)
+        undated = 0 if resolved_at else staging.first(
+            "SELECT count(*) AS n FROM import_questions WHERE resolution IS NOT NULL AND resolution.resolved_at IS NULL"
+        )["n"]
+        backfilled = writer.count_backfilled()
+    return ImportResult(questions=questions, forecasts=forecasts, resolutions=resolutions, backfilled=backfilled,
+                        resolved_at_import=undated, recorded_at=writer.recorded_at)
 
 
 COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}

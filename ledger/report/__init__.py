@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 
 from ledger.errors import LedgerError
+from ledger.publish import publish
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
     ReportOptions, collect, collect_site, default_reports_root, slugify,
@@ -82,6 +83,7 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     folder.write(DATA_FILE, rows_script(site["rows"]))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
+    publish(store, folder, options.selection, overview["score"])
     if options.png:
         write_images(figures, folder)
     folder.finish()

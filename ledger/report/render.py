@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
-ASSETS = ("report.css", "report.js")
+ASSETS = ("report.css", "report.js", "verify.js")
 DATA_FILE = "data/questions.js"
 
 

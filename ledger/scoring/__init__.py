@@ -27,7 +27,7 @@ __all__ = [
     "DEFAULT_RESAMPLES", "DEFAULT_SEED", "GROUPINGS", "LOG_EPS", "MAX_BINS", "METHODOLOGY", "POLICIES",
     "WINDOW_DEFINITION", "Z95",
     "Binning", "CalibrationBin", "Corp", "CurvePoint", "Exclusions", "Group", "Grouped", "Grouping", "Interval",
-    "Metrics", "Murphy", "Options", "Paired", "Period", "QuestionScore", "Relative", "Scored", "Scores",
+    "Metrics", "Murphy", "Options", "Paired", "Period", "QuestionScore", "Relative", "Retractions", "Scored", "Scores",
     "Selection", "Settings",
     "analyst_levels", "bin_index_sql", "bootstrap_mean_ci", "brier_skill", "equal_bins", "forecasts_in_bin",
     "leave_one_out_median", "pav", "pav_rows", "score",

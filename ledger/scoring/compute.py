@@ -11,11 +11,11 @@ from typing import Any
 
 from ledger.scoring.binning import Binning, analyst_levels, equal_bins
 from ledger.scoring.methodology import BRIER_FORM, BRIER_MULTI_FORM, methodology
-from ledger.scoring.metrics import (brier_intervals, brier_skill, calibration, corp, murphy, over_time,
+from ledger.scoring.metrics import (brier, brier_intervals, brier_skill, calibration, corp, murphy, over_time,
                                     pair_aggregates, paired_differences, per_question, relative_scores)
 from ledger.scoring.resampling import DEFAULT_RESAMPLES, DEFAULT_SEED
-from ledger.scoring.result import Corp, Group, Grouping, Metrics, Murphy, Scores, Settings
-from ledger.scoring.selection import Grouped, Scored, Selection, check_grouping
+from ledger.scoring.result import Corp, Group, Grouping, Metrics, Murphy, Retractions, Scores, Settings
+from ledger.scoring.selection import Grouped, Scored, Selection, check_grouping, retracted_ids
 
 __all__ = ["MAX_PAIRED", "Options", "score"]
 
@@ -158,4 +158,16 @@ def score(source: Any, selection: Selection | None = None, options: Options | No
             groups=_groups(scored, options.by, options) if options.by else None,
             groupings={by: _grouping(scored, by, options) for by in options.groupings},
             questions=per_question(scored, options.question_ids) if wants_questions else None,
+            retractions=retractions(source, selection),
         )
+
+
+def retractions(source: Any, selection: Selection) -> Retractions:
+    """The selection's retractions, and its Brier score had they counted (see :class:`Retractions`)."""
+    ids = retracted_ids(source, selection)
+    if not ids:
+        return Retractions(n=0, brier_if_counted=None, questions=())
+    with Scored(source, selection, undo_retractions=True) as undone:
+        whole = undone.grouped(None)
+        brier_if_counted = whole.execute(f"SELECT {brier()} FROM {whole.pairs}").fetchone()[0]
+    return Retractions(n=len(ids), brier_if_counted=brier_if_counted, questions=tuple(ids))

@@ -16,7 +16,7 @@ from typing import Any
 from ledger.scoring.selection import Exclusions
 
 __all__ = ["CalibrationBin", "Corp", "CurvePoint", "Exclusions", "Group", "Grouping", "Interval", "Metrics", "Murphy",
-           "Paired", "Period", "QuestionScore", "Relative", "Scores", "Settings", "as_json"]
+           "Paired", "Period", "QuestionScore", "Relative", "Retractions", "Scores", "Settings", "as_json"]
 
 Interval = tuple[float, float]
 
@@ -176,6 +176,17 @@ class Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class Retractions:
+    """Questions of the selection annulled after their outcome was recorded, disclosed beside every score:
+    how many, which, and the selection's binary Brier score (same policy) had each counted at its last
+    outcome (None when there are none)."""
+
+    n: int
+    brier_if_counted: float | None
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Scores(Metrics):
     """The whole score of a selection (the fields of :class:`Metrics`), with what was left out and why,
     the methodology, and what the options asked for (None or empty when not asked)."""
@@ -191,6 +202,7 @@ class Scores(Metrics):
     groups: tuple[Group, ...] | None  # with ``by``
     groupings: dict[str, Grouping]
     questions: tuple[QuestionScore, ...] | None  # with ``include_questions`` or ``question_ids``
+    retractions: Retractions
 
     def as_json(self) -> dict[str, Any]:
         """The JSON contract of ``ledger score --json``: plain dicts, lists, numbers, strings and None."""

@@ -109,6 +109,24 @@ def _weight_sql(policy: str) -> tuple[str, str, str]:
     return "TRUE", "CASE WHEN is_first AND made_at > opened_at THEN [FALSE, TRUE] ELSE [FALSE] END", weight
 
 
+# The questions as they would stand had no retraction been made: a retracted
+# question (annulled after an outcome) counts at its last outcome.
+RETRACTIONS_UNDONE = """(
+    SELECT q.* REPLACE (coalesce(r.outcome, q.outcome) AS outcome, coalesce(r.resolved_at, q.resolved_at) AS resolved_at,
+                        CASE WHEN r.question_id IS NULL THEN q.status ELSE 'resolved' END AS status)
+    FROM questions q LEFT JOIN retractions r ON r.question_id = q.id)"""
+
+
+def retracted_ids(source: Any, selection: Selection) -> list[str]:
+    """The selection's questions (tag, resolution date, forecaster) annulled after an outcome."""
+    question_filter, params = _question_filter(selection)
+    sql = f"SELECT id FROM {RETRACTIONS_UNDONE} WHERE id IN (SELECT question_id FROM retractions) {question_filter}"
+    if selection.forecaster:
+        sql += " AND id IN (SELECT question_id FROM forecasts WHERE forecaster = ?)"
+        params = [*params, selection.forecaster]
+    return [row[0] for row in connection(source).execute(f"{sql} ORDER BY id", params).fetchall()]
+
+
 class Scored:
     """The forecasts a :class:`Selection` counts, made once as TEMP tables of one DuckDB connection.
 
@@ -132,7 +150,7 @@ class Scored:
     Metrics read it through :meth:`grouped`.
     """
 
-    def __init__(self, source: Any, selection: Selection):
+    def __init__(self, source: Any, selection: Selection, *, undo_retractions: bool = False):
         self.con = connection(source)
         self.selection = selection
         prefix = f"scoring{next(_names)}"
@@ -148,7 +166,8 @@ class Scored:
                    source_author AS author,
                    CASE WHEN kind = 'binary' THEN (outcome = 'yes')::INTEGER END AS resolved_yes,
                    CASE WHEN kind = 'multiple_choice' THEN list_position(options, outcome) END AS outcome_index
-            FROM questions WHERE status = 'resolved' {question_filter}""", params)
+            FROM {RETRACTIONS_UNDONE if undo_retractions else "questions"}
+            WHERE status = 'resolved' {question_filter}""", params)
         self._create("TABLE", self.forecasters, """
             SELECT (row_number() OVER (ORDER BY forecaster))::INTEGER AS forecaster_no, forecaster
             FROM (SELECT DISTINCT forecaster FROM forecasts)""")
