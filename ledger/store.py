@@ -371,10 +371,21 @@ class Store:
         return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run a read-only query (``ledger sql``) and return column names and rows."""
+        """Run one read-only query (``ledger sql``) and return column names and rows.
+
+        Exactly one SELECT (or WITH … SELECT) statement, on a connection that
+        then reaches no file but the ledger and whose settings are locked:
+        a query can read the ledger and nothing else, and write nothing.
+        """
         import duckdb
 
         try:
+            statements = duckdb.extract_statements(sql)
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                kinds = ", ".join(str(s.type).removeprefix("StatementType.") for s in statements) or "nothing"
+                raise LedgerError(f"ledger sql is read-only: it runs one SELECT (or WITH … SELECT) statement, not {kinds}")
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
             cursor = self.con.execute(sql)
         except duckdb.Error as error:
             raise LedgerError(str(error).splitlines()[0]) from None
