@@ -156,10 +156,21 @@ def applied(con) -> list[str]:
 def pending(con, path: Path) -> list[tuple[str, str]]:
     """The migrations this file still needs; refuse a file a newer version migrated."""
     done = set(applied(con))
+    if not done and _has_objects(con):
+        raise LedgerError(f"{path} is not a ledger: it is a DuckDB database that ledger did not make; "
+                          "give another --db")
     unknown = done - {name for name, _ in MIGRATIONS}
     if unknown:
         raise LedgerError(f"{path} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade")
     return [(name, sql) for name, sql in MIGRATIONS if name not in done]
+
+
+def _has_objects(con) -> bool:
+    """Whether the file holds any table or view: an empty new file is ours to build, anything else is not."""
+    return con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()) "
+        "+ (SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal)"
+    ).fetchone()[0] > 0
 
 
 def migrate(con, todo: list[tuple[str, str]]) -> None:

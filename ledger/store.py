@@ -84,6 +84,16 @@ def default_path() -> Path:
 STORAGE_VERSION = "v1.0.0"
 
 
+# Every connection to a ledger: never fetch or load an extension (opening a
+# SQLite or Parquet file by mistake must not reach the network or run code
+# from elsewhere), and write new files in the storage format above.
+CONNECT_CONFIG = {
+    "storage_compatibility_version": STORAGE_VERSION,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
     import duckdb
@@ -92,8 +102,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only,
-                                 config={"storage_compatibility_version": STORAGE_VERSION})
+            con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
@@ -114,6 +123,8 @@ def open_error(path: Path, error: str, duckdb_version: str) -> str:
     if "newer version of duckdb" in error.lower().replace(" an newer", " a newer"):
         return (f"cannot open {path}: it was written by a newer DuckDB than this ledger's {duckdb_version}; "
                 "upgrade forecast-ledger (README \"DuckDB versions\")")
+    if "extension" in error.lower():  # a SQLite or other foreign file: DuckDB would need an extension
+        return f"cannot open {path}: it is not a ledger (not a DuckDB file)"
     return f"cannot open ledger {path}: {error.splitlines()[0]}"
 
 

@@ -45,3 +45,52 @@ def test_sql_refuses_everything_but_one_select(cli, db_path, tmp_path, query):
 def test_sql_still_runs_one_select_or_with(cli):
     add(cli)
     assert cli.json("sql", "WITH f AS (SELECT * FROM forecasts) SELECT count(*) AS n FROM f") == [{"n": 1}]
+
+
+# -- what a connection may reach --------------------------------------------------
+
+
+def test_a_foreign_duckdb_file_is_not_migrated(cli, tmp_path):
+    import duckdb
+
+    foreign = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(foreign))
+    con.execute("CREATE TABLE accounts (id INTEGER); INSERT INTO accounts VALUES (1)")
+    con.close()
+    before = ledger_bytes(foreign)
+    for args in (["list"], ["verify"], ["sql", "SELECT 1"], ["add", "X", "-p", "0.4", "--by", "2030", "-c", "c"]):
+        result = cli(*args, "--db", foreign, ok=False)
+        assert result.exit_code == 1, (args, result.stdout)
+        assert "is not a ledger" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert ledger_bytes(foreign) == before
+    con = duckdb.connect(str(foreign), read_only=True)
+    assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("accounts",)]
+
+
+def test_opening_a_sqlite_file_loads_no_extension(cli, tmp_path, isolated_home):
+    import sqlite3
+
+    path = tmp_path / "notes.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE notes (body TEXT)")
+    con.commit()
+    con.close()
+    before = ledger_bytes(path)
+    result = cli("list", "--db", path, ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "is not a ledger" in result.stderr
+    assert not (isolated_home / ".duckdb").exists()  # where DuckDB would have installed the sqlite extension
+    assert ledger_bytes(path) == before
+
+
+def test_every_ledger_connection_has_extension_loading_off(db_path, cli):
+    from ledger.store import Store
+
+    add(cli)
+    for read_only in (False, True):
+        with Store.open(db_path, read_only=read_only) as store:
+            settings = dict(store.con.execute(
+                "SELECT name, value FROM duckdb_settings() "
+                "WHERE name IN ('autoload_known_extensions', 'autoinstall_known_extensions')").fetchall())
+            assert settings == {"autoload_known_extensions": "false", "autoinstall_known_extensions": "false"}
