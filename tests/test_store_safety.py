@@ -94,3 +94,69 @@ def test_every_ledger_connection_has_extension_loading_off(db_path, cli):
                 "SELECT name, value FROM duckdb_settings() "
                 "WHERE name IN ('autoload_known_extensions', 'autoinstall_known_extensions')").fetchall())
             assert settings == {"autoload_known_extensions": "false", "autoinstall_known_extensions": "false"}
+
+
+# -- reading commands open read-only -----------------------------------------------
+
+
+def _holding_read_only(db_path):
+    """A reader process that holds the ledger open read-only until told to stop."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, duckdb; c = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); "
+         "sys.stdin.read()", str(db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_reading_commands_share_the_file_with_another_reader(cli, db_path, tmp_path, monkeypatch):
+    """DuckDB lets many read-only processes share a file but no read-write one beside them: while
+    another process reads the ledger, every reading command still works (it opens read-only) and
+    leaves the file byte-identical, while a writing command is told the ledger is busy."""
+    question = add(cli)
+    cli("forecast", question, "-p", "0.3")
+    monkeypatch.setenv("LEDGER_BUSY_TIMEOUT", "0.3")
+    before = ledger_bytes(db_path)
+    holder = _holding_read_only(db_path)
+    try:
+        for args in (["verify"], ["list", "--status", "all"], ["show", question], ["due"], ["score"],
+                     ["sql", "SELECT count(*) FROM forecasts"], ["export", "--format", "csv"],
+                     ["calendar", "-o", tmp_path / "due.ics"], ["report", "--out", tmp_path / "site"]):
+            result = cli(*args, ok=False)
+            assert result.exit_code == 0, (args, result.stderr)
+        busy = cli("forecast", question, "-p", "0.2", ok=False)
+        assert busy.exit_code == 4, busy.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    assert ledger_bytes(db_path) == before
+
+
+def test_verify_and_list_work_on_a_read_only_copy(cli, db_path, tmp_path):
+    import os
+    import shutil
+
+    add(cli)
+    copy_dir = tmp_path / "received"
+    copy_dir.mkdir()
+    copy = copy_dir / "ledger.duckdb"
+    shutil.copyfile(db_path, copy)
+    copy.chmod(0o444)
+    copy_dir.chmod(0o555)
+    try:
+        if os.geteuid() == 0:  # root writes through permissions: the copy is read-only only to DuckDB
+            from ledger.store import Store
+
+            with Store.open(copy, create=False, read_only=True) as store:
+                with pytest.raises(Exception, match="read-only"):
+                    store.con.execute("CREATE TABLE probe (x INTEGER)")
+        before = ledger_bytes(copy)
+        assert cli("verify", "--db", copy).stdout.startswith("ok: 2 records")
+        assert "Something happens" in cli("list", "--db", copy).stdout
+        assert ledger_bytes(copy) == before and sorted(os.listdir(copy_dir)) == ["ledger.duckdb"]
+    finally:
+        copy_dir.chmod(0o755)

@@ -114,7 +114,9 @@ def reask(check: Callable[[str], Any]) -> Callable[[str], Any]:
 def open_store(db: Path | None, *, write: bool = False) -> Iterator:
     """Open the ledger for one command.
 
-    A reading command never creates a ledger. A writing command creates it
+    A reading command never creates a ledger and opens it read-only: it
+    works on a read-only copy or medium, and other readers share the file
+    with it. A writing command creates it
     on first use and says where, but removes it again if the command fails,
     so a mistake leaves no trace.
     """
@@ -123,7 +125,7 @@ def open_store(db: Path | None, *, write: bool = False) -> Iterator:
 
     path = db or default_path()
     existed = path.exists()
-    store = Store.open(path, create=write)
+    store = Store.open(path, create=write, read_only=not write)
     try:
         yield store
     except BaseException:
