@@ -94,15 +94,39 @@ CONNECT_CONFIG = {
 }
 
 
+class _Replaced(Exception):
+    """The file at the path was removed or replaced while this process waited for its lock."""
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
+    """Open the file, waiting up to busy_timeout() seconds while another process holds it.
+
+    A process that created a ledger and failed removes it while it still
+    holds the lock (:meth:`Store.discard_if_unused`); a process that waited
+    on that lock then holds a file nobody will see, so it checks that the
+    path still names the file it locked, and raises :class:`_Replaced` if not.
+    """
     import duckdb
 
     deadline = time.monotonic() + busy_timeout()
     delay = 0.02
     while True:
         try:
+            before = _inode(path)
+            if before is None:
+                raise _Replaced
             con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+            if _inode(path) != before:
+                con.close()
+                raise _Replaced
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
@@ -116,6 +140,39 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             delay = min(delay * 2, 0.25)
         except duckdb.Error as error:
             raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+
+
+def _create(path: Path) -> bool:
+    """Make an empty, migrated ledger at ``path`` atomically; False if another process made one first.
+
+    It is built under a temporary name beside ``path`` and linked into place,
+    which fails if ``path`` exists: a ledger another process has committed
+    to is never replaced, and nobody ever opens a half-made file.
+    """
+    import secrets
+
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.creating")
+    try:
+        try:
+            con = duckdb.connect(str(temporary), config=CONNECT_CONFIG)
+        except duckdb.Error as error:
+            raise LedgerError(f"cannot create ledger {path}: {str(error).splitlines()[0]}") from None
+        try:
+            migrations.migrate(con, migrations.pending(con, path))
+        finally:
+            con.close()
+        os.link(temporary, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise LedgerError(f"cannot create ledger {path}: {error.strerror}") from None
+    finally:
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def open_error(path: Path, error: str, duckdb_version: str) -> str:
@@ -138,9 +195,10 @@ class VerifyReport:
 class Store:
     """An open ledger file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, created: bool = False):
         self.con = con
         self.path = path
+        self.created = created  # this open made the file (see discard_if_unused)
 
     # -- opening -----------------------------------------------------------
 
@@ -148,23 +206,51 @@ class Store:
     def open(cls, path: Path | str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
         """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward."""
         path = Path(path) if path else default_path()
-        if not path.exists():
-            if not create or read_only:
-                raise NotFound(f"no ledger at {path} (run `ledger init`, or add a prediction)")
-            path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(path, read_only=read_only)
-        store = cls(con, path)
+        created = False
+        for _ in range(100):  # each round, another process removed the file it had just made
+            if not path.exists():
+                if not create or read_only:
+                    raise NotFound(f"no ledger at {path} (run `ledger init`, or add a prediction)")
+                created = _create(path) or created
+            try:
+                con = _connect(path, read_only=read_only)
+                break
+            except _Replaced:
+                created = False
+        else:
+            raise LedgerBusy(f"ledger is busy: {path} keeps being created and removed; try again in a moment")
+        store = cls(con, path, created=created)
         try:
             pending = migrations.pending(con, path)
             if pending and read_only:
                 con.close()
-                cls.open(path).close()  # migrate with a writable connection first
+                cls.open(path, create=False).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
             migrations.migrate(con, pending)
         except BaseException:
             con.close()
             raise
         return store
+
+    def discard_if_unused(self) -> bool:
+        """Remove the ledger file if this open created it and it holds no commit; say whether it did.
+
+        Called by a command that failed on a ledger it created, so a mistake
+        leaves no trace. It runs while the connection still holds the lock,
+        so no other process can commit in between, and a process waiting on
+        that lock sees the file gone (:func:`_connect`) rather than writing
+        into it.
+        """
+        import duckdb
+
+        try:
+            if not self.created or self.con.execute("SELECT count(*) FROM commits").fetchone()[0]:
+                return False
+        except duckdb.Error:  # a connection left unusable: keep the file rather than guess
+            return False
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        return True
 
     def close(self) -> None:
         self.con.close()

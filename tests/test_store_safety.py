@@ -160,3 +160,48 @@ def test_verify_and_list_work_on_a_read_only_copy(cli, db_path, tmp_path):
         assert ledger_bytes(copy) == before and sorted(os.listdir(copy_dir)) == ["ledger.duckdb"]
     finally:
         copy_dir.chmod(0o755)
+
+
+# -- creation -------------------------------------------------------------------------
+
+
+def test_a_failing_command_never_deletes_a_ledger_another_process_committed_to(tmp_path):
+    """Race a failing `resolve` against an `add` on a path where no ledger exists yet, 20 times
+    (four races at a time): each acknowledged add must still be in the ledger afterwards (issue 14
+    lost 5 of 20)."""
+    import os
+    import subprocess
+    import sys
+
+    def ledger(path, *args):
+        env = {**os.environ, "LEDGER_DB": str(path), "LEDGER_BUSY_TIMEOUT": "60"}
+        return subprocess.Popen([sys.executable, "-m", "ledger", *args], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    acknowledged, lost = 0, []
+    for batch in range(5):
+        races = []
+        for attempt in range(batch * 4, batch * 4 + 4):
+            path = tmp_path / f"race{attempt}.duckdb"
+            races.append((path, ledger(path, "resolve", "abcdef12", "yes"),
+                          ledger(path, "add", f"Race {attempt}", "-p", "0.4", "--by", "2030", "-c", "as stated")))
+        for path, failing, adding in races:
+            added, _ = adding.communicate()
+            failing.communicate()
+            assert failing.returncode == 3
+            if adding.returncode == 0:
+                acknowledged += 1
+                listed, _ = ledger(path, "sql", "SELECT id FROM questions", "--csv").communicate()
+                if not path.exists() or added.strip() not in listed:
+                    lost.append(path.name)
+    assert acknowledged == 20 and lost == []
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".creating")]
+
+
+def test_a_failing_first_command_leaves_no_file(cli, db_path):
+    assert not db_path.exists()
+    assert cli("resolve", "abcdef12", "yes", ok=False).exit_code == 3
+    assert not db_path.exists() and list(db_path.parent.glob("*.creating")) == []
+    add(cli)
+    assert cli("resolve", "abcdef12", "yes", ok=False).exit_code == 3
+    assert db_path.exists()

@@ -124,16 +124,13 @@ def open_store(db: Path | None, *, write: bool = False) -> Iterator:
     from ledger.store import Store, default_path
 
     path = db or default_path()
-    existed = path.exists()
     store = Store.open(path, create=write, read_only=not write)
     try:
         yield store
     except BaseException:
+        store.discard_if_unused()
         store.close()
-        if not existed:
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
         raise
     store.close()
-    if not existed:
+    if store.created:
         say(f"created a new ledger at {path}")
