@@ -227,6 +227,7 @@ class Store:
                 cls.open(path, create=False).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
             migrations.migrate(con, pending)
+            migrations.install_views(con)
         except BaseException:
             con.close()
             raise
@@ -493,7 +494,16 @@ class Store:
     # -- integrity ---------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch."""
+        """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch.
+
+        First, the file may hold nothing the migrations did not make: a view
+        or macro written by another client is named even though the code's
+        own views (:func:`migrations.install_views`) shadow it.
+        """
+        if foreign := migrations.foreign_objects(self.con):
+            described = ", ".join(f"{kind} {name}" for kind, name in foreign[:5]) + (", …" if len(foreign) > 5 else "")
+            raise Tampered(f"the ledger file holds {described}, which ledger's migrations did not make: "
+                           "it was created or changed outside ledger")
         if bad := chain.first_bad_record(self.con):
             raise Tampered(
                 f"{bad.table.removesuffix('_records')} record {bad.seq} (question {short(bad.question_id)}, "

@@ -205,3 +205,43 @@ def test_a_failing_first_command_leaves_no_file(cli, db_path):
     add(cli)
     assert cli("resolve", "abcdef12", "yes", ok=False).exit_code == 3
     assert db_path.exists()
+
+
+# -- views the code relies on ------------------------------------------------------
+
+
+def test_a_view_replaced_in_the_file_changes_no_score_and_verify_names_it(cli, db_path):
+    import duckdb
+
+    for statement, p, outcome in (("Rain", "0.9", "no"), ("Sun", "0.2", "yes"), ("Snow", "0.6", "yes")):
+        question = cli("add", statement, "-p", p, "--by", "2020", "-c", "as stated").stdout.strip()
+        cli("resolve", question, outcome)
+    scores, listed = cli("score", "--json").stdout, cli.json("sql", "SELECT probability FROM forecasts")
+    assert cli("verify").exit_code == 0
+
+    con = duckdb.connect(str(db_path))
+    con.execute("""CREATE OR REPLACE VIEW forecasts AS
+                   SELECT f.seq, f.question_id, f.forecaster,
+                          CASE WHEN r.outcome = 'yes' THEN 1.0 ELSE 0.0 END AS probability, f.probabilities,
+                          f.made_at, f.recorded_at, f.note, false AS backfilled
+                   FROM forecast_records f LEFT JOIN resolution_records r USING (question_id)""")
+    con.execute("CREATE MACRO brier(p, o) AS 0")
+    con.close()
+
+    assert cli("score", "--json").stdout == scores
+    assert cli.json("sql", "SELECT probability FROM forecasts") == listed
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5
+    assert "view forecasts" in result.stderr and "macro brier" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_verify_names_a_table_added_to_the_file(cli, db_path):
+    import duckdb
+
+    add(cli)
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE notes AS SELECT 1 AS x")
+    con.close()
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5 and "table notes" in result.stderr
