@@ -246,36 +246,43 @@ def _scratch():
 
 @cache
 def _made_by_migrations() -> frozenset[tuple[str, str, str | None]]:
-    """(kind, name, definition) of every object the migrations make."""
+    """(kind, name, definition) of every object the migrations make; a view's definition is its plan."""
     con = _scratch()
     try:
-        return frozenset(con.execute(_OBJECTS).fetchall())
+        return frozenset((kind, name, _plan(con, name) if kind == "view" else sql)
+                         for kind, name, sql in con.execute(_OBJECTS).fetchall())
     finally:
         con.close()
 
 
-def _as_made_here(con, kind: str, name: str, sql: str | None) -> tuple[str, str, str | None]:
-    """A file's view as DuckDB prints it when made in memory: DuckDB prints a view's SQL
-    differently after a round trip through a file, so both sides are compared as made here."""
+def _plan(con, view: str) -> str:
+    """What a view computes, as DuckDB plans it. Its stored SQL text is no measure: DuckDB prints
+    it differently by version and round trip (``false`` or ``CAST('f' AS BOOLEAN)``, an EXCLUDE
+    list in any order), while the plan of the same definition over the same tables is the same."""
+    return "\n".join(value for _, value in con.execute(f'EXPLAIN SELECT * FROM "{view}"').fetchall())
+
+
+def _as_made_here(kind: str, name: str, sql: str | None) -> tuple[str, str, str | None]:
+    """A file's object in the form :func:`_made_by_migrations` gives: a view is planned
+    beside the migrations' own tables (in a fresh scratch database, so views do not mix)."""
     if kind != "view" or not sql:
         return kind, name, sql
     import duckdb
 
+    con = _scratch()
     try:
         con.execute(re.sub(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW", "CREATE OR REPLACE VIEW", sql, count=1,
                            flags=re.IGNORECASE))
-        return kind, name, con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT temporary",
-                                       [name]).fetchone()[0]
+        return kind, name, _plan(con, name)
     except duckdb.Error:
         return kind, name, sql
+    finally:
+        con.close()
 
 
 def foreign_objects(con) -> list[tuple[str, str]]:
     """(kind, name) of every object in the ledger file that the migrations did not make as it is:
     a table, view or macro added, or one of ours redefined, by another DuckDB client."""
-    made, scratch = _made_by_migrations(), _scratch()
-    try:
-        return [(kind, name) for kind, name, sql in con.execute(_OBJECTS).fetchall()
-                if _as_made_here(scratch, kind, name, sql) not in made]
-    finally:
-        scratch.close()
+    made = _made_by_migrations()
+    return [(kind, name) for kind, name, sql in con.execute(_OBJECTS).fetchall()
+            if _as_made_here(kind, name, sql) not in made]
