@@ -8,12 +8,14 @@ go into new tables.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 
 from ledger.errors import LedgerError
 from ledger.parse import utc_now
 
-__all__ = ["MIGRATIONS", "applied", "migrate", "pending"]
+__all__ = ["MIGRATIONS", "applied", "foreign_objects", "install_views", "migrate", "pending"]
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -189,10 +191,21 @@ def applied(con) -> list[str]:
 def pending(con, path: Path) -> list[tuple[str, str]]:
     """The migrations this file still needs; refuse a file a newer version migrated."""
     done = set(applied(con))
+    if not done and _has_objects(con):
+        raise LedgerError(f"{path} is not a ledger: it is a DuckDB database that ledger did not make; "
+                          "give another --db")
     unknown = done - {name for name, _ in MIGRATIONS}
     if unknown:
         raise LedgerError(f"{path} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade")
     return [(name, sql) for name, sql in MIGRATIONS if name not in done]
+
+
+def _has_objects(con) -> bool:
+    """Whether the file holds any table or view: an empty new file is ours to build, anything else is not."""
+    return con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()) "
+        "+ (SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal)"
+    ).fetchone()[0] > 0
 
 
 def migrate(con, todo: list[tuple[str, str]]) -> None:
@@ -211,3 +224,98 @@ def migrate(con, todo: list[tuple[str, str]]) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+@cache
+def _temp_views() -> tuple[str, ...]:
+    """Every view the migrations define, in order, as a ``CREATE OR REPLACE TEMP VIEW`` statement."""
+    import duckdb
+
+    statements = (statement.query for _, sql in MIGRATIONS for statement in duckdb.extract_statements(sql))
+    pattern = re.compile(r"^((?:\s|--[^\n]*\n)*)CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\b", re.IGNORECASE)
+    return tuple(pattern.sub(r"\1CREATE OR REPLACE TEMP VIEW", query, count=1)
+                 for query in statements if pattern.match(query))
+
+
+def install_views(con) -> None:
+    """Define the documented views on this connection, from the code, shadowing those in the file.
+
+    Scores, reports and ``ledger sql`` read these views; the copies stored
+    in the file are only what the migrations once wrote, and any DuckDB
+    client can replace them. The TEMP views live on the connection, so the
+    definitions that count are always this code's.
+    """
+    for statement in _temp_views():
+        con.execute(statement)
+
+
+_OBJECTS = """
+    SELECT 'table' AS kind, table_name AS name, sql FROM duckdb_tables()
+        WHERE database_name = current_database() AND NOT temporary
+    UNION ALL SELECT 'view', view_name, sql FROM duckdb_views()
+        WHERE database_name = current_database() AND NOT temporary AND NOT internal
+    UNION ALL SELECT 'macro', function_name, macro_definition FROM duckdb_functions()
+        WHERE database_name = current_database() AND NOT internal
+    UNION ALL SELECT 'index', index_name, sql FROM duckdb_indexes() WHERE database_name = current_database()
+    UNION ALL SELECT 'sequence', sequence_name, sql FROM duckdb_sequences()
+        WHERE database_name = current_database() AND NOT temporary
+    UNION ALL SELECT 'type', type_name, NULL FROM duckdb_types()
+        WHERE database_name = current_database() AND NOT internal
+    UNION ALL SELECT 'schema', schema_name, NULL FROM duckdb_schemas()
+        WHERE database_name = current_database() AND NOT internal
+    ORDER BY kind, name
+"""
+
+
+def _scratch():
+    """An in-memory database the migrations have built: the reference a ledger file is checked against."""
+    import duckdb
+
+    con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
+                                 "autoinstall_known_extensions": False})  # it binds SQL read from a file
+    migrate(con, MIGRATIONS)
+    return con
+
+
+@cache
+def _made_by_migrations() -> frozenset[tuple[str, str, str | None]]:
+    """(kind, name, definition) of every object the migrations make; a view's definition is its plan."""
+    con = _scratch()
+    try:
+        return frozenset((kind, name, _plan(con, name) if kind == "view" else sql)
+                         for kind, name, sql in con.execute(_OBJECTS).fetchall())
+    finally:
+        con.close()
+
+
+def _plan(con, view: str) -> str:
+    """What a view computes, as DuckDB plans it. Its stored SQL text is no measure: DuckDB prints
+    it differently by version and round trip (``false`` or ``CAST('f' AS BOOLEAN)``, an EXCLUDE
+    list in any order), while the plan of the same definition over the same tables is the same."""
+    return "\n".join(value for _, value in con.execute(f'EXPLAIN SELECT * FROM "{view}"').fetchall())
+
+
+def _as_made_here(kind: str, name: str, sql: str | None) -> tuple[str, str, str | None]:
+    """A file's object in the form :func:`_made_by_migrations` gives: a view is planned
+    beside the migrations' own tables (in a fresh scratch database, so views do not mix)."""
+    if kind != "view" or not sql:
+        return kind, name, sql
+    import duckdb
+
+    con = _scratch()
+    try:
+        con.execute(re.sub(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW", "CREATE OR REPLACE VIEW", sql, count=1,
+                           flags=re.IGNORECASE))
+        return kind, name, _plan(con, name)
+    except duckdb.Error:
+        return kind, name, sql
+    finally:
+        con.close()
+
+
+def foreign_objects(con) -> list[tuple[str, str]]:
+    """(kind, name) of every object in the ledger file that the migrations did not make as it is:
+    a table, view or macro added, or one of ours redefined, by another DuckDB client."""
+    made = _made_by_migrations()
+    return [(kind, name) for kind, name, sql in con.execute(_OBJECTS).fetchall()
+            if _as_made_here(kind, name, sql) not in made]

@@ -84,16 +84,49 @@ def default_path() -> Path:
 STORAGE_VERSION = "v1.0.0"
 
 
+# Every connection to a ledger: never fetch or load an extension (opening a
+# SQLite or Parquet file by mistake must not reach the network or run code
+# from elsewhere), and write new files in the storage format above.
+CONNECT_CONFIG = {
+    "storage_compatibility_version": STORAGE_VERSION,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+}
+
+
+class _Replaced(Exception):
+    """The file at the path was removed or replaced while this process waited for its lock."""
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting up to busy_timeout() seconds while another process holds it."""
+    """Open the file, waiting up to busy_timeout() seconds while another process holds it.
+
+    A process that created a ledger and failed removes it while it still
+    holds the lock (:meth:`Store.discard_if_unused`); a process that waited
+    on that lock then holds a file nobody will see, so it checks that the
+    path still names the file it locked, and raises :class:`_Replaced` if not.
+    """
     import duckdb
 
     deadline = time.monotonic() + busy_timeout()
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only,
-                                 config={"storage_compatibility_version": STORAGE_VERSION})
+            before = _inode(path)
+            if before is None:
+                raise _Replaced
+            con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+            if _inode(path) != before:
+                con.close()
+                raise _Replaced
             con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
             return con
         except duckdb.IOException as error:
@@ -109,11 +142,46 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
 
 
+def _create(path: Path) -> bool:
+    """Make an empty, migrated ledger at ``path`` atomically; False if another process made one first.
+
+    It is built under a temporary name beside ``path`` and linked into place,
+    which fails if ``path`` exists: a ledger another process has committed
+    to is never replaced, and nobody ever opens a half-made file.
+    """
+    import secrets
+
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.creating")
+    try:
+        try:
+            con = duckdb.connect(str(temporary), config=CONNECT_CONFIG)
+        except duckdb.Error as error:
+            raise LedgerError(f"cannot create ledger {path}: {str(error).splitlines()[0]}") from None
+        try:
+            migrations.migrate(con, migrations.pending(con, path))
+        finally:
+            con.close()
+        os.link(temporary, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise LedgerError(f"cannot create ledger {path}: {error.strerror}") from None
+    finally:
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
 def open_error(path: Path, error: str, duckdb_version: str) -> str:
     """One line for a file DuckDB cannot open; for a newer storage format, the cause and the fix."""
     if "newer version of duckdb" in error.lower().replace(" an newer", " a newer"):
         return (f"cannot open {path}: it was written by a newer DuckDB than this ledger's {duckdb_version}; "
                 "upgrade forecast-ledger (README \"DuckDB versions\")")
+    if "extension" in error.lower():  # a SQLite or other foreign file: DuckDB would need an extension
+        return f"cannot open {path}: it is not a ledger (not a DuckDB file)"
     return f"cannot open ledger {path}: {error.splitlines()[0]}"
 
 
@@ -127,9 +195,10 @@ class VerifyReport:
 class Store:
     """An open ledger file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, created: bool = False):
         self.con = con
         self.path = path
+        self.created = created  # this open made the file (see discard_if_unused)
 
     # -- opening -----------------------------------------------------------
 
@@ -137,23 +206,52 @@ class Store:
     def open(cls, path: Path | str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
         """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward."""
         path = Path(path) if path else default_path()
-        if not path.exists():
-            if not create or read_only:
-                raise NotFound(f"no ledger at {path} (run `ledger init`, or add a prediction)")
-            path.parent.mkdir(parents=True, exist_ok=True)
-        con = _connect(path, read_only=read_only)
-        store = cls(con, path)
+        created = False
+        for _ in range(100):  # each round, another process removed the file it had just made
+            if not path.exists():
+                if not create or read_only:
+                    raise NotFound(f"no ledger at {path} (run `ledger init`, or add a prediction)")
+                created = _create(path) or created
+            try:
+                con = _connect(path, read_only=read_only)
+                break
+            except _Replaced:
+                created = False
+        else:
+            raise LedgerBusy(f"ledger is busy: {path} keeps being created and removed; try again in a moment")
+        store = cls(con, path, created=created)
         try:
             pending = migrations.pending(con, path)
             if pending and read_only:
                 con.close()
-                cls.open(path).close()  # migrate with a writable connection first
+                cls.open(path, create=False).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
             migrations.migrate(con, pending)
+            migrations.install_views(con)
         except BaseException:
             con.close()
             raise
         return store
+
+    def discard_if_unused(self) -> bool:
+        """Remove the ledger file if this open created it and it holds no commit; say whether it did.
+
+        Called by a command that failed on a ledger it created, so a mistake
+        leaves no trace. It runs while the connection still holds the lock,
+        so no other process can commit in between, and a process waiting on
+        that lock sees the file gone (:func:`_connect`) rather than writing
+        into it.
+        """
+        import duckdb
+
+        try:
+            if not self.created or self.con.execute("SELECT count(*) FROM commits").fetchone()[0]:
+                return False
+        except duckdb.Error:  # a connection left unusable: keep the file rather than guess
+            return False
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        return True
 
     def close(self) -> None:
         self.con.close()
@@ -414,10 +512,21 @@ class Store:
         return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run a read-only query (``ledger sql``) and return column names and rows."""
+        """Run one read-only query (``ledger sql``) and return column names and rows.
+
+        Exactly one SELECT (or WITH … SELECT) statement, on a connection that
+        then reaches no file but the ledger and whose settings are locked:
+        a query can read the ledger and nothing else, and write nothing.
+        """
         import duckdb
 
         try:
+            statements = duckdb.extract_statements(sql)
+            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+                kinds = ", ".join(str(s.type).removeprefix("StatementType.") for s in statements) or "nothing"
+                raise LedgerError(f"ledger sql is read-only: it runs one SELECT (or WITH … SELECT) statement, not {kinds}")
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
             cursor = self.con.execute(sql)
         except duckdb.Error as error:
             raise LedgerError(str(error).splitlines()[0]) from None
@@ -428,7 +537,16 @@ class Store:
     # -- integrity ---------------------------------------------------------
 
     def verify(self) -> VerifyReport:
-        """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch."""
+        """Recompute every record hash and commit head; raise :class:`Tampered` at the first mismatch.
+
+        First, the file may hold nothing the migrations did not make: a view
+        or macro written by another client is named even though the code's
+        own views (:func:`migrations.install_views`) shadow it.
+        """
+        if foreign := migrations.foreign_objects(self.con):
+            described = ", ".join(f"{kind} {name}" for kind, name in foreign[:5]) + (", …" if len(foreign) > 5 else "")
+            raise Tampered(f"the ledger file holds {described}, which ledger's migrations did not make: "
+                           "it was created or changed outside ledger")
         if bad := chain.first_bad_record(self.con):
             raise Tampered(
                 f"{bad.table.removesuffix('_records')} record {bad.seq} (question {short(bad.question_id)}, "

@@ -114,7 +114,9 @@ def reask(check: Callable[[str], Any]) -> Callable[[str], Any]:
 def open_store(db: Path | None, *, write: bool = False) -> Iterator:
     """Open the ledger for one command.
 
-    A reading command never creates a ledger. A writing command creates it
+    A reading command never creates a ledger and opens it read-only: it
+    works on a read-only copy or medium, and other readers share the file
+    with it. A writing command creates it
     on first use and says where, but removes it again if the command fails,
     so a mistake leaves no trace.
     """
@@ -122,16 +124,13 @@ def open_store(db: Path | None, *, write: bool = False) -> Iterator:
     from ledger.store import Store, default_path
 
     path = db or default_path()
-    existed = path.exists()
-    store = Store.open(path, create=write)
+    store = Store.open(path, create=write, read_only=not write)
     try:
         yield store
     except BaseException:
+        store.discard_if_unused()
         store.close()
-        if not existed:
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
         raise
     store.close()
-    if not existed:
+    if store.created:
         say(f"created a new ledger at {path}")
