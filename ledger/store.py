@@ -36,7 +36,7 @@ from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
-from ledger.parse import parse_seconds, utc_now
+from ledger.parse import parse_date, parse_seconds, utc_now
 from ledger.records import (
     QuestionHistory,
     ResolutionEntry,
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ledger.models import Forecast, Question, Resolution
 
 __all__ = [
-    "BUSY_TIMEOUT", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
+    "busy_timeout", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
     "default_path", "open_error", "question_model",
 ]
 
@@ -728,6 +728,7 @@ class Writer:
         outcome = resolution.outcome
         if outcome is not None:
             outcome = question_model(question).outcome_for(outcome)
+        _refuse_repeat(question_id, question, resolution, outcome)
         resolved_at = resolution.resolved_at or question.first_known or self.recorded_at
         if resolved_at > self.recorded_at:
             raise LedgerError("an outcome cannot become known in the future (check --on)")
@@ -743,7 +744,9 @@ class Writer:
         """Record a visible edit of criteria, resolve-by or tags."""
         if field not in EDITABLE:
             raise LedgerError(f"only {', '.join(EDITABLE)} can be edited, not {field}")
-        self._current(question_id)
+        question = self._current(question_id)
+        if field == "resolve_by":
+            _check_new_resolve_by(question_id, question, parse_date(value))
         self.append(
             "edit_records",
             "SELECT ?, ?, ?, ?, ?, ?::TIMESTAMP",
@@ -755,7 +758,8 @@ class Writer:
             """SELECT statement, options, resolve_by,
                       CASE status WHEN 'annulled' THEN 'annulled' WHEN 'resolved' THEN 'resolved' END, outcome,
                       (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
-                       WHERE question_id = $id)
+                       WHERE question_id = $id),
+                      resolved_at, created_at
                FROM questions WHERE id = $id""",
             {"id": question_id},
         ).fetchone()
@@ -773,6 +777,33 @@ class _Current(NamedTuple):
     status: str | None  # resolved, annulled, or None while open
     outcome: str | None
     first_known: datetime | None  # when the first outcome became known: a correction keeps it
+    known_at: datetime | None  # when the current resolution says the outcome became known
+    created_at: datetime
+
+
+def _refuse_repeat(question_id: str, question: _Current, resolution: Resolution, outcome: str | None) -> None:
+    """A resolution that says again what the current one says is not a correction: refuse it,
+    so the history does not show corrections that changed nothing."""
+    name = short(question_id)
+    if resolution.annulled and question.status == "annulled":
+        raise LedgerError(f"{name} is already annulled; nothing recorded")
+    if resolution.annulled or question.status != "resolved":
+        return
+    if outcome == question.outcome and resolution.resolved_at in (None, question.known_at):
+        raise LedgerError(f"{name} is already resolved {question.outcome}; nothing recorded "
+                          "(to correct when the outcome became known, give --on)")
+
+
+def _check_new_resolve_by(question_id: str, question: _Current, new_date: date) -> None:
+    """A resolve-by date cannot precede the question, and once a question is resolved or annulled
+    its date decided whether that was late: moving it then would rewrite the record."""
+    name = short(question_id)
+    created = question.created_at.date()
+    if new_date < created:
+        raise LedgerError(f"--by {new_date} is before {name} was created ({created})")
+    if question.status in ("resolved", "annulled"):
+        raise LedgerError(f"{name} is {question.status}: its resolve-by date decided whether that was late "
+                          "and can no longer change")
 
 
 def _stored_question(*row: Any) -> StoredQuestion:

@@ -324,32 +324,11 @@ def _record_resolution(db, question: str, resolution, command: str, *, force: bo
 
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
-        _refuse_repeat(store.question(question_id), resolution)
         with store.write(command) as writer:
             corrected = writer.resolve(question_id, resolution, force=force)
     what = "annulled" if resolution.annulled else f"resolved {resolution.outcome}"
     what += " (a retraction: disclosed beside every score)" if corrected and force else ""
     say(f"{short_id(question_id)} {what}" + (" (a correction: the earlier resolution is kept in history)" if corrected else ""))
-
-
-def _refuse_repeat(question: QuestionHistory, resolution) -> None:
-    """A resolution that says again what the current one says is not a correction: refuse it,
-    so the history does not show corrections that changed nothing."""
-    from ledger.store import question_model
-
-    current = question.resolution
-    if current is None:
-        return
-    name = short_id(question.id)
-    if resolution.annulled and current.annulled:
-        raise LedgerError(f"{name} is already annulled; nothing recorded")
-    if resolution.annulled or current.annulled:
-        return
-    same_outcome = question_model(question).outcome_for(resolution.outcome) == current.outcome
-    same_time = resolution.resolved_at is None or resolution.resolved_at == current.resolved_at
-    if same_outcome and same_time:
-        raise LedgerError(f"{name} is already resolved {current.outcome}; nothing recorded "
-                          "(to correct when the outcome became known, give --on)")
 
 
 @app.command()
@@ -379,24 +358,10 @@ def edit(
         raise LedgerError("nothing to edit: give --criteria, --by or --tag")
     with open_store(db, write=True) as store:
         question_id = store.resolve_id(question)
-        if "resolve_by" in changes:
-            _check_new_resolve_by(store.question(question_id), changes["resolve_by"])
         with store.write("edit") as writer:
             for field, value in changes.items():
                 writer.edit(question_id, field, value, reason=reason, editor=default_forecaster())
     say(f"{short_id(question_id)}: edited {', '.join(changes)}")
-
-
-def _check_new_resolve_by(question: QuestionHistory, new_date) -> None:
-    """A resolve-by date cannot precede the question, and once a question is resolved or annulled
-    its date decided whether that was late: moving it then would rewrite the record."""
-    name = short_id(question.id)
-    created = question.created_at.date()
-    if new_date < created:
-        raise LedgerError(f"--by {new_date} is before {name} was created ({created})")
-    if question.status in ("resolved", "annulled"):
-        raise LedgerError(f"{name} is {question.status}: its resolve-by date decided whether that was late "
-                          "and can no longer change")
 
 
 @app.command("import")

@@ -19,6 +19,7 @@ from ledger.scoring.result import CalibrationBin, Corp, CurvePoint, Murphy, Pair
 if TYPE_CHECKING:
     import numpy as np
 
+    from ledger.scoring.resampling import Values
     from ledger.scoring.selection import Grouped, Scored
 
 __all__ = ["PAIR_AGGREGATES", "Z95", "base_rate", "brier", "brier_intervals", "brier_multi", "brier_skill",
