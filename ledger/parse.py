@@ -112,6 +112,8 @@ def parse_moment(value: str | date | datetime) -> datetime:
                 return datetime(day.year, day.month, day.day)
             moment = datetime.fromisoformat(text)
         except ValueError:
+            if re.match(r"\d{4}-\d{2}-\d{2}(?:$|[T ])", text) and not _is_day(text[:10]):
+                raise LedgerError(f"not a date or time: {text!r} (no such day in the calendar)") from None
             raise LedgerError(
                 f"not a date or time: {text!r} (use 2025-02-25 or 2025-02-25T14:30)"
             ) from None
@@ -121,6 +123,14 @@ def parse_moment(value: str | date | datetime) -> datetime:
         return moment.astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):
         raise LedgerError(f"{value!s} is outside the calendar (years 1 to 9999)") from None
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|b|kb|k|mb|m|gb|g)\s*$", re.IGNORECASE)

@@ -26,6 +26,27 @@ from ledger.format import visible
 class LedgerGroup(TyperGroup):
     """Turns every failure a user can reach into one clear line and its exit code."""
 
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """Click's own standalone handling, except that a usage mistake is one line too, not a box."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        # Typer bundles its own click; its exceptions are what the parser raises.
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as error:  # plain `ledger`: the help, as click shows it
+            error.show()
+            sys.exit(error.exit_code)
+        except ClickException as error:  # an unknown command or option, a missing or bad value
+            where = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+            typer.echo(visible(f"error: {error.format_message().rstrip('.')}{where}"), err=True)
+            sys.exit(error.exit_code)
+        except typer.Abort:  # Ctrl-C or Ctrl-D at a prompt
+            typer.echo("interrupted: nothing written", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
