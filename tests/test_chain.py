@@ -244,3 +244,44 @@ def test_golden_rows_written_through_a_real_ledger_file_verify(tmp_path):
     con.close()
     with Store.open(path, create=False) as store:
         assert store.verify().head == prev
+
+
+zoned = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.timezones())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({
+    "table": st.sampled_from(["question_records", "forecast_records", "resolution_records", "edit_records"]),
+    "text": text, "maybe": st.none() | text, "day": st.dates(), "moment": moment | zoned,
+    "number": st.none() | number | st.integers(-10**15, 10**15), "numbers": st.none() | st.lists(st.none() | number, max_size=3),
+    "words": st.lists(text, max_size=3), "flag": st.booleans(),
+}), min_size=1, max_size=4), st.booleans())
+def test_rows_hashed_in_python_by_the_writer_pass_the_sql_verify(rows, bulk_too):
+    """A domain write's rows (hashed by the Python reference) and its commit head verify in SQL,
+    alone and in a commit that also has a bulk (SQL-hashed) append."""
+    import tempfile
+
+    values = {
+        "question_records": lambda r: {"id": r["text"], "kind": "binary", "statement": r["text"], "criteria": r["maybe"],
+                                       "resolve_by": r["day"], "options": r["words"] or None, "tags": r["words"],
+                                       "source_title": r["maybe"], "source_author": None, "source_outlet": r["text"],
+                                       "source_url": None, "source_published": r["day"], "quote": r["maybe"],
+                                       "created_at": r["moment"]},
+        "forecast_records": lambda r: {"question_id": r["text"], "forecaster": r["text"], "probability": r["number"],
+                                       "probabilities": r["numbers"], "made_at": r["moment"],
+                                       "recorded_at": r["moment"], "note": r["maybe"]},
+        "resolution_records": lambda r: {"question_id": r["text"], "outcome": r["maybe"], "annulled": r["flag"],
+                                         "resolved_at": r["moment"], "note": r["maybe"], "evidence": None,
+                                         "resolver": r["text"], "recorded_at": r["moment"]},
+        "edit_records": lambda r: {"question_id": r["text"], "field": "tags", "value": r["text"], "reason": r["maybe"],
+                                   "editor": None, "recorded_at": r["moment"]},
+    }
+    with tempfile.TemporaryDirectory() as directory, Store.open(Path(directory) / "l.duckdb") as store:
+        for commit in range(2):
+            with store.write(f"test {commit}", at=datetime(2020, 1, 1 + commit)) as writer:
+                for row in rows:
+                    writer.append_row(row["table"], values[row["table"]](row))
+                if bulk_too and commit:
+                    writer.append("edit_records", "SELECT 'q', 'tags', '[]', NULL, NULL, TIMESTAMP '2020-01-02'")
+        report = store.verify()
+        assert (report.n_records, report.n_commits) == (2 * len(rows) + bulk_too, 2)

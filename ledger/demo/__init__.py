@@ -8,8 +8,9 @@ revisions, multiple-choice questions, a few annulled and backfilled questions,
 a correction and an edit — and the report module turns it into a dashboard.
 
 The history is written the way a ledger kept over three years would have
-been: one commit per month, each record carrying the moment it was recorded
-(so only the deliberately backfilled forecasts show as backfilled). It goes
+been: one commit per day of work (see :func:`_days`), each record carrying
+the moment it was recorded (so only the deliberately backfilled forecasts
+show as backfilled). It goes
 through the store's own append path, so ``ledger verify`` checks it like any
 other ledger. Same seed, same day: same ledger content.
 """
@@ -499,35 +500,68 @@ def _events(history: _History) -> list[tuple[datetime, int, str, dict[str, Any]]
     return sorted(events, key=lambda event: event[:2])
 
 
+def _days(history: _History) -> list[tuple[datetime, list[tuple[str, dict[str, Any]]]]]:
+    """The events grouped into commits: one per simulated day, each at its last event's moment.
+
+    Every record of a commit is recorded at that moment, so a forecast made
+    that day is logged as made then (only the deliberately backfilled ones
+    keep an earlier moment). A day is split where keeping it whole would
+    change the story: before an event on a question the commit already
+    holds (an outcome in the same commit as a forecast marks it backfilled),
+    and before the moment an outcome of one of its questions became known
+    (a forecast may not move past it).
+    """
+    known = {row["question_id"]: row["resolved_at"] for row in history.resolutions}
+    days: list[tuple[datetime, list[tuple[str, dict[str, Any]]]]] = []
+    touched: set[str] = set()
+    deadline = datetime.max
+    for moment, _, command, row in _events(history):
+        question = row["id"] if command == "add" else row["question_id"]
+        if not days or moment.date() != days[-1][0].date() or question in touched or moment >= deadline:
+            days.append((moment, []))
+            touched, deadline = set(), datetime.max
+        days[-1] = (moment, days[-1][1] + [(command, row)])
+        touched.add(question)
+        if command in ("add", "forecast") and question in known:
+            deadline = min(deadline, known[question])
+    return days
+
+
 def _write_history(store, history: _History) -> None:
-    """Replay the history through the store's public writes, each command at its own moment."""
+    """Replay the history through the store's public writes, one commit per simulated day."""
     import json
 
     from ledger.models import Forecast, Question, Resolution, Source
 
     ids: dict[str, str] = {}
-    for moment, _, command, row in _events(history):
-        with store.write(f"{DEMO_COMMAND} {command}", at=moment) as writer:
-            if command == "add":
-                source = Source(title=row["source_title"], author=row["source_author"],
-                                outlet=row["source_outlet"], url=row["source_url"], published=row["source_published"])
-                question = Question(statement=row["statement"], criteria=row["criteria"], resolve_by=row["resolve_by"],
-                                    options=row["options"], tags=row["tags"], source=source, quote=row["quote"])
-                ids[row["id"]] = writer.add_question(question, _forecast(row["forecast"], Forecast))
-            elif command == "forecast":
-                writer.add_forecast(ids[row["question_id"]], _forecast(row, Forecast))
-            elif command == "resolve":
-                resolution = Resolution(outcome=row["outcome"], annulled=row["annulled"], resolved_at=row["resolved_at"],
-                                        note=row["note"], evidence=row["evidence"], resolver=row["resolver"])
-                writer.resolve(ids[row["question_id"]], resolution)
-            else:
-                writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]),
-                            reason=row["reason"], editor=row["editor"])
+    for moment, events in _days(history):
+        commands = "+".join(dict.fromkeys(command for command, _ in events))
+        with store.write(f"{DEMO_COMMAND} {commands}", at=moment) as writer:
+            for command, row in events:
+                if command == "add":
+                    source = Source(title=row["source_title"], author=row["source_author"], outlet=row["source_outlet"],
+                                    url=row["source_url"], published=row["source_published"])
+                    question = Question(statement=row["statement"], criteria=row["criteria"],
+                                        resolve_by=row["resolve_by"], options=row["options"], tags=row["tags"],
+                                        source=source, quote=row["quote"])
+                    ids[row["id"]] = writer.add_question(question, _forecast(row["forecast"], Forecast))
+                elif command == "forecast":
+                    writer.add_forecast(ids[row["question_id"]], _forecast(row, Forecast))
+                elif command == "resolve":
+                    resolution = Resolution(outcome=row["outcome"], annulled=row["annulled"],
+                                            resolved_at=row["resolved_at"], note=row["note"],
+                                            evidence=row["evidence"], resolver=row["resolver"])
+                    writer.resolve(ids[row["question_id"]], resolution)
+                else:
+                    writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]),
+                                reason=row["reason"], editor=row["editor"])
 
 
 def _forecast(row: dict[str, Any], model):
+    """A forecast made when it is logged (its commit's moment), unless it was deliberately logged late."""
+    made_at = row["made_at"] if row["made_at"] < row["recorded_at"] else None
     return model(forecaster=row["forecaster"], probability=row["probability"], probabilities=row["probabilities"],
-                 made_at=row["made_at"], note=row["note"])
+                 made_at=made_at, note=row["note"])
 
 
 def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list[Path] | None = None) -> DemoLedger:
