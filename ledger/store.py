@@ -36,6 +36,7 @@ from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
+from ledger.location import ServerUrl, location
 from ledger.parse import parse_date, parse_seconds, utc_now
 from ledger.records import (
     QuestionHistory,
@@ -71,10 +72,10 @@ def data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "forecast-ledger"
 
 
-def default_path() -> Path:
-    """``$LEDGER_DB``, else the per-user ledger in the XDG data directory."""
+def default_path() -> Path | ServerUrl:
+    """``$LEDGER_DB`` (a file, or a ``postgresql://…`` server), else the per-user ledger in the XDG data directory."""
     if env := os.environ.get("LEDGER_DB"):
-        return Path(env)
+        return location(env)
     return data_dir() / "ledger.duckdb"
 
 
@@ -204,8 +205,15 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
-        """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward."""
-        path = Path(path) if path else default_path()
+        """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward.
+
+        A ``postgresql://…`` location opens a team ledger (:mod:`ledger.store_pg`).
+        """
+        path = location(path) if path else default_path()
+        if isinstance(path, ServerUrl):
+            from ledger.store_pg import ServerStore
+
+            return ServerStore.open_server(path, create=create, read_only=read_only)
         created = False
         for _ in range(100):  # each round, another process removed the file it had just made
             if not path.exists():
