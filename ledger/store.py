@@ -292,7 +292,7 @@ class Store:
                 "FROM commits ORDER BY id DESC LIMIT 1"
             ).fetchone()
             commit_id, prev_head, last_seq = (last[0] + 1, last[1], last[3]) if last else (1, GENESIS, 0)
-            now, previous = utc_now(), last[2] if last else None
+            now, previous = self.clock(), last[2] if last else None
             if at is None:
                 at = max(now, previous) if previous else now  # a clock set back never reorders the chain
             elif at > now or (previous and at < previous):
@@ -304,6 +304,10 @@ class Store:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def clock(self) -> datetime:
+        """The recording clock (UTC, naive): this machine's; a team ledger uses its server's."""
+        return utc_now()
 
     # -- reading -----------------------------------------------------------
 

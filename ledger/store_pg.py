@@ -350,6 +350,11 @@ class ServerStore(Store):
             raise
         self._mirrored = pushed
 
+    def clock(self) -> datetime:
+        """The server's clock, read under the writers' lock: one clock for the whole team, so a
+        laptop whose clock is ahead cannot push every later commit's time forward."""
+        return self.server.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0]
+
     # -- integrity ----------------------------------------------------------
 
     def verify(self) -> VerifyReport:

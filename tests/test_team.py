@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -353,3 +353,12 @@ def test_dates_and_times_stay_utc_whatever_the_server_zone(cli, team, pg_server)
     assert forecast["made_at"] == "2025-03-01T23:30:00Z"
     assert cli.json("show", qid)["resolve_by"] == date(2030, 1, 1).isoformat()
     cli("verify")
+
+
+def test_commits_are_timed_by_the_server_clock_not_the_laptop(cli, team, monkeypatch):
+    import ledger.store
+
+    monkeypatch.setattr(ledger.store, "utc_now", lambda: datetime(2001, 1, 1))  # a laptop clock far behind
+    qid = cli("add", "Clocks", "-p", "50%", "--by", "2030-01-01", "-c", "x").stdout.strip()
+    [forecast] = cli.json("show", qid)["forecasts"]
+    assert forecast["recorded_at"][:4] == str(datetime.now(timezone.utc).year)
