@@ -51,7 +51,7 @@ def ledger(db: str, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 def timed_add(db: str, n: int) -> float:
     start = time.perf_counter()
-    ledger(db, "add", f"Benchmark question {n} resolves yes", "-p", "40%", "--by", "2030-01-01")
+    ledger(db, "add", f"Benchmark question {n} resolves yes", "-p", "40%", "--by", "2030-01-01", "-c", "as stated")
     return time.perf_counter() - start
 
 

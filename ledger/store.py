@@ -38,6 +38,7 @@ from ledger import chain, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
+from ledger.location import ServerUrl, location
 from ledger.parse import parse_date, parse_seconds, utc_now
 from ledger.records import (
     QuestionHistory,
@@ -73,10 +74,10 @@ def data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "forecast-ledger"
 
 
-def default_path() -> Path:
-    """``$LEDGER_DB``, else the per-user ledger in the XDG data directory."""
+def default_path() -> Path | ServerUrl:
+    """``$LEDGER_DB`` (a file, or a ``postgresql://…`` server), else the per-user ledger in the XDG data directory."""
     if env := os.environ.get("LEDGER_DB"):
-        return Path(env)
+        return location(env)
     return data_dir() / "ledger.duckdb"
 
 
@@ -207,8 +208,15 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
-        """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward."""
-        path = Path(path) if path else default_path()
+        """Open (and, if ``create``, create) the ledger at ``path``, migrating it forward.
+
+        A ``postgresql://…`` location opens a team ledger (:mod:`ledger.store_pg`).
+        """
+        path = location(path) if path else default_path()
+        if isinstance(path, ServerUrl):
+            from ledger.store_pg import ServerStore
+
+            return ServerStore.open_server(path, create=create, read_only=read_only)
         created = False
         for _ in range(100):  # each round, another process removed the file it had just made
             if not path.exists():
@@ -287,7 +295,7 @@ class Store:
                 "FROM commits ORDER BY id DESC LIMIT 1"
             ).fetchone()
             commit_id, prev_head, last_seq = (last[0] + 1, last[1], last[3]) if last else (1, GENESIS, 0)
-            now, previous = utc_now(), last[2] if last else None
+            now, previous = self.clock(), last[2] if last else None
             if at is None:
                 at = max(now, previous) if previous else now  # a clock set back never reorders the chain
             elif at > now or (previous and at < previous):
@@ -307,6 +315,10 @@ class Store:
             self._tip = (writer.commit_id, head, writer.recorded_at, writer.next_seq - 1)
         elif writer.next_seq - 1 != (last_seq or 0):
             self._tip = None
+
+    def clock(self) -> datetime:
+        """The recording clock (UTC, naive): this machine's; a team ledger uses its server's."""
+        return utc_now()
 
     # -- reading -----------------------------------------------------------
 

@@ -102,6 +102,9 @@ def _user_message(error: Exception) -> str | None:
     message = validation_message(error)
     if message is not None:
         return message
+    psycopg = sys.modules.get("psycopg")  # a team ledger's server error that ledger.store_pg did not name
+    if psycopg is not None and isinstance(error, psycopg.Error):
+        return (str(error).strip().splitlines() or [type(error).__name__])[0]
     duckdb = sys.modules.get("duckdb")
     if duckdb is None or not isinstance(error, duckdb.Error):
         return None

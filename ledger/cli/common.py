@@ -16,13 +16,22 @@ __all__ = [
     "complete_question_id", "open_store", "reask", "writing_output",
 ]
 
+def _location(text: str):
+    from ledger.location import location
+
+    return location(text)
+
+
 Db = Annotated[
     Path | None,
     typer.Option(
         "--db",
         envvar="LEDGER_DB",
-        help="Ledger file. Default: $LEDGER_DB, else $XDG_DATA_HOME/forecast-ledger/ledger.duckdb.",
+        help="Ledger file, or a team ledger's postgresql://… URL. "
+             "Default: $LEDGER_DB, else $XDG_DATA_HOME/forecast-ledger/ledger.duckdb.",
         show_default=False,
+        parser=_location,
+        metavar="PATH|URL",
     ),
 ]
 ForecasterFilter = Annotated[
@@ -46,9 +55,9 @@ def complete_question_id(ctx: typer.Context, incomplete: str) -> list[tuple[str,
     prefix = incomplete.strip().lower()
     if not all(c in "0123456789abcdef" for c in prefix):
         return []
-    path = ctx.params.get("db") or default_path()
+    path = _location(ctx.params.get("db") or default_path())
     try:
-        if not Path(path).is_file():
+        if not isinstance(path, Path) or not path.is_file():  # no completion from a server: it is not instant
             return []
         with Store.open(path, create=False, read_only=True) as store:
             _, rows = store.query(
@@ -85,7 +94,7 @@ def writing_output(path: Path, db: Path | None, *, force: bool = False, ours: tu
     from ledger.files import replacing
     from ledger.store import default_path
 
-    with replacing(path, ledgers=[db or default_path()], force=force, ours=ours) as temporary:
+    with replacing(path, ledgers=_files(db or default_path()), force=force, ours=ours) as temporary:
         yield temporary
 
 
@@ -95,7 +104,12 @@ def check_output(path: Path | None, db: Path | None, *, force: bool = False, our
     from ledger.store import default_path
 
     if path is not None:
-        check_target(path, ledgers=[db or default_path()], force=force, ours=ours)
+        check_target(path, ledgers=_files(db or default_path()), force=force, ours=ours)
+
+
+def _files(ledger) -> list[Path]:
+    """The ledger an output file must not overwrite: a file; a server ledger is no file."""
+    return [ledger] if isinstance(ledger, Path) else []
 
 
 def reask(check: Callable[[str], Any]) -> Callable[[str], Any]:

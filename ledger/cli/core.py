@@ -34,21 +34,55 @@ def _forecaster(name: str | None) -> str:
 
 
 @app.command()
-def init(db: Db = None) -> None:
+def init(
+    db: Db = None,
+    create_roles: Annotated[bool, typer.Option(
+        "--create-roles", help="PostgreSQL only: create the writer and reader roles instead of printing their SQL.")]
+    = False,
+) -> None:
     """Create an empty ledger (other commands create it on first write too).
 
+    For a team ledger (--db postgresql://…) it creates the schema and prints
+    the SQL of a writer role (INSERT and SELECT, no UPDATE or DELETE) and a
+    reader role; --create-roles runs it instead.
+
     Example: ledger init --db ~/forecasts.duckdb
+    Example: ledger init --db postgresql://owner@db.example.org/forecasts --create-roles
     """
     from ledger.cli.output import say
+    from ledger.location import ServerUrl
     from ledger.store import Store, default_path
 
     path = db or default_path()
+    if isinstance(path, ServerUrl):
+        _init_server(path, create_roles=create_roles)
+        return
+    if create_roles:
+        raise LedgerError("--create-roles is for a team ledger on PostgreSQL (--db postgresql://…), not a file")
     if path.exists():
         Store.open(path, create=False).close()
         say(f"ledger already exists at {path} (schema up to date)")
         return
     Store.open(path).close()
     say(f"created a new ledger at {path}")
+
+
+def _init_server(url, *, create_roles: bool) -> None:
+    """The schema on the server, then the roles: created (as the owner), or their SQL printed on stdout."""
+    from ledger.cli.output import say
+    from ledger.store import Store
+    from ledger.store_pg import create_roles as make_roles
+    from ledger.store_pg import role_sql
+
+    with Store.open(url) as store:
+        say(f"created a new ledger at {url}" if store.created else f"ledger already exists at {url} (schema up to date)")
+        if create_roles:
+            make_roles(store)
+            say("created roles ledger_writer (SELECT, INSERT) and ledger_reader (SELECT); "
+                "grant one to each analyst: CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE ledger_writer")
+            return
+    typer.echo(role_sql())
+    say("the SQL above makes the writer and reader roles; run it as the owner, or run `ledger init --create-roles`")
 
 
 @app.command()

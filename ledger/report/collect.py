@@ -133,7 +133,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "small_sample": main.n_questions < SMALL_SAMPLE,
         "min_listed": MIN_LISTED,
         "corrections": store.corrections(**scope),
-        "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
+        "integrity": {"records": n_records, "head": head, "ledger": store.path.name},
     }
 
 

@@ -1,0 +1,382 @@
+"""A team ledger on PostgreSQL: the record tables on a server, everything that computes in DuckDB.
+
+PostgreSQL *stores* the records and *serialises* the writers; an in-memory
+DuckDB beside it (``Store.con``) holds a mirror of the record tables with the
+migrations' own definitions and views, so every read, ``verify``, scoring and
+report runs the one body of DuckDB SQL that a ledger file runs, and every hash
+is made by the same engine that makes it for a file (docs/team-ledger.md says
+why, with measurements).
+
+Opening reads every row into the mirror in one REPEATABLE READ snapshot. A
+write takes ``pg_advisory_xact_lock`` inside a READ COMMITTED transaction
+(waiting up to the busy timeout, then "ledger is busy"), pulls the commits
+others made since, lets the ordinary :class:`ledger.store.Writer` append and
+seal in the mirror, then COPYs the commit's rows to the server and commits
+there. ``PRIMARY KEY (seq)`` and ``UNIQUE (prev_head)`` make a fork impossible
+even for a client that skips the lock.
+
+psycopg is the optional ``team`` extra: it is imported only here, only when a
+server ledger is opened.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
+
+from ledger import migrations
+from ledger.chain import RECORD_TABLES
+from ledger.errors import LedgerBusy, LedgerError, MissingDependency, NotFound, Tampered
+from ledger.location import ServerUrl
+from ledger.store import Store, VerifyReport, Writer, busy_timeout
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+
+__all__ = ["ServerStore", "role_sql", "server_ddl"]
+
+TABLES = ("commits", *RECORD_TABLES)
+# One key per database (advisory locks are per database): the ledger's writers queue on it.
+LOCK_KEY = 0x4C45444745520C0
+_PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "DOUBLE": "double precision", "BOOLEAN": "boolean",
+             "DATE": "date", "TIMESTAMP": "timestamp without time zone", "INTEGER": "integer"}
+# Every session: UTC, ISO dates and shortest-exact doubles, so values come back as DuckDB wrote them.
+_SESSION = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1"
+OUT_OF_DATE = "the ledger's schema on {url} is out of date: its owner must run `ledger init --db {url}`"
+
+
+def _pg_type(kind: str) -> str:
+    return _pg_type(kind[:-2]) + "[]" if kind.endswith("[]") else _PG_TYPES[kind]
+
+
+def _mirror() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with every migration applied: the record tables and the documented views."""
+    import duckdb
+
+    con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+    con.execute("SET enable_progress_bar = false")
+    migrations.migrate(con, migrations.MIGRATIONS)
+    return con
+
+
+def _columns(con, tables: tuple[str, ...] | None = None) -> dict[str, list[tuple[str, str, bool]]]:
+    """(name, DuckDB type, nullable) of each table's columns (not a view's), in order, from a DuckDB catalog."""
+    rows = con.execute("SELECT table_name, column_name, data_type, is_nullable FROM duckdb_columns() "
+                       "WHERE database_name = current_database() AND NOT internal AND table_name IN "
+                       "(SELECT table_name FROM duckdb_tables() WHERE NOT temporary) ORDER BY table_name, column_index"
+                       ).fetchall()
+    found: dict[str, list] = {}
+    for table, name, kind, nullable in rows:
+        if tables is None or table in tables:
+            found.setdefault(table, []).append((name, kind, nullable))
+    return found
+
+
+@cache
+def record_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """(name, DuckDB type) of commits' and each record table's columns, as the migrations define them."""
+    con = _mirror()
+    try:
+        return {t: tuple((name, kind) for name, kind, _ in cols) for t, cols in _columns(con, TABLES).items()}
+    finally:
+        con.close()
+
+
+def server_ddl() -> list[tuple[str, str]]:
+    """(migration name, PostgreSQL DDL) for every migration: the tables it creates, rendered with a
+    type map. Views are not stored on the server: the code defines them in the mirror."""
+    import duckdb
+
+    scratch = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
+                                     "autoinstall_known_extensions": False})
+    try:
+        rendered, seen = [], set()
+        for name, sql in migrations.MIGRATIONS:
+            scratch.execute(sql)
+            made = {t: cols for t, cols in _columns(scratch).items() if t not in seen}
+            seen.update(made)
+            statements = []
+            for table, cols in made.items():
+                parts = [f"{col} {_pg_type(kind)}{'' if nullable else ' NOT NULL'}" for col, kind, nullable in cols]
+                if table == "commits":  # one commit per id and per previous head: the chain cannot fork
+                    parts += ["PRIMARY KEY (id)", "UNIQUE (prev_head)"]
+                elif any(col == "seq" for col, *_ in cols):
+                    parts.append("PRIMARY KEY (seq)")
+                statements.append(f"CREATE TABLE {table} ({', '.join(parts)})")
+            rendered.append((name, ";\n".join(statements)))
+        return rendered
+    finally:
+        scratch.close()
+
+
+def role_sql(prefix: str = "ledger") -> str:
+    """The SQL that makes ``<prefix>_writer`` (SELECT and INSERT on the record tables, no UPDATE,
+    DELETE or TRUNCATE) and ``<prefix>_reader`` (SELECT only), as the schema's owner runs it."""
+    writer, reader = f"{prefix}_writer", f"{prefix}_reader"
+    records = ", ".join(TABLES)
+    lines = [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+             f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;" for role in (writer, reader)]
+    lines += [
+        f"REVOKE ALL ON {records}, schema_migrations FROM PUBLIC;",
+        f"GRANT USAGE ON SCHEMA public TO {writer}, {reader};",
+        f"GRANT SELECT, INSERT ON {records} TO {writer};",
+        f"GRANT SELECT ON {records}, schema_migrations TO {writer}, {reader};",
+        f"-- then, per analyst:  CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE {writer};",
+    ]
+    return "\n".join(lines)
+
+
+def _psycopg():
+    try:
+        import psycopg
+    except ImportError:
+        raise MissingDependency("psycopg is not installed: install forecast-ledger[team] to use a PostgreSQL "
+                                "ledger") from None
+    return psycopg
+
+
+def connect(url: ServerUrl) -> psycopg.Connection:
+    """A psycopg connection in autocommit mode (transactions are explicit), its session set up."""
+    psycopg = _psycopg()
+    try:
+        psycopg.conninfo.conninfo_to_dict(url.url)
+        server = psycopg.connect(url.url, autocommit=True, connect_timeout=max(1, int(busy_timeout())))
+    except psycopg.ProgrammingError as error:
+        raise LedgerError(f"not a PostgreSQL URL libpq accepts: {url}: {_first_line(error)}") from None
+    except psycopg.OperationalError as error:
+        raise NotFound(f"cannot reach the ledger server {url}: {_first_line(error)}") from None
+    server.execute(_SESSION)
+    return server
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _applied(server) -> list[str]:
+    if server.execute("SELECT to_regclass('schema_migrations') IS NULL").fetchone()[0]:
+        return []
+    return [row[0] for row in server.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+
+def _pending(server, url: ServerUrl) -> list[tuple[str, str]]:
+    """The migrations this server's ledger still needs; refuse a database holding tables we did not make."""
+    done = set(_applied(server))
+    if not done and server.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]:
+        raise LedgerError(f"{url} is not a ledger: the database holds tables ledger did not make; give another --db")
+    if unknown := done - {name for name, _ in migrations.MIGRATIONS}:
+        raise LedgerError(f"{url} was written by a newer version of ledger (migration {sorted(unknown)[-1]}); upgrade")
+    return [(name, ddl) for name, ddl in server_ddl() if name not in done]
+
+
+def _lock(server) -> None:
+    """Take the ledger's writer lock for this transaction, waiting up to the busy timeout."""
+    server.execute(f"SET LOCAL lock_timeout = '{int(busy_timeout() * 1000)}ms'")
+    server.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def _migrate(server, url: ServerUrl) -> bool:
+    """Apply the pending migrations in one locked transaction; say whether this made the ledger."""
+    psycopg = _psycopg()
+    try:
+        with server.transaction():
+            _lock(server)
+            todo = _pending(server, url)  # again, under the lock: another process may have just done it
+            if not todo:
+                return False
+            server.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
+                           "applied_at timestamp without time zone NOT NULL)")
+            for name, ddl in todo:
+                if ddl:
+                    server.execute(ddl)
+                server.execute("INSERT INTO schema_migrations VALUES (%s, clock_timestamp())", [name])
+            return todo[0][0] == migrations.MIGRATIONS[0][0]
+    except psycopg.errors.InsufficientPrivilege:
+        raise LedgerError(OUT_OF_DATE.format(url=url)) from None
+    except psycopg.errors.LockNotAvailable:
+        raise LedgerBusy(f"ledger is busy: another process is migrating {url}; try again in a moment") from None
+
+
+def _from_text(name: str, kind: str) -> str:
+    """The DuckDB expression that reads column ``name`` of type ``kind`` back from the text _pull sends."""
+    if kind == "DOUBLE[]":  # '{0.1,-0,NULL}': no element of a float8[] is ever quoted
+        return (f"CASE WHEN {name} = '{{}}' THEN []::DOUBLE[] ELSE list_transform(string_split(trim({name}, '{{}}'), ','), "
+                f"lambda x: CAST(nullif(x, 'NULL') AS DOUBLE)) END")
+    if kind.endswith("[]"):
+        return f"CAST(from_json({name}, '[\"{kind[:-2]}\"]') AS {kind})"
+    return f"CAST({name} AS {kind})"
+
+
+class ServerStore(Store):
+    """A ledger on a PostgreSQL server; ``con`` is the in-memory DuckDB mirror, ``server`` the psycopg connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, url: ServerUrl, server: psycopg.Connection, *, created: bool):
+        super().__init__(con, url, created=created)
+        self.server = server
+        self._mirrored = 0  # the highest commit id in the mirror
+
+    @classmethod
+    def open_server(cls, url: ServerUrl, *, create: bool = True, read_only: bool = False) -> ServerStore:
+        server = connect(url)
+        try:
+            created = False
+            if todo := _pending(server, url):
+                if todo[0][0] == migrations.MIGRATIONS[0][0] and (read_only or not create):
+                    raise NotFound(f"no ledger at {url} (run `ledger init --db {url}`)")
+                created = _migrate(server, url)
+            store = cls(_mirror(), url, server, created=created)
+        except BaseException:
+            server.close()
+            raise
+        try:
+            with store._server_errors(), server.transaction():
+                server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                store._pull(since=None)  # one snapshot: every table as of the same moment
+            migrations.install_views(store.con)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        super().close()
+        self.server.close()
+
+    def discard_if_unused(self) -> bool:
+        """Never on a server: ledger drops nothing there (an empty schema is harmless and the owner's)."""
+        return False
+
+    def applied_migrations(self) -> list[str]:
+        return _applied(self.server)
+
+    # -- moving rows --------------------------------------------------------
+
+    def _pull(self, *, since: int | None) -> None:
+        """Copy into the mirror the rows of commits after ``since`` (every row, orphans too, if None)."""
+        import pyarrow as pa
+        from pyarrow import csv
+
+        for table, cols in record_columns().items():
+            key = "id" if table == "commits" else "commit_id"
+            where = "" if since is None else f" WHERE {key} > {int(since)}"
+            # Text lists travel as JSON, number lists in PostgreSQL's own array text (JSON would turn -0.0
+            # into 0); CSV quotes '' and leaves NULL bare, so the two stay apart.
+            select = ", ".join(f"{name}::text" if kind == "DOUBLE[]" else f"array_to_json({name})::text"
+                               if kind.endswith("[]") else name for name, kind in cols)
+            data = io.BytesIO()
+            with self.server.cursor().copy(f"COPY (SELECT {select} FROM {table}{where}) TO STDOUT (FORMAT csv)") as copy:
+                for chunk in copy:
+                    data.write(chunk)
+            if not data.tell():
+                continue
+            data.seek(0)
+            names = [name for name, _ in cols]
+            rows = csv.read_csv(data, read_options=csv.ReadOptions(column_names=names),
+                                convert_options=csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                                   strings_can_be_null=True,
+                                                                   quoted_strings_can_be_null=False))
+            typed = ", ".join(_from_text(name, kind) for name, kind in cols)
+            self.con.register("pulled_rows", rows)
+            try:
+                self.con.execute(f"INSERT INTO {table} SELECT {typed} FROM pulled_rows")
+            finally:
+                self.con.unregister("pulled_rows")
+        self._mirrored = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
+
+    def _push(self, commit_id: int) -> None:
+        """COPY one commit's rows (records first, then the commit) from the mirror to the server."""
+        cursor = self.server.cursor()
+        for table in (*RECORD_TABLES, "commits"):
+            names = ", ".join(name for name, _ in record_columns()[table])
+            key = "id" if table == "commits" else "commit_id"
+            result = self.con.execute(f"SELECT {names} FROM {table} WHERE {key} = ? ORDER BY 1", [commit_id])
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                while batch := result.fetchmany(10_000):
+                    for row in batch:
+                        copy.write_row(row)
+
+    def _forget(self, commit_id: int) -> None:
+        """Drop from the mirror a commit the server did not take."""
+        for table in TABLES:
+            self.con.execute(f"DELETE FROM {table} WHERE {'id' if table == 'commits' else 'commit_id'} >= ?",
+                             [commit_id])
+
+    @contextmanager
+    def _server_errors(self) -> Iterator[None]:
+        """A server error as one line: busy, not allowed, out of date, gone."""
+        psycopg = _psycopg()
+        try:
+            yield
+        except psycopg.errors.LockNotAvailable:
+            raise LedgerBusy(f"ledger is busy: another writer holds {self.path}; try again in a moment") from None
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise LedgerError(f"not allowed on {self.path}: {_first_line(error)} "
+                              "(a reader role cannot write; ask the ledger's owner)") from None
+        except psycopg.DataError as error:  # e.g. a NUL character, which PostgreSQL text cannot hold
+            raise LedgerError(f"{self.path} cannot store this: {_first_line(error)}") from None
+        except psycopg.errors.UniqueViolation:  # a client that skipped the lock got there first
+            raise LedgerBusy(f"ledger is busy: another commit landed on {self.path} first; try again") from None
+        except psycopg.OperationalError as error:
+            raise LedgerError(f"lost the ledger server {self.path}: {_first_line(error)}") from None
+
+    # -- writing ------------------------------------------------------------
+
+    @contextmanager
+    def write(self, command: str, *, at: datetime | None = None) -> Iterator[Writer]:
+        """One command's transaction on the server, serialised with every other writer's by the lock.
+
+        The head is read after the lock, from a mirror brought up to date
+        under it, so each commit links to the one before it.
+        """
+        pushed: int | None = None
+        try:
+            with self._server_errors(), self.server.transaction():
+                _lock(self.server)
+                self._pull(since=self._mirrored)
+                with super().write(command, at=at) as writer:
+                    pushed = writer.commit_id
+                    yield writer
+                self._push(writer.commit_id)
+        except BaseException:
+            if pushed is not None:
+                self._forget(pushed)
+            self._mirrored = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
+            raise
+        self._mirrored = pushed
+
+    def clock(self) -> datetime:
+        """The server's clock, read under the writers' lock: one clock for the whole team, so a
+        laptop whose clock is ahead cannot push every later commit's time forward."""
+        return self.server.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0]
+
+    # -- integrity ----------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """The file's checks over every row, plus the server's catalog: a record table whose columns
+        or types were altered (so its values may no longer be what was hashed) is named."""
+        expected = {t: [(name, _pg_type(kind)) for name, kind in cols] for t, cols in record_columns().items()}
+        rows = self.server.execute(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = current_schema()::regnamespace "
+            "AND c.relkind = 'r' AND c.relname = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY c.relname, a.attnum", [list(TABLES)]).fetchall()
+        found: dict[str, list] = {}
+        for table, name, kind in rows:
+            found.setdefault(table, []).append((name, kind))
+        for table in TABLES:
+            if found.get(table) != expected[table]:
+                raise Tampered(f"table {table} on {self.path} is not as ledger made it (columns or types changed, "
+                               "or it was replaced): it was changed outside ledger")
+        return super().verify()
+
+
+def create_roles(store: ServerStore) -> None:
+    """Run :func:`role_sql` on the store's server, as its owner, in one transaction."""
+    with store._server_errors(), store.server.transaction():
+        store.server.execute(role_sql())
