@@ -436,14 +436,14 @@ class Store:
         except duckdb.IOException as error:
             raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
 
-    def corrections(self, *, tag: str | None = None, forecaster: str | None = None) -> int:
-        """How many questions' current resolution corrects an earlier one (a retraction included)."""
+    def corrected(self, *, tag: str | None = None, forecaster: str | None = None) -> list[StoredQuestion]:
+        """The questions whose current resolution corrects an earlier one (a retraction included),
+        most recently resolved first; each says what it was (``corrected_from``)."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
-        return self.con.execute(
-            f"""SELECT count(*) FROM questions q WHERE {where}
+        return self._question_rows(
+            f"""WHERE {where}
                 AND q.id IN (SELECT question_id FROM resolutions GROUP BY question_id HAVING count(*) > 1)""",
-            params,
-        ).fetchone()[0]
+            params, order="q.resolved_at DESC NULLS LAST, q.id")
 
     def commits(self) -> list[dict[str, Any]]:
         """Every commit in chain order, with the fields its head covers."""

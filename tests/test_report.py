@@ -521,3 +521,23 @@ def test_markdown_summary(tmp_path, cli):
     # the hostile forecaster name is escaped in the by-forecaster table
     row = next(line for line in lines if "onerror" in line)
     assert "<" not in row and "&lt;/script&gt;&lt;img src=x onerror=alert" in row
+
+
+def test_markdown_shows_retractions_and_corrections(tmp_path, cli):
+    from ledger.format import short_id
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        resolved = store.questions(status="resolved")
+    corrected, retracted = resolved[0], resolved[1]
+    was = corrected.resolution.outcome
+    now = "no" if was == "yes" else "yes"
+    cli("resolve", corrected.id, now, "--note", "wrong report", "--db", db)
+    cli("annul", retracted.id, "--reason", "criteria never defined", "--force", "--db", db)
+    text = Path(cli("report", "--db", db, "--out", tmp_path / "md", "--format", "md").stdout.strip()).read_text()
+    assert re.search(r"\| Retracted \(annulled after their outcome\) \| 1: Brier 0\.\d{3} had they counted \|", text)
+    assert "| Outcomes corrected (retractions included) | 2 |" in text
+    rows = text[text.index("## Corrections and retractions"):].splitlines()
+    assert any(f"`{short_id(corrected.id)}` | corrected to {now} | {was} |" in row for row in rows), rows
+    assert any(f"`{short_id(retracted.id)}` | retracted (annulled) | {retracted.resolution.outcome} |" in row for row in rows)

@@ -136,7 +136,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "status": statuses,
         "small_sample": main.n_questions < SMALL_SAMPLE,
         "min_listed": MIN_LISTED,
-        "corrections": store.corrections(**scope),
+        "corrections": store.corrected(**scope),  # retractions included: each says what it was
         "integrity": {"records": n_records, "head": head, "ledger": Path(store.path).name},
     }
 
@@ -167,6 +167,8 @@ def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> d
         "src": (source.outlet or source.author or source.title or "") if source else "",
         "by": str(question.resolve_by), "at": resolved_at.strftime("%Y-%m-%d") if resolved_at else "",
         "o": outcome_text(question), "f": lines,
+        # what a correction or retraction replaced; only on such rows, so the side file stays small
+        **({"was": question.corrected_from} if question.corrected_from else {}),
     }
 
 
