@@ -348,23 +348,33 @@ class Store:
 
     def question(self, question_id: str) -> QuestionHistory:
         """One question with its whole history (every resolution and edit, in order)."""
-        rows = self._question_rows("WHERE q.id = ?", [question_id])
-        if not rows:
+        found = self._histories("q.id = ?", [question_id])
+        if not found:
             raise NotFound(f"no question with id {short(question_id)}")
-        resolutions = self.con.execute(
-            "SELECT outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, current "
-            "FROM resolutions WHERE question_id = ? ORDER BY seq",
-            [question_id],
-        ).fetchall()
-        edits = self.con.execute(
-            "SELECT field, value, reason, editor, recorded_at FROM edits WHERE question_id = ? ORDER BY seq",
-            [question_id],
-        ).fetchall()
-        return QuestionHistory(
-            **question_fields(rows[0]),
-            resolutions=tuple(ResolutionEntry(*row) for row in resolutions),
-            edits=tuple(StoredEdit(field, json.loads(value), *rest) for field, value, *rest in edits),
-        )
+        return found[0]
+
+    def histories(self, *, tag: str | None = None, forecaster: str | None = None) -> list[QuestionHistory]:
+        """Every question matching the filters with its whole history, as :meth:`question` gives
+        one, soonest resolve-by first: three queries in all, however many questions (a site)."""
+        return self._histories(*self._filters(tag=tag, forecaster=forecaster))
+
+    def _histories(self, where: str, params: list) -> list[QuestionHistory]:
+        rows = self._question_rows(f"WHERE {where}", params)
+        chosen = f"question_id IN (SELECT q.id FROM questions q WHERE {where})"
+        resolutions: dict[str, list[ResolutionEntry]] = {}
+        for question_id, *entry in self.con.execute(
+            "SELECT question_id, outcome, annulled, resolved_at, note, evidence, resolver, recorded_at, current "
+            f"FROM resolutions WHERE {chosen} ORDER BY seq", params,
+        ).fetchall():
+            resolutions.setdefault(question_id, []).append(ResolutionEntry(*entry))
+        edits: dict[str, list[StoredEdit]] = {}
+        for question_id, field, value, *rest in self.con.execute(
+            f"SELECT question_id, field, value, reason, editor, recorded_at FROM edits WHERE {chosen} ORDER BY seq",
+            params,
+        ).fetchall():
+            edits.setdefault(question_id, []).append(StoredEdit(field, json.loads(value), *rest))
+        return [QuestionHistory(**question_fields(row), resolutions=tuple(resolutions.get(row.id, ())),
+                                edits=tuple(edits.get(row.id, ()))) for row in rows]
 
     def questions(
         self,
@@ -449,14 +459,14 @@ class Store:
         except duckdb.IOException as error:
             raise LedgerError(f"cannot write {path}: {str(error).strip().splitlines()[0]}") from None
 
-    def corrections(self, *, tag: str | None = None, forecaster: str | None = None) -> int:
-        """How many questions' current resolution corrects an earlier one (a retraction included)."""
+    def corrected(self, *, tag: str | None = None, forecaster: str | None = None) -> list[StoredQuestion]:
+        """The questions whose current resolution corrects an earlier one (a retraction included),
+        most recently resolved first; each says what it was (``corrected_from``)."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
-        return self.con.execute(
-            f"""SELECT count(*) FROM questions q WHERE {where}
+        return self._question_rows(
+            f"""WHERE {where}
                 AND q.id IN (SELECT question_id FROM resolutions GROUP BY question_id HAVING count(*) > 1)""",
-            params,
-        ).fetchone()[0]
+            params, order="q.resolved_at DESC NULLS LAST, q.id")
 
     def commits(self) -> list[dict[str, Any]]:
         """Every commit in chain order, with the fields its head covers."""

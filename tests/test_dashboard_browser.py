@@ -38,7 +38,24 @@ def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("browser")
     db = hostile_ledger(tmp / "ledger.duckdb", tmp, n_questions=80)
     with Store.open(db) as store:
+        amend(store)
         return build(store, tmp / "site", ReportOptions(n_resamples=100)).parent
+
+
+CORRECTED, RETRACTED = "Question 4 & co <resolves> yes", "Question 6 & co <resolves> yes"
+
+
+def amend(store) -> None:
+    """Correct one outcome and retract another, as `ledger resolve` and `ledger annul --force` do."""
+    from ledger.models import Resolution
+
+    by_statement = {q.statement: q for q in store.questions(status="resolved")}
+    corrected, retracted = by_statement[CORRECTED], by_statement[RETRACTED]
+    with store.write("resolve") as writer:
+        writer.resolve(corrected.id, Resolution(outcome="no" if corrected.resolution.outcome == "yes" else "yes",
+                                                note="the first report was wrong"))
+    with store.write("annul") as writer:
+        writer.resolve(retracted.id, Resolution(annulled=True, note="criteria never defined"), force=True)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +146,7 @@ def test_search_filters_sort_and_pages_change_the_rows(browser, site):
     assert people and all(XSS_FORECASTER in cell for cell in people)
     page.select_option("#resolved select[name=forecaster]", "")
     page.select_option("#resolved select[name=outcome]", "annulled")
-    assert set(page.locator("#resolved tbody td.outcome").all_inner_texts()) == {"annulled"}
+    assert {cell.splitlines()[0] for cell in page.locator("#resolved tbody td.outcome").all_inner_texts()} == {"annulled"}
     page.select_option("#resolved select[name=outcome]", "")
     page.fill("#resolved input[name=from]", "2025-06-01")
     dates = page.locator("#resolved tbody td:nth-child(4)").all_inner_texts()
@@ -140,6 +157,24 @@ def test_search_filters_sort_and_pages_change_the_rows(browser, site):
     assert dates == sorted(dates)
     page.select_option("#resolved select[name=tag]", "plain")
     assert rows.count() > 0
+    assert events["console"] == [] and events["errors"] == []
+    page.close()
+
+
+def test_corrections_and_retractions_say_what_they_were(browser, site):
+    """The resolved table says "corrected (was: …)" and "retracted (was: …)", as each question page does."""
+    page, events = _open(browser, site / "index.html", 390)
+    notes = {}
+    for statement in (CORRECTED, RETRACTED):
+        page.fill("#resolved input[type=search]", statement.split(" &")[0])
+        row = page.locator("#resolved tbody tr").filter(has=page.get_by_text(statement, exact=True))
+        notes[statement] = row.locator("td.outcome .corrected").inner_text()
+        href = row.locator(".stmt a").get_attribute("href")
+        on_its_page = (site / href).read_text(encoding="utf-8")
+        assert f"{notes[statement].split(' (')[0]} (was: <bdi>" in on_its_page
+    assert notes[CORRECTED] in ("corrected (was: yes)", "corrected (was: no)")
+    assert notes[RETRACTED] in ("retracted (was: yes)", "retracted (was: no)")
+    assert page.locator("#resolved tbody td.outcome .corrected").count() == 1  # only the searched row
     assert events["console"] == [] and events["errors"] == []
     page.close()
 

@@ -280,6 +280,29 @@ def test_question_page_shows_history(tmp_path, cli):
     assert re.search(r"<td data-label=\"Made\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", html)
 
 
+def test_histories_in_one_read_match_each_question(tmp_path, cli):
+    """The site reads every history at once (Store.histories): the same records, in the same order,
+    as one Store.question per question, a correction, an annulment and an edit included."""
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        resolved = [r.id for r in store.questions(status="resolved")]
+        was = store.question(resolved[0]).resolution.outcome
+    cli("resolve", resolved[0], "no" if was == "yes" else "yes", "--note", "a correction", "--db", db)
+    cli("annul", resolved[1], "--reason", "retracted", "--force", "--db", db)
+    cli("edit", resolved[2], "--criteria", "clearer criteria", "--reason", "typo", "--db", db)
+    with Store.open(db) as store:
+        for filters in ({}, {"tag": "plain"}, {"forecaster": "ana"}, {"tag": XSS_TAG, "forecaster": "ben"}):
+            listed = store.questions(status="all", **filters)
+            together = store.histories(**filters)
+            assert [q.id for q in together] == [q.id for q in listed], filters
+            assert together == [store.question(q.id) for q in listed], filters
+        histories = {q.id: q for q in store.histories()}
+    assert histories[resolved[0]].corrected_from == was and len(histories[resolved[1]].resolutions) == 2
+    assert histories[resolved[2]].edits[0].reason == "typo"
+
+
 def test_report_numbers_come_from_scoring(tmp_path):
     from ledger.report import ReportOptions, collect
     from ledger.scoring import score
@@ -498,3 +521,23 @@ def test_markdown_summary(tmp_path, cli):
     # the hostile forecaster name is escaped in the by-forecaster table
     row = next(line for line in lines if "onerror" in line)
     assert "<" not in row and "&lt;/script&gt;&lt;img src=x onerror=alert" in row
+
+
+def test_markdown_shows_retractions_and_corrections(tmp_path, cli):
+    from ledger.format import short_id
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        resolved = store.questions(status="resolved")
+    corrected, retracted = resolved[0], resolved[1]
+    was = corrected.resolution.outcome
+    now = "no" if was == "yes" else "yes"
+    cli("resolve", corrected.id, now, "--note", "wrong report", "--db", db)
+    cli("annul", retracted.id, "--reason", "criteria never defined", "--force", "--db", db)
+    text = Path(cli("report", "--db", db, "--out", tmp_path / "md", "--format", "md").stdout.strip()).read_text()
+    assert re.search(r"\| Retracted \(annulled after their outcome\) \| 1: Brier 0\.\d{3} had they counted \|", text)
+    assert "| Outcomes corrected (retractions included) | 2 |" in text
+    rows = text[text.index("## Corrections and retractions"):].splitlines()
+    assert any(f"`{short_id(corrected.id)}` | corrected to {now} | {was} |" in row for row in rows), rows
+    assert any(f"`{short_id(retracted.id)}` | retracted (annulled) | {retracted.resolution.outcome} |" in row for row in rows)

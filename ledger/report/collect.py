@@ -98,11 +98,15 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     """One record (the overview, or one forecaster's): a :func:`ledger.scoring.score` pass and counts."""
     from ledger.scoring import Options, analyst_levels, score
 
+    overview = selection is None
     selection = selection or options.selection  # checked when it was made, so a bad --policy costs no query
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
+    # A forecaster's record asks for no per-question scores (the overview's serve every page) and
+    # no breakdown by forecaster (one forecaster is none): each is a scoring pass of its own.
+    groupings = tuple(by for by in BREAKDOWNS if overview or by != "forecaster")
     main = score(store, selection, Options(
-        include_questions=True, groupings=BREAKDOWNS, max_groups=MAX_GROUPS,
+        include_questions=overview, groupings=groupings, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
     breakdowns, unlisted = {}, {}
     for by, grouping in main.groupings.items():
@@ -120,7 +124,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     for row in main.questions or ():
         scores.setdefault(row.question_id, []).append(row)
     return {
-        "title": options.heading() if selection is options.selection else selection.forecaster,
+        "title": options.heading() if overview else selection.forecaster,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "options": options,
         "selection": selection,
@@ -132,7 +136,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "status": statuses,
         "small_sample": main.n_questions < SMALL_SAMPLE,
         "min_listed": MIN_LISTED,
-        "corrections": store.corrections(**scope),
+        "corrections": store.corrected(**scope),  # retractions included: each says what it was
         "integrity": {"records": n_records, "head": head, "ledger": store.path.name},
     }
 
@@ -163,6 +167,8 @@ def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> d
         "src": (source.outlet or source.author or source.title or "") if source else "",
         "by": str(question.resolve_by), "at": resolved_at.strftime("%Y-%m-%d") if resolved_at else "",
         "o": outcome_text(question), "f": lines,
+        # what a correction or retraction replaced; only on such rows, so the side file stays small
+        **({"was": question.corrected_from} if question.corrected_from else {}),
     }
 
 
@@ -170,19 +176,14 @@ def collect_site(store, options: ReportOptions) -> dict[str, Any]:
     """The whole site: the overview, a record per forecaster, and every question of the selection
     (its whole history, :class:`~ledger.records.QuestionHistory`), with each forecaster's score on it."""
     selection = options.selection
-    rows = store.questions(status="all")
-    if selection.tag:
-        rows = [row for row in rows if selection.tag in (row.tags or [])]
-    if selection.forecaster:
-        rows = [row for row in rows if any(f.forecaster == selection.forecaster for f in row.forecasts)]
+    questions = store.histories(tag=selection.tag, forecaster=selection.forecaster)
     overview = collect(store, options)
-    names = [selection.forecaster] if selection.forecaster else _forecasters(rows)
+    names = [selection.forecaster] if selection.forecaster else _forecasters(questions)
     slugs = forecaster_slugs(names)
     if len(names) == 1:
         people = {names[0]: overview}
     else:
         people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names}
-    questions = [store.question(row.id) for row in rows]
     scores = overview["scores"]
     return {"overview": overview, "forecasters": people, "slugs": slugs, "questions": questions, "scores": scores,
             "rows": [table_row(q, scores.get(q.id, []), slugs) for q in questions]}

@@ -24,7 +24,9 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ledger.format import count, forecast_text, interval, is_http_url, number, outcome_text, percent, percent_fixed
+from ledger.format import (
+    count, forecast_text, interval, is_http_url, number, outcome_text, percent, percent_fixed, short_id,
+)
 
 if TYPE_CHECKING:
     from ledger.scoring import CalibrationBin
@@ -184,6 +186,10 @@ def render_markdown(data: dict[str, Any]) -> str:
         f"| Log loss | {number(s.log_loss)} |",
         f"| Base rate (share resolved yes) | {percent_fixed(s.base_rate, 1)} |",
         f"| Forecasts scored / of them backfilled | {count(s.n_forecasts)} / {count(s.n_backfilled)} |",
+        *([f"| Retracted (annulled after their outcome) | {count(s.retractions.n)}: Brier "
+           f"{number(s.retractions.brier_if_counted)} had they counted |"] if s.retractions.n else []),
+        *([f"| Outcomes corrected (retractions included) | {count(len(data['corrections']))} |"]
+          if data["corrections"] else []),
         "",
         f"Policy: {escape_md(data['options'].selection.policy)}"
         + ("; backfilled forecasts excluded" if data["options"].selection.exclude_backfilled else "")
@@ -202,6 +208,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                          f"{percent_fixed(row.mean_forecast, 1)} | {percent_fixed(row.observed, 1)} | "
                          f"{percent_fixed(row.ci_low, 1)}–{percent_fixed(row.ci_high, 1)} |")
         lines.append("")
+    lines += _markdown_corrections(data["corrections"])
     breakdown = data["breakdowns"].get("forecaster")
     if breakdown and breakdown.groups:
         lines += ["## By forecaster", "", "| Forecaster | Scored | Brier | 95% interval |", "|---|---:|---:|---|"]
@@ -209,3 +216,24 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines.append(f"| {escape_md(g.group)} | {count(g.n_scored)} | {number(g.brier)} | {interval(g.brier_ci)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+MAX_MD_CORRECTIONS = 50  # a newsletter lists this many; the rest are counted, and `ledger list` has them all
+
+
+def _markdown_corrections(questions: Sequence) -> list[str]:
+    """Every corrected or retracted question (most recent first): what it is now and what it was."""
+    if not questions:
+        return []
+    from ledger.markdown import escape_md
+
+    lines = ["## Corrections and retractions", "",
+             "A later resolution replaced an earlier one; both stay on the record (`ledger show ID`).", "",
+             "| Question | Id | Now | Was | Resolved |", "|---|---|---|---|---|"]
+    for q in questions[:MAX_MD_CORRECTIONS]:
+        now = "retracted (annulled)" if q.status == "annulled" else f"corrected to {escape_md(outcome_text(q))}"
+        at = q.resolution.resolved_at.strftime("%Y-%m-%d") if q.resolution and q.resolution.resolved_at else ""
+        lines.append(f"| {escape_md(q.statement)} | `{short_id(q.id)}` | {now} | {escape_md(q.corrected_from)} | {at} |")
+    if len(questions) > MAX_MD_CORRECTIONS:
+        lines.append(f"\n{len(questions) - MAX_MD_CORRECTIONS:,} more not listed here.")
+    return [*lines, ""]

@@ -132,6 +132,13 @@
     tr.appendChild(forecastsCell(row, root, kind === "resolved" ? "Forecasts" : "Latest forecasts"));
     if (kind === "resolved") {
       var outcome = cell(row.o, "Outcome", "outcome");
+      if (row.was) {  // a correction or retraction says what it replaced, as the question page does
+        var note = el("div", null, "corrected");
+        note.appendChild(document.createTextNode((row.st === "annulled" ? "retracted" : "corrected") + " (was: "));
+        note.appendChild(bdi(row.was));
+        note.appendChild(document.createTextNode(")"));
+        outcome.appendChild(note);
+      }
       tr.appendChild(outcome);
       tr.appendChild(cell(row.at, "Resolved"));
       var score = el("td", null, "score");
