@@ -57,3 +57,36 @@ def test_reimport_is_refused_or_skipped_and_dry_run_writes_nothing(cli, tmp_path
     other = _write(tmp_path, "b.csv", "statement,probability,resolve_by\nB,0.5,2030-01-01\n")
     assert "would import 1 forecasts" in cli("import", other, "--dry-run").stderr
     assert ledger_bytes(db_path) == before
+
+
+def test_export_takes_its_format_from_the_extension(cli, tmp_path):
+    cli("add", "A", "-p", "0.5", "--by", "2030", "-c", "c")
+    cli("export", "-o", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text().startswith("question_key,statement,")
+
+
+def test_zone_aware_parquet_is_the_same_instant_under_any_tz(cli, tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datetime import datetime, timedelta, timezone
+
+    made = datetime(2024, 1, 1, 10, tzinfo=timezone(timedelta(hours=-5)))
+    table = pa.table({"statement": ["A"], "probability": [0.5], "resolve_by": ["2030-01-01"],
+                      "made_at": pa.array([made], pa.timestamp("us", tz="America/New_York"))})
+    pq.write_table(table, tmp_path / "z.parquet")
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        monkeypatch.setenv("TZ", zone)
+        import time
+        time.tzset()
+        monkeypatch.setenv("LEDGER_DB", str(tmp_path / f"{zone.replace('/', '-')}.duckdb"))
+        cli("import", tmp_path / "z.parquet")
+        assert cli.json("list")[0]["forecasts"][0]["made_at"] == "2024-01-01T15:00:00Z", zone
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_a_message_names_the_physical_line_after_a_multiline_cell(cli, tmp_path):
+    path = _write(tmp_path, "multi.csv", 'statement,probability,resolve_by,note\nA,0.5,2030-01-01,"one\ntwo\nthree"\n'
+                  "B,abc,2030-01-01,\n")
+    result = cli("import", path, ok=False)
+    assert "multi.csv line 5: probability 'abc'" in result.stderr

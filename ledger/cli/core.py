@@ -495,7 +495,8 @@ EXPORT_OPENINGS = (b"question_key,statement,", b'{"question_key":')
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="jsonl, csv or parquet (default: from the -o name, else jsonl).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     force: Force = False,
     db: Db = None,
@@ -504,17 +505,19 @@ def export(
 
     Replaces an earlier CSV or JSONL export without --force; never the ledger.
 
-    Example: ledger export --format csv -o track-record.csv
+    Example: ledger export -o track-record.csv
     """
-    from ledger.io import FORMATS
+    from ledger.io import FORMATS, detect_format
     from ledger.io import export as export_rows
     from ledger.cli.output import say
 
-    if fmt not in FORMATS:
+    if fmt is not None and fmt not in FORMATS:
         raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
+    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
+    if fmt is None:
+        fmt = detect_format(output) if output is not None else "jsonl"
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
-    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
     with open_store(db) as store:
         if output is None:
             count = export_rows(store, None, fmt)
