@@ -607,6 +607,7 @@ class Staging:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self._con = con
         self._tables: list[str] = []
+        self._views: list[str] = []
 
     def columns(self, relation_sql: str) -> dict[str, str]:
         """(lower-case name → type) of the columns ``relation_sql`` (e.g. a ``read_csv(...)``) yields."""
@@ -624,10 +625,26 @@ class Staging:
         row = cursor.fetchone()
         return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
 
+    def register(self, name: str, table: Any) -> None:
+        """Make an Arrow table (a peer export read in Python) readable as ``name``."""
+        self._con.register(name, table)
+        self._views.append(name)
+
+    def values(self, select_sql: str, params: list | dict | None = None) -> list[Any]:
+        """The first column of every row ``select_sql`` yields."""
+        return [row[0] for row in self._con.execute(select_sql, params or []).fetchall()]
+
+    def delete(self, name: str, where_sql: str) -> None:
+        """Delete the rows of temporary table ``name`` where ``where_sql`` holds."""
+        self._con.execute(f"DELETE FROM {name} WHERE {where_sql}")
+
     def drop(self) -> None:
         for name in self._tables:
             self._con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in self._views:
+            self._con.unregister(name)
         self._tables.clear()
+        self._views.clear()
 
 
 class Writer:

@@ -3,6 +3,7 @@ import, export, verify, sql and schema."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -398,41 +399,128 @@ def edit(
     say(f"{short_id(question_id)}: edited {', '.join(changes)}")
 
 
+PEER_CHOICES = ("auto", "ledger", "fatebook", "predictionbook", "metaculus", "manifold", "cultivate", "wide")
+
+
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet: one row per forecast.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from the name).")] = None,
+    files: Annotated[list[Path], typer.Argument(
+        help="Files to import: ours (CSV, TSV, JSONL, Parquet) or a peer's export; - reads stdin.")],
+    from_: Annotated[str, typer.Option("--from", help=f"{', '.join(PEER_CHOICES)} (default: auto, detected).")] = "auto",
+    wide: Annotated[bool, typer.Option("--wide", help="A wide contest sheet (one row per entrant, one column "
+                                                      "per question), as --from wide.")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="Our columns as csv, jsonl or parquet (default: from "
+                                                             "the name).")] = None,
     resolve_by: Annotated[str | None, typer.Option("--resolve-by", help="Resolve-by for rows without one.")] = None,
     made_at: Annotated[str | None, typer.Option("--made-at", help="When the forecasts were made, for rows without made_at.")] = None,
     resolved_at: Annotated[
         str | None, typer.Option("--resolved-at", help="When the outcomes became known, for rows without resolved_at.")
     ] = None,
     forecaster: Forecaster = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag for every question (repeatable).")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="Read column SRC as ledger column DEST, e.g. "
+                                                                 "--map category=tags (repeatable).")] = None,
+    skip_existing: Annotated[bool, typer.Option(
+        "--skip-existing", help="Skip questions already in the ledger instead of refusing the import.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count everything; write nothing.")] = False,
     db: Db = None,
 ) -> None:
-    """Import a track record atomically (see the README for the columns).
+    """Import track records atomically: our own columns (see the README) or a peer's export.
 
-    Forecasts that entered with their outcome, or after their resolve-by date,
-    are marked backfilled; the summary says how many.
+    Peers' exports (Fatebook, PredictionBook, Metaculus, Manifold, Good Judgment
+    Open, wide contest sheets) are recognised and the format said on stderr.
+    A default (--resolve-by, --made-at, --forecaster…) fills only rows without
+    that value; times with an offset are converted to UTC, times without one are
+    UTC. Forecasts that entered with their outcome, or after their resolve-by
+    date, are marked backfilled; the summary says how many.
 
     Example: ledger import scott_2021.csv --resolve-by 2021-12-31 --made-at 2021-04-26 --resolved-at 2022-01-24 --forecaster scott
+
+    Example: ledger import fatebook-forecasts.csv --dry-run
     """
-    from ledger.io import FORMATS, import_file
+    from ledger.io import FORMATS, import_files, parse_mapping
     from ledger.cli.output import say
     from ledger.parse import parse_date, parse_moment
 
     if fmt is not None and fmt not in FORMATS:
         raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
-    default_by = parse_date(resolve_by) if resolve_by else None
-    with open_store(db, write=True) as store:
-        result = import_file(store, file, fmt=fmt, resolve_by=default_by, forecaster=forecaster,
-                             made_at=parse_moment(made_at) if made_at else None,
-                             resolved_at=parse_moment(resolved_at) if resolved_at else None)
-    say(f"imported {result.forecasts} forecasts on {result.questions} questions "
-        f"({result.resolutions} resolved or annulled; {result.backfilled} backfilled) from {file}")
+    if from_ not in PEER_CHOICES:
+        raise LedgerError(f"unknown --from {from_!r}: use {', '.join(PEER_CHOICES)}")
+    if wide and from_ not in ("auto", "wide"):
+        raise LedgerError(f"--wide is --from wide: not with --from {from_}")
+    options = {
+        "fmt": fmt, "peer": "wide" if wide else ("ledger" if fmt else from_),
+        "resolve_by": parse_date(resolve_by) if resolve_by else None, "forecaster": forecaster,
+        "made_at": parse_moment(made_at) if made_at else None,
+        "resolved_at": parse_moment(resolved_at) if resolved_at else None,
+        "tags": tag or [], "mapping": parse_mapping(map_ or []), "skip_existing": skip_existing, "dry_run": dry_run,
+    }
+    with _import_inputs(files, fmt) as (paths, names):
+        if dry_run:
+            result = _dry_run(db, paths, names, options)
+        else:
+            with open_store(db, write=True) as store:
+                result = import_files(store, paths, names=names, **options)
+    for line in result.notes:
+        say(line)
+    say(_import_summary(result, names, dry_run=dry_run))
     if result.resolved_at_import:
-        say(f"{result.resolved_at_import} outcomes had no resolved_at: recorded as known at the import time, "
-            f"{result.recorded_at:%Y-%m-%d %H:%M} UTC (give --resolved-at DATE if you know when)")
+        moment = f", {result.recorded_at:%Y-%m-%d %H:%M} UTC" if result.recorded_at else ""
+        say(f"{result.resolved_at_import} outcomes had no resolved_at: recorded as known at the import time"
+            f"{moment} (give --resolved-at DATE if you know when)")
+
+
+def _dry_run(db: Path | None, paths: list[Path], names: list[str], options: dict):
+    """Import into the ledger and roll back; with no ledger yet, into a throwaway one (nothing is created)."""
+    import tempfile
+
+    from ledger.io import import_files
+    from ledger.store import Store, default_path
+
+    path = db or default_path()
+    if path.exists():
+        with open_store(path, write=True) as store:
+            return import_files(store, paths, names=names, **options)
+    with tempfile.TemporaryDirectory(prefix="ledger-dry-run-") as tmp:
+        store = Store.open(Path(tmp) / "ledger.duckdb")
+        try:
+            return import_files(store, paths, names=names, **options)
+        finally:
+            store.close()
+
+
+def _import_summary(result, names: list[str], *, dry_run: bool) -> str:
+    verb = "would import" if dry_run else "imported"
+    shown = list(result.forecasters[:5]) + ([f"{len(result.forecasters) - 5} more"] if len(result.forecasters) > 5 else [])
+    by = f" by {', '.join(shown)}" if shown else ""
+    skipped = f"; skipped {result.skipped} already in the ledger" if result.skipped else ""
+    return (f"{verb} {result.forecasts} forecasts{by} on {result.questions} questions "
+            f"({result.resolutions} resolved or annulled; {result.backfilled} backfilled{skipped}) "
+            f"from {', '.join(names)}" + ("; nothing written" if dry_run else ""))
+
+
+@contextmanager
+def _import_inputs(files: list[Path], fmt: str | None):
+    """The files to read, with the names messages use; ``-`` is stdin, saved to a temporary file first."""
+    import tempfile
+
+    if not any(str(f) == "-" for f in files):
+        yield files, [str(f) for f in files]
+        return
+    if sum(str(f) == "-" for f in files) > 1:
+        raise LedgerError("- (stdin) can be given once")
+    import sys
+
+    data = sys.stdin.buffer.read()
+    suffix = {"jsonl": ".jsonl", "parquet": ".parquet"}.get(fmt or "", "")
+    if not suffix:
+        first = data.lstrip()[:1]
+        suffix = ".json" if first in (b"{", b"[") else ".zip" if data[:2] == b"PK" else ".csv"
+    with tempfile.TemporaryDirectory(prefix="ledger-stdin-") as tmp:
+        stdin = Path(tmp) / f"stdin{suffix}"
+        stdin.write_bytes(data)
+        paths = [stdin if str(f) == "-" else f for f in files]
+        yield paths, ["stdin" if str(f) == "-" else str(f) for f in files]
 
 
 # How an earlier export of ours begins (CSV header, JSONL first key), so it may be replaced.
@@ -441,7 +529,8 @@ EXPORT_OPENINGS = (b"question_key,statement,", b'{"question_key":')
 
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet.")] = "jsonl",
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="jsonl, csv or parquet (default: from the -o name, else jsonl).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     force: Force = False,
     db: Db = None,
@@ -450,17 +539,19 @@ def export(
 
     Replaces an earlier CSV or JSONL export without --force; never the ledger.
 
-    Example: ledger export --format csv -o track-record.csv
+    Example: ledger export -o track-record.csv
     """
-    from ledger.io import FORMATS
+    from ledger.io import FORMATS, detect_format
     from ledger.io import export as export_rows
     from ledger.cli.output import say
 
-    if fmt not in FORMATS:
+    if fmt is not None and fmt not in FORMATS:
         raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
+    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
+    if fmt is None:
+        fmt = detect_format(output) if output is not None else "jsonl"
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
-    check_output(output, db, force=force, ours=EXPORT_OPENINGS)
     with open_store(db) as store:
         if output is None:
             count = export_rows(store, None, fmt)

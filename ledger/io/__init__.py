@@ -8,18 +8,19 @@ bad row imports nothing and the message names its line and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.errors import LedgerError
-from ledger.io.columns import COLUMNS, export_sql, typed_sql
+from ledger.io.columns import COLUMNS, RENORMALISE_TOLERANCE, export_sql, typed_sql
+from ledger.io.csvfile import CsvFile, open_csv, physical_line
 
 if TYPE_CHECKING:
     from ledger.store import Staging, Store
 
-__all__ = ["FORMATS", "ImportResult", "detect_format", "export", "import_file"]
+__all__ = ["FORMATS", "ImportResult", "detect_format", "export", "import_file", "import_files", "parse_mapping"]
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -32,40 +33,58 @@ class ImportResult:
     backfilled: int  # forecasts marked backfilled (see the forecasts view)
     resolved_at_import: int  # outcomes with no resolved_at and no default: known at the import time
     recorded_at: datetime | None = None
+    forecasters: tuple[str, ...] = ()
+    skipped: int = 0  # forecasts already in the ledger, skipped (--skip-existing)
+    notes: tuple[str, ...] = ()  # what the user should know: formats detected, columns ignored, values changed
 
 
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
-    fmt = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet"}.get(suffix, suffix)
+    fmt = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet", "tsv": "csv"}.get(suffix, suffix)
     if fmt not in FORMATS:
-        raise LedgerError(f"cannot tell the format of {path.name}: use .csv, .jsonl or .parquet (or --format)")
+        raise LedgerError(f"cannot tell the format of {path.name}: use .csv, .tsv, .jsonl or .parquet (or --format)")
     return fmt
 
 
-def _reader(path: Path, fmt: str) -> str:
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    if fmt == "csv":
-        # The header is read here and the dialect fixed, so that DuckDB's strict
-        # parser rejects a ragged row (naming its line) instead of guessing.
-        import csv
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                header = [name.strip().lower() for name in next(csv.reader(handle), [])]
-        except UnicodeDecodeError:
-            raise LedgerError(f"{path.name} is not UTF-8 text: save it as UTF-8 (CSV UTF-8 in a spreadsheet)") from None
-        if not header:
-            raise LedgerError(f"{path.name} is empty: its first line must be the header (statement,probability,…)")
-        if twice := sorted({name for name in header if header.count(name) > 1}):
-            raise LedgerError(f"{path.name}: the header names {', '.join(twice)} more than once")
-        columns = ", ".join("'" + name.replace("'", "''") + "': 'VARCHAR'" for name in header)
-        return (
-            f"read_csv({quoted}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-            f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
-        )
-    if fmt == "jsonl":
-        return f"read_json({quoted}, format = 'newline_delimited')"
-    return f"read_parquet({quoted})"
+
+def _csv_reader(csv_file: CsvFile) -> str:
+    # The header is read beforehand and the dialect fixed, so that DuckDB's
+    # strict parser rejects a ragged row (naming its line) instead of guessing.
+    header = csv_file.header
+    if twice := sorted({name for name in header if header.count(name) > 1}):
+        raise LedgerError(f"{csv_file.name}: the header names {', '.join(twice)} more than once")
+    columns = ", ".join(f"{_quoted(name)}: 'VARCHAR'" for name in header)
+    return (
+        f"read_csv({_quoted(str(csv_file.path))}, header = true, auto_detect = false, "
+        f"delim = {_quoted(csv_file.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+        f"columns = {{{columns}}})"
+    )
+
+
+def _reader(path: Path, fmt: str) -> str:
+    if fmt == "jsonl":  # JSON lines, or one JSON array of rows
+        return f"read_json({_quoted(str(path))}, format = 'auto')"
+    return f"read_parquet({_quoted(str(path))})"
+
+
+@dataclass
+class _Source:
+    """One file of an import, as a relation the typed read selects from."""
+
+    name: str
+    fmt: str  # csv, jsonl, parquet, or a peer format's name
+    relation: str
+    csv_file: CsvFile | None = None
+    types: dict[str, str] = field(default_factory=dict)
+
+    def where(self, line: int) -> str:
+        """How a message names this source's row ``line`` (its record number): by file line where there are lines."""
+        if self.csv_file is not None:
+            return f"{self.name} line {physical_line(self.csv_file, line)}"
+        return f"{self.name} {'line' if self.fmt == 'jsonl' else 'row'} {line}"
 
 
 # Each check: a condition on a normalised row that makes it wrong, and what to say.
@@ -91,104 +110,308 @@ _ROW_CHECKS = [
      "source_published {raw_source_published!r} is not a date"),
 ]
 
+PEER_NAMES = {"fatebook": "a Fatebook export", "predictionbook": "a PredictionBook export",
+              "metaculus": "a Metaculus export", "manifold": "a Manifold export",
+              "cultivate": "a Good Judgment Open / Cultivate export", "wide": "a wide contest sheet"}
+KNOWN_COLUMNS = frozenset(c.name for c in COLUMNS)
 
-def import_file(
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """``--map SRC=DEST`` pairs as {src: dest}; DEST must be an import column."""
+    mapping: dict[str, str] = {}
+    importable = [c.name for c in COLUMNS if c.imported]
+    for pair in pairs:
+        src, sep, dest = (part.strip().lower() for part in pair.partition("="))
+        if not sep or not src or not dest:
+            raise LedgerError(f"--map {pair!r}: write it as SOURCE=COLUMN, e.g. --map category=tags")
+        if dest not in importable:
+            raise LedgerError(f"--map {pair!r}: {dest!r} is not an import column ({', '.join(importable)})")
+        mapping[src] = dest
+    return mapping
+
+
+def import_files(
     store: Store,
-    path: Path | str,
+    paths: list[Path | str],
     *,
     fmt: str | None = None,
+    peer: str = "auto",
+    names: list[str] | None = None,
     resolve_by: date | None = None,
     forecaster: str | None = None,
     made_at: datetime | None = None,
     resolved_at: datetime | None = None,
+    tags: list[str] | None = None,
+    mapping: dict[str, str] | None = None,
+    skip_existing: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
-    """Import a track record atomically; a bad row imports nothing and is named by line.
+    """Import files (ours, or peers' exports) atomically; a bad row imports nothing and is named by line.
 
-    ``made_at`` and ``resolved_at`` are defaults for rows without them (a
-    sheet that lacks the columns). An outcome with neither is taken as
-    known at the import time; the result counts those so the caller says so.
+    ``peer`` is ``auto`` (a peer export is recognised, anything else is read
+    as the ledger's own columns), ``ledger``, or a peer format's name.
+    ``made_at``, ``resolved_at``, ``resolve_by``, ``forecaster`` and ``tags``
+    are defaults for rows without a value: a row's own value always wins, and
+    one that cannot be read is an error, never replaced. Rows already in the
+    ledger are refused, or skipped with ``skip_existing``. ``dry_run`` checks
+    and counts everything, then writes nothing.
     """
-    import duckdb
+    import tempfile
 
     from ledger.models import default_forecaster
 
-    path = Path(path)
-    if not path.exists():
-        raise LedgerError(f"no such file: {path}")
+    paths = [Path(p) for p in paths]
+    names = names or [p.name for p in paths]
+    for path, name in zip(paths, names, strict=True):
+        if not path.exists():
+            raise LedgerError(f"no such file: {name}")
+    mapping = mapping or {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ledger-import-") as workdir, store.staging() as staging:
+        sources = [_source(staging, path, name, i, fmt=fmt, peer=peer, resolve_by=resolve_by, made_at=made_at,
+                           workdir=Path(workdir), notes=notes)
+                   for i, (path, name) in enumerate(zip(paths, names, strict=True))]
+        _apply_mapping(staging, sources, mapping)
+        for source in sources:
+            _check_columns(source, resolve_by, notes)
+        _stage_rows(staging, sources, {"default_resolve_by": resolve_by,
+                                       "forecaster": forecaster or default_forecaster(), "tags": list(tags or [])})
+        _check_rows(staging, sources)
+        renormalised = staging.first("SELECT count(*) AS n FROM import_rows WHERE renormalised")["n"]
+        if renormalised:
+            notes.append(f"{renormalised} multiple-choice forecast{'s' if renormalised > 1 else ''} summed to within "
+                         f"{RENORMALISE_TOLERANCE} of 1 (a rounding such as 0.3333 × 3): divided by the sum")
+        skipped = _existing(staging, sources, made_at, skip=skip_existing)
+        forecasters = tuple(row for row in staging.values("SELECT DISTINCT forecaster FROM import_rows ORDER BY 1"))
+        if not staging.first("SELECT count(*) AS n FROM import_rows")["n"]:
+            return ImportResult(0, 0, 0, 0, 0, None, (), skipped, tuple(notes))
+        result = _write_import(store, staging, ", ".join(names), made_at=made_at, resolved_at=resolved_at,
+                               dry_run=dry_run)
+    return replace(result, forecasters=forecasters, skipped=skipped, notes=tuple(notes))
+
+
+def import_file(store: Store, path: Path | str, **options) -> ImportResult:
+    """Import one file (see :func:`import_files`)."""
+    return import_files(store, [path], **options)
+
+
+def _source(staging: Staging, path: Path, name: str, index: int, *, fmt: str | None, peer: str,
+            resolve_by: date | None, made_at: datetime | None, workdir: Path, notes: list[str]) -> _Source:
+    """Read a file's shape: a peer's export is read by its reader; ours is left to DuckDB's readers."""
+    if peer != "ledger" and fmt is None:
+        from ledger import peers
+
+        detected = peers.detect_format(path) if peer == "auto" else peer
+        if detected is not None:
+            if detected not in peers.FORMATS:
+                raise LedgerError(f"unknown --from {detected!r}: use auto, ledger, {', '.join(peers.FORMATS)}")
+            how = "detected" if peer == "auto" else "as --from says"
+            notes.append(f"reading {name} as {PEER_NAMES[detected]} ({how})")
+            try:
+                read = peers.read(path, detected, resolve_by=resolve_by, made_at=made_at)
+            except LedgerError as error:
+                text = str(error)
+                raise LedgerError(text if text.startswith(path.name) else f"{name}: {text}") from None
+            notes.extend(read.notes)
+            relation = f"peer_rows_{index}"
+            staging.register(relation, read.table)
+            return _Source(name, detected, relation, types=staging.columns(relation))
     fmt = fmt or detect_format(path)
-    reader = _reader(path, fmt)
-    with store.staging() as staging:
+    if fmt == "csv":
+        csv_file = open_csv(path, name, workdir)
+        if csv_file.note:
+            notes.append(csv_file.note)
+        return _Source(name, fmt, _csv_reader(csv_file), csv_file=csv_file)
+    return _Source(name, fmt, _reader(path, fmt))
+
+
+def _apply_mapping(staging: Staging, sources: list[_Source], mapping: dict[str, str]) -> None:
+    """Rename mapped columns (``--map category=tags``) and read every source's column types."""
+    import duckdb
+
+    for source in sources:
         try:
-            types = staging.columns(reader)
+            types = source.types or staging.columns(source.relation)
         except duckdb.Error as error:
-            raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
-        missing = [c.name for c in COLUMNS if c.required and c.name not in types
-                   and not (c.default and resolve_by) and not (c.name == "probability" and "probabilities" in types)]
-        if missing:
-            hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
-            raise LedgerError(f"{path.name}: missing column {', '.join(missing)}{hint}")
-        try:
-            staging.create(
-                "import_rows",
-                f"""
-                WITH typed AS (
-                    SELECT row_number() OVER () + {1 if fmt == 'csv' else 0} AS line,
-                           {typed_sql(types, csv=fmt == "csv")}
-                    FROM {reader} raw
-                )
-                SELECT *,
-                       coalesce(question_key, '#' || line) AS key,
-                       CASE WHEN outcome IS NULL THEN NULL
-                            WHEN lower(outcome) IN ('annulled', 'annul', 'ambiguous', 'void') THEN 'annulled'
-                            WHEN options IS NULL AND lower(outcome) IN ('yes', 'y', 'true', '1', '1.0') THEN 'yes'
-                            WHEN options IS NULL AND lower(outcome) IN ('no', 'n', 'false', '0', '0.0') THEN 'no'
-                            WHEN options IS NOT NULL THEN
-                                 options[list_position(list_transform(options, lambda o: lower(o)), lower(outcome))]
-                       END AS outcome_value,
-                       CASE WHEN outcome IS NULL THEN 'none'
-                            WHEN outcome_value IS NULL THEN 'bad'
-                            WHEN outcome_value = 'annulled' THEN 'annulled'
-                            ELSE 'resolved' END AS outcome_kind
+            raise LedgerError(f"{source.name}: cannot read as {source.fmt}: {_reader_error(error)}") from None
+        if source.fmt in FORMATS:
+            renames = {src: dest for src, dest in mapping.items() if src in types}
+            for src, dest in renames.items():
+                if dest in types:
+                    raise LedgerError(f"{source.name}: --map {src}={dest}, but the file has a {dest} column already")
+            if renames:
+                pairs = ", ".join(f'"{src}" AS "{dest}"' for src, dest in renames.items())
+                source.relation = f"(SELECT * RENAME ({pairs}) FROM {source.relation})"
+                types = staging.columns(source.relation)
+        source.types = types
+    for src in mapping:
+        if not any(src in s.types or src in mapping.values() and mapping[src] in s.types for s in sources):
+            raise LedgerError(f"--map {src}={mapping[src]}: no file has a column {src!r}")
+
+
+def _check_columns(source: _Source, resolve_by: date | None, notes: list[str]) -> None:
+    types = source.types
+    missing = [c.name for c in COLUMNS if c.required and c.name not in types
+               and not (c.default and resolve_by) and not (c.name == "probability" and "probabilities" in types)]
+    if missing:
+        hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
+        raise LedgerError(f"{source.name}: missing column {', '.join(missing)}{hint}")
+    if unknown := [name for name in types if name not in KNOWN_COLUMNS]:
+        notes.append(f"warning: {source.name}: column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                     f"not imported (not a ledger column; --map {unknown[0]}=COLUMN imports one, e.g. =tags)")
+
+
+def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:
+    """Every source's rows, typed and numbered, in one table ``import_rows``; blank CSV rows are dropped."""
+    import duckdb
+
+    parts = []
+    for i, source in enumerate(sources):
+        csv = source.fmt == "csv"
+        cells = [f"NULLIF(trim(CAST(raw.\"{name}\" AS VARCHAR)), '')" for name in source.types]
+        blank = f"coalesce({', '.join(cells)}) IS NULL" if csv and cells else "false"
+        parts.append(f"""SELECT * EXCLUDE (blank) FROM (
+                            SELECT {i} AS source, row_number() OVER () AS line, {blank} AS blank,
+                                   {typed_sql(source.types, csv=csv)}
+                            FROM {source.relation} raw) WHERE NOT blank""")
+    union = "\nUNION ALL BY NAME\n".join(parts)
+    try:
+        staging.create(
+            "import_rows",
+            f"""
+            WITH typed AS ({union}),
+            flagged AS (
+                SELECT *, coalesce(options IS NOT NULL AND abs(list_sum(probabilities) - 1) BETWEEN 1e-9
+                                   AND {RENORMALISE_TOLERANCE} AND len(probabilities) = len(options) AND NOT
+                                   list_bool_or(list_transform(probabilities, lambda x: NOT x BETWEEN 0 AND 1)),
+                                   false) AS renormalised
                 FROM typed
-                """,
-                {"default_resolve_by": resolve_by, "forecaster": forecaster or default_forecaster()},
+            ),
+            normal AS (
+                SELECT * REPLACE (
+                    CASE WHEN renormalised THEN list_transform(probabilities, lambda x: x / list_sum(probabilities))
+                         ELSE probabilities END AS probabilities,
+                    list_concat(tags, $tags::VARCHAR[]) AS tags)
+                FROM flagged
             )
-        except duckdb.Error as error:
-            raise LedgerError(f"{path.name}: cannot read as {fmt}: {_reader_error(error)}") from None
-        _check_rows(staging, path.name)
-        return _write_import(store, staging, path.name, made_at=made_at, resolved_at=resolved_at)
+            SELECT *,
+                   coalesce(question_key, source || '#' || line) AS key,
+                   CASE WHEN outcome IS NULL THEN NULL
+                        WHEN lower(outcome) IN ('annulled', 'annul', 'ambiguous', 'void') THEN 'annulled'
+                        WHEN options IS NULL AND lower(outcome) IN ('yes', 'y', 'true', '1', '1.0') THEN 'yes'
+                        WHEN options IS NULL AND lower(outcome) IN ('no', 'n', 'false', '0', '0.0') THEN 'no'
+                        WHEN options IS NOT NULL THEN
+                             options[list_position(list_transform(options, lambda o: lower(o)), lower(outcome))]
+                   END AS outcome_value,
+                   CASE WHEN outcome IS NULL THEN 'none'
+                        WHEN outcome_value IS NULL THEN 'bad'
+                        WHEN outcome_value = 'annulled' THEN 'annulled'
+                        ELSE 'resolved' END AS outcome_kind
+            FROM normal
+            """,
+            params,
+        )
+    except duckdb.Error as error:
+        which = sources[0] if len(sources) == 1 else None
+        name = f"{which.name}: cannot read as {which.fmt}" if which else "cannot read the files"
+        raise LedgerError(f"{name}: {_reader_error(error, which)}") from None
 
 
-def _check_rows(staging: Staging, name: str) -> None:
-    """Raise for the first row (by line) that breaks any check, naming line and value."""
+def _check_rows(staging: Staging, sources: list[_Source]) -> None:
+    """Raise for the first row (by file and line) that breaks any check, naming line and value."""
     union = " UNION ALL ".join(
-        f"SELECT {i} AS check_id, line FROM import_rows WHERE {condition}"
+        f"SELECT {i} AS check_id, source, line FROM import_rows WHERE {condition}"
         for i, (condition, _) in enumerate(_ROW_CHECKS)
     )
     bad = staging.first(
-        f"""SELECT c.check_id, r.* FROM (SELECT check_id, line FROM ({union}) ORDER BY line, check_id LIMIT 1) c
-            JOIN import_rows r USING (line)"""
+        f"""SELECT c.check_id, r.* FROM (SELECT check_id, source, line FROM ({union})
+                                         ORDER BY source, line, check_id LIMIT 1) c
+            JOIN import_rows r USING (source, line)"""
     )
     if bad:
-        raise LedgerError(f"{name} line {bad['line']}: {_ROW_CHECKS[bad['check_id']][1].format(**bad)}")
+        where = sources[bad["source"]].where(bad["line"])
+        raise LedgerError(f"{where}: {_ROW_CHECKS[bad['check_id']][1].format(**bad)}")
     conflict = staging.first(
         """
-        SELECT question_key, min(line) AS line FROM import_rows WHERE question_key IS NOT NULL
+        SELECT question_key, arg_min(source, (source, line)) AS source, min(line) AS line
+        FROM import_rows WHERE question_key IS NOT NULL
         GROUP BY question_key
         HAVING count(DISTINCT statement) > 1 OR count(DISTINCT outcome_value) > 1
             OR count(DISTINCT resolve_by) > 1 OR count(DISTINCT coalesce(options::VARCHAR, '')) > 1
-        ORDER BY 2 LIMIT 1
+        ORDER BY 2, 3 LIMIT 1
         """
     )
     if conflict:
         raise LedgerError(
-            f"{name} line {conflict['line']}: rows of question_key {conflict['question_key']!r} disagree on the "
-            "statement, resolve_by, options or outcome"
+            f"{sources[conflict['source']].where(conflict['line'])}: rows of question_key "
+            f"{conflict['question_key']!r} disagree on the statement, resolve_by, options or outcome"
         )
 
 
+def _existing(staging: Staging, sources: list[_Source], made_at: datetime | None, *, skip: bool) -> int:
+    """Refuse (or, with ``skip``, drop) questions whose forecasts are already in the ledger; return how many forecasts.
+
+    A row is in the ledger when a question with its statement and resolve-by
+    has a forecast by its forecaster with its probabilities, made at its
+    made_at (when the row, or --made-at, gives one). A question is skipped
+    whole; one with only some of its forecasts in the ledger is refused
+    either way, since an import never adds to an existing question.
+    """
+    staging.create(
+        "import_existing",
+        """
+        SELECT r.key, r.source, r.line, EXISTS (
+            SELECT 1 FROM forecasts f JOIN questions q ON q.id = f.question_id
+            WHERE q.statement = r.statement AND q.resolve_by = r.resolve_by AND f.forecaster = r.forecaster
+              AND f.probability IS NOT DISTINCT FROM CASE WHEN r.options IS NULL THEN r.probability END
+              AND f.probabilities IS NOT DISTINCT FROM r.probabilities
+              AND (coalesce(r.made_at, $1::TIMESTAMP) IS NULL OR f.made_at = coalesce(r.made_at, $1::TIMESTAMP))
+        ) AS present
+        FROM import_rows r
+        """,
+        [made_at],
+    )
+    found = staging.first(
+        """SELECT count(*) FILTER (WHERE present) AS n, count(*) AS rows,
+                  arg_min(source, (source, line)) FILTER (WHERE present) AS source,
+                  min(line) FILTER (WHERE present) AS line
+           FROM import_existing"""
+    )
+    if not found["n"]:
+        return 0
+    partial = staging.first(
+        """SELECT arg_min(source, (source, line)) AS source, min(line) AS line FROM import_existing
+           WHERE key IN (SELECT key FROM import_existing GROUP BY key HAVING bool_or(present) AND NOT bool_and(present))
+        """
+    )
+    if partial["line"] is not None:
+        raise LedgerError(f"{sources[partial['source']].where(partial['line'])}: its question is in the ledger with "
+                          "other forecasts: nothing imported (add a new forecast with `ledger forecast ID`)")
+    if not skip:
+        raise LedgerError(f"{sources[found['source']].where(found['line'])}: already in the ledger "
+                          f"({found['n']} of {found['rows']} forecasts are): nothing imported "
+                          "(--skip-existing imports only the new ones)")
+    staging.delete("import_rows", "key IN (SELECT key FROM import_existing WHERE present)")
+    return found["n"]
+
+
+class _DryRun(Exception):
+    """Rolls the import's transaction back once it has counted what it would write."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
 def _write_import(store: Store, staging: Staging, name: str, *,
-                  made_at: datetime | None, resolved_at: datetime | None) -> ImportResult:
+                  made_at: datetime | None, resolved_at: datetime | None, dry_run: bool) -> ImportResult:
+    try:
+        return _write_rows(store, staging, name, made_at=made_at, resolved_at=resolved_at, dry_run=dry_run)
+    except _DryRun as done:
+        return done.result
+
+
+def _write_rows(store: Store, staging: Staging, name: str, *,
+                made_at: datetime | None, resolved_at: datetime | None, dry_run: bool) -> ImportResult:
     if made_at and resolved_at and made_at > resolved_at:
         raise LedgerError("--made-at is after --resolved-at: a forecast made after the outcome is no forecast")
     with store.write(f"import {name}") as writer:
@@ -200,9 +423,10 @@ def _write_import(store: Store, staging: Staging, name: str, *,
         staging.create(
             "import_questions",
             """
-            SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id, min(line) AS line,
+            SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id,
+                   min((source, line)) AS first, min(source) AS source, arg_min(line, (source, line)) AS line,
                    arg_min({'outcome': outcome_value, 'kind': outcome_kind, 'resolved_at': resolved_at,
-                            'note': resolution_note, 'evidence': evidence}, line)
+                            'note': resolution_note, 'evidence': evidence}, (source, line))
                        FILTER (WHERE outcome_kind <> 'none') AS resolution
             FROM import_rows GROUP BY key
             """,
@@ -214,7 +438,7 @@ def _write_import(store: Store, staging: Staging, name: str, *,
                       list_filter(r.tags, lambda t, i: list_position(r.tags, t) = i),
                       r.source_title, r.source_author, r.source_outlet, r.source_url, r.source_published,
                       r.quote, $1::TIMESTAMP
-               FROM import_questions q JOIN import_rows r USING (line) ORDER BY q.line""",
+               FROM import_questions q JOIN import_rows r USING (source, line) ORDER BY q.first""",
             [writer.recorded_at],
         )
         forecasts = writer.append(
@@ -223,7 +447,7 @@ def _write_import(store: Store, staging: Staging, name: str, *,
                       coalesce(r.made_at, $2::TIMESTAMP, r.source_published::TIMESTAMP,
                                least(coalesce(r.resolved_at, $3::TIMESTAMP), $1::TIMESTAMP)),
                       $1::TIMESTAMP, r.note
-               FROM import_rows r JOIN import_questions q USING (key)""",
+               FROM import_rows r JOIN import_questions q USING (key) ORDER BY r.source, r.line""",
             [writer.recorded_at, made_at, resolved_at],
         )
         resolutions = writer.append(
@@ -231,13 +455,16 @@ def _write_import(store: Store, staging: Staging, name: str, *,
             """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
                       q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $2::TIMESTAMP, $1::TIMESTAMP),
                       q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP
-               FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.line""",
+               FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.first""",
             [writer.recorded_at, resolved_at],
         )
         undated = 0 if resolved_at else staging.first(
             "SELECT count(*) AS n FROM import_questions WHERE resolution IS NOT NULL AND resolution.resolved_at IS NULL"
         )["n"]
         backfilled = writer.count_backfilled()
+        if dry_run:
+            raise _DryRun(ImportResult(questions=questions, forecasts=forecasts, resolutions=resolutions,
+                                       backfilled=backfilled, resolved_at_import=undated, recorded_at=None))
     return ImportResult(questions=questions, forecasts=forecasts, resolutions=resolutions, backfilled=backfilled,
                         resolved_at_import=undated, recorded_at=writer.recorded_at)
 
@@ -270,17 +497,20 @@ def export(store: Store, out: Path | None, fmt: str) -> int:
     return count
 
 
-def _reader_error(error: Exception) -> str:
-    """DuckDB's reader errors span many lines; keep the line and what is wrong."""
+def _reader_error(error: Exception, source: _Source | None = None) -> str:
+    """DuckDB's reader errors span many lines; keep the line (the file's own) and what is wrong."""
     import re
 
     text = str(error)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     expected = re.search(r"Expected Number of Columns: (\d+)", text)
-    if line and expected:
-        return f"line {line.group(1)} does not have {expected.group(1)} cells like the header"
+    where = f"line {line.group(1)}" if line else None
+    if line and source is not None and source.csv_file is not None:
+        where = f"line {physical_line(source.csv_file, int(line.group(1)) - 1)}"
+    if where and expected:
+        return f"{where} does not have {expected.group(1)} cells like the header"
     if "invalid unicode" in text.lower():
-        return f"{f'line {line.group(1)} is' if line else 'it is'} not UTF-8 text (save the file as UTF-8)"
+        return f"{f'{where} is' if where else 'it is'} not UTF-8 text (save the file as UTF-8)"
     return _first_line(error)
 
 

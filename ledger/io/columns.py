@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ledger.io.formula import guard_sql, unguard_sql
 
-__all__ = ["COLUMNS", "Column", "export_sql", "readme_table", "typed_sql"]
+__all__ = ["COLUMNS", "Column", "RENORMALISE_TOLERANCE", "epoch_sql", "export_sql", "moment_sql", "readme_table", "typed_sql"]
 
 # How each kind of column is typed, and what its missing value is.
 SQL_TYPES = {
@@ -20,6 +20,8 @@ SQL_TYPES = {
     "text_list": "VARCHAR[]", "number_list": "DOUBLE[]", "tags": "VARCHAR[]",
 }
 PARSED = ("probability", "date", "moment")  # kept raw as well, to name a value that is not one
+# Multiple-choice sums this close to 1 are a rounding (0.3333 × 3 is 0.9999): divided out, with a note.
+RENORMALISE_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,46 @@ def readme_table() -> str:
     return "\n".join(["| column | meaning |", "|---|---|", *rows])
 
 
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+           "FLOAT", "DOUBLE", "DECIMAL")
+# Epoch numbers from this size up are milliseconds: 1e11 seconds would be the year 5138.
+EPOCH_MS_FROM = 100_000_000_000
+# A time of day followed by a zone (`Z`, `UTC`, `+05:30`, `-0500`, `-05`): converted to UTC.
+ZONED = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|UTC|[+-]\d\d(:?\d\d)?)$"
+EPOCH = r"\d{9,13}(\.\d+)?"
+
+
+def epoch_sql(number: str) -> str:
+    """Epoch seconds, or milliseconds (from :data:`EPOCH_MS_FROM` up), as a UTC TIMESTAMP."""
+    return (f"make_timestamp(CAST(CAST({number} AS DOUBLE) * CASE WHEN CAST({number} AS DOUBLE) >= {EPOCH_MS_FROM} "
+            f"THEN 1000 ELSE 1000000 END AS BIGINT))")
+
+
+def moment_sql(text: str) -> str:
+    """A time written as text, as a UTC TIMESTAMP (NULL when it is none), whatever the session's zone.
+
+    An offset or zone is converted; a naive time is UTC; a bare 9-13 digit
+    number is an epoch in seconds or milliseconds.
+    """
+    return (f"CASE WHEN regexp_full_match({text}, '{EPOCH}') THEN {epoch_sql(text)} "
+            f"WHEN regexp_matches({text}, '{ZONED}') THEN TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
+            f"ELSE TRY_CAST({text} AS TIMESTAMP) END")
+
+
+def _time_value(column: Column, file_type: str, text: str) -> str:
+    """A date or moment column's value from the file's own type (a zone-aware or epoch column), else its text."""
+    name = f"raw.{column.name}"
+    if file_type == "TIMESTAMP WITH TIME ZONE":  # Parquet's and pandas' zone-aware times: an instant
+        moment = f"({name} AT TIME ZONE 'UTC')"
+    elif file_type.startswith(NUMERIC):
+        moment = epoch_sql(name)
+    elif file_type in ("TIMESTAMP", "DATE") or file_type.startswith("TIMESTAMP_"):
+        moment = f"CAST({name} AS TIMESTAMP)"
+    else:
+        return moment_sql(text) if column.kind == "moment" else f"TRY_CAST({text} AS DATE)"
+    return f"CAST({moment} AS DATE)" if column.kind == "date" else moment
+
+
 def _typed(column: Column, types: dict[str, str], csv: bool) -> dict[str, str]:
     """The typed value (and, for a parsed kind, the raw text) of one column of the file."""
     name, sql_type = column.name, SQL_TYPES[column.kind]
@@ -93,7 +135,7 @@ def _typed(column: Column, types: dict[str, str], csv: bool) -> dict[str, str]:
         value = (f"CASE WHEN {text} LIKE '%\\%' ESCAPE '\\' THEN TRY_CAST(rtrim({text}, '%') AS DOUBLE) / 100 "
                  f"ELSE TRY_CAST({text} AS DOUBLE) END")
     elif column.kind in ("date", "moment"):
-        value = f"TRY_CAST({text} AS {sql_type})"
+        value = _time_value(column, types[name], text) if name in types else f"NULL::{sql_type}"
     elif missing is not None:
         value = missing
     elif is_list and column.kind == "tags":
@@ -106,8 +148,10 @@ def _typed(column: Column, types: dict[str, str], csv: bool) -> dict[str, str]:
                  f"ELSE list_filter(list_transform(string_split({text}, ';'), lambda t: trim(t)), lambda t: t <> '') END")
     else:  # a list as JSON text (CSV)
         value = f"TRY_CAST(CAST({text} AS JSON) AS {sql_type})"
-    if column.default:
-        value = f"coalesce({value}, ${column.default}::{sql_type})"
+    if column.name == "options":  # `options: []` (Metaculus writes it on every binary row) is a yes/no question
+        value = f"CASE WHEN len({value}) = 0 THEN NULL ELSE {value} END"
+    if column.default:  # a default fills a missing value only: a row's own value, even unreadable, wins
+        value = f"CASE WHEN {text} IS NULL THEN ${column.default}::{sql_type} ELSE {value} END"
     typed = {name: value}
     if column.kind in PARSED:
         typed[f"raw_{name}"] = text

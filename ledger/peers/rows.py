@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 import pyarrow as pa
 
 from ledger.errors import LedgerError
+from ledger.io.columns import RENORMALISE_TOLERANCE
 
 __all__ = [
     "COLUMNS",
@@ -68,9 +69,6 @@ COLUMNS = pa.schema([
     ("source_published", UTC_TIME),
     ("quote", pa.string()),
 ])
-
-# Sums further than this from 1 are not a rounding of a distribution (0.3333 × 3 is 0.9999).
-RENORMALISE_TOLERANCE = 0.01
 
 
 class PeerFormatError(LedgerError):

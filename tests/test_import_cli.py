@@ -1,0 +1,92 @@
+"""`ledger import`: zones converted, defaults never override a row, peers' exports detected, nothing doubled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ledger_bytes
+
+PEERS = Path(__file__).parent / "data" / "peers"
+
+
+def _write(tmp_path, name, data: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def test_offsets_and_epochs_are_converted_to_utc_and_naive_times_are_utc(cli, tmp_path):
+    path = _write(tmp_path, "zones.csv", "statement,probability,resolve_by,made_at\n"
+                  "A,0.5,2030-01-01,2024-01-01T10:00:00-05:00\nB,0.5,2030-01-01,2024-01-01 10:00:00\n"
+                  "C,0.5,2030-01-01,1704103200\nD,0.5,2030-01-01,1704103200000\n")
+    cli("import", path)
+    made = {q["statement"]: q["forecasts"][0]["made_at"] for q in cli.json("list", "--status", "all")}
+    assert made == {"A": "2024-01-01T15:00:00Z", "B": "2024-01-01T10:00:00Z",
+                    "C": "2024-01-01T10:00:00Z", "D": "2024-01-01T10:00:00Z"}
+
+
+def test_a_default_never_replaces_a_rows_unreadable_date(cli, tmp_path, db_path):
+    path = _write(tmp_path, "dates.csv", "statement,probability,resolve_by\nA,0.5,\nB,0.5,12/31/2022\n")
+    result = cli("import", path, "--resolve-by", "2021-12-31", ok=False)
+    assert result.exit_code == 1
+    assert "dates.csv line 3: resolve_by '12/31/2022' is not a date" in result.stderr
+    assert ledger_bytes(db_path) == b""
+
+
+def test_a_windows_1252_file_is_read_and_said(cli, tmp_path):
+    path = _write(tmp_path, "excel.csv", "statement;probability;resolve_by\ncaf\u00e9 \u2013 ok;0,3;2030-01-01\n"
+                  .replace("0,3", "0.3").encode("cp1252"))
+    result = cli("import", path)
+    assert "read as Windows-1252" in result.stderr
+    assert [q["statement"] for q in cli.json("list")] == ["caf\u00e9 \u2013 ok"]
+
+
+def test_fatebook_export_is_detected_and_said(cli):
+    result = cli("import", PEERS / "fatebook-forecasts.csv")
+    assert "as a Fatebook export (detected" in result.stderr
+    assert cli.json("list", "--status", "all")
+
+
+def test_reimport_is_refused_or_skipped_and_dry_run_writes_nothing(cli, tmp_path, db_path):
+    path = _write(tmp_path, "a.csv", "statement,probability,resolve_by,made_at\nA,0.5,2030-01-01,2024-01-01\n")
+    cli("import", path)
+    before = ledger_bytes(db_path)
+    refused = cli("import", path, ok=False)
+    assert refused.exit_code == 1 and "a.csv line 2: already in the ledger" in refused.stderr
+    assert "skipped 1 already in the ledger" in cli("import", path, "--skip-existing").stderr
+    other = _write(tmp_path, "b.csv", "statement,probability,resolve_by\nB,0.5,2030-01-01\n")
+    assert "would import 1 forecasts" in cli("import", other, "--dry-run").stderr
+    assert ledger_bytes(db_path) == before
+
+
+def test_export_takes_its_format_from_the_extension(cli, tmp_path):
+    cli("add", "A", "-p", "0.5", "--by", "2030", "-c", "c")
+    cli("export", "-o", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text().startswith("question_key,statement,")
+
+
+def test_zone_aware_parquet_is_the_same_instant_under_any_tz(cli, tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datetime import datetime, timedelta, timezone
+
+    made = datetime(2024, 1, 1, 10, tzinfo=timezone(timedelta(hours=-5)))
+    table = pa.table({"statement": ["A"], "probability": [0.5], "resolve_by": ["2030-01-01"],
+                      "made_at": pa.array([made], pa.timestamp("us", tz="America/New_York"))})
+    pq.write_table(table, tmp_path / "z.parquet")
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        monkeypatch.setenv("TZ", zone)
+        import time
+        time.tzset()
+        monkeypatch.setenv("LEDGER_DB", str(tmp_path / f"{zone.replace('/', '-')}.duckdb"))
+        cli("import", tmp_path / "z.parquet")
+        assert cli.json("list")[0]["forecasts"][0]["made_at"] == "2024-01-01T15:00:00Z", zone
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_a_message_names_the_physical_line_after_a_multiline_cell(cli, tmp_path):
+    path = _write(tmp_path, "multi.csv", 'statement,probability,resolve_by,note\nA,0.5,2030-01-01,"one\ntwo\nthree"\n'
+                  "B,abc,2030-01-01,\n")
+    result = cli("import", path, ok=False)
+    assert "multi.csv line 5: probability 'abc'" in result.stderr
