@@ -61,3 +61,14 @@ def test_every_older_label_quotes_its_text_and_has_valid_ranges(path):
         assert label["ranges"]
         for low, high in label["ranges"]:
             assert 0 <= low <= high <= 1
+
+
+def test_the_unseen_set_shares_no_text_source_or_outlet_with_the_corpus(documents):
+    unseen = corpus.read_all(ROOT / "corpus" / "unseen")
+    assert len(unseen) >= 15
+    assert not {d.id for d in unseen} & {d.id for d in documents}
+    assert not {d.url for d in unseen} & {d.url for d in documents}
+    assert not {d.outlet for d in unseen} & {d.outlet for d in documents}
+    texts = {s.text for d in documents for s in d.sentences}
+    assert not any(s.text in texts for d in unseen for s in d.sentences)
+    assert len({d.domain for d in unseen} - {d.domain for d in documents}) >= 5

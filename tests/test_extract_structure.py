@@ -143,6 +143,9 @@ PUBLISHED = date(2024, 3, 12)
     ("Prices will rise in the second quarter of 2024.", date(2024, 6, 30), "second quarter of 2024"),
     ("Prices will rise in the coming weeks.", date(2024, 5, 7), "in the coming weeks"),
     ("The bank will cut in June.", date(2024, 6, 30), "in June"),
+    ("Coal will be gone by the end of the decade.", date(2029, 12, 31), "by the end of the decade"),
+    ("Sales will recover in Q3.", date(2024, 9, 30), "in Q3"),
+    ("Sales will recover in Q1.", date(2024, 3, 31), "in Q1"),  # the quarter under way
 ])
 def test_time_expressions_give_a_resolve_by_relative_to_publication(sentence, when, basis):
     proposed = horizon.resolve_by(sentence, PUBLISHED)

@@ -16,15 +16,25 @@ app = typer.Typer()
 ACTIONS = {"a": "accept", "e": "edit", "s": "skip", "q": "quit"}
 
 
-def _read_input(file: str) -> str:
-    if file == "-":
-        return sys.stdin.read()
+def _read_input(file: str, max_bytes: int) -> str:
+    """The analysis as text, refused beyond ``max_bytes``: reads no further than that, so a wrong file
+    (a log, a dump, /dev/zero) costs nothing and is not parsed for minutes."""
+    name = "stdin" if file == "-" else file
     try:
-        return Path(file).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise LedgerError(f"{file} is not UTF-8 text") from None
+        if file == "-":
+            raw = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with Path(file).open("rb") as handle:
+                raw = handle.read(max_bytes + 1)
     except OSError as error:
         raise LedgerError(f"cannot read {file}: {error.strerror}") from None
+    if len(raw) > max_bytes:
+        raise LedgerError(f"{name} is larger than {max_bytes:,} bytes; if it really is one analysis, "
+                          "raise the limit with --max-size")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LedgerError(f"{name} is not UTF-8 text") from None
 
 
 def _source(metadata: dict[str, str], options: dict[str, str | None], name: str) -> dict:
@@ -117,6 +127,9 @@ def extract(
                                    help="Keep sentences the detector is at least this sure of (default: its "
                                         "dev-chosen threshold); higher trades recall for precision.")
     ] = None,
+    max_size: Annotated[
+        str, typer.Option("--max-size", help="Largest input read: 2MB, 500KB or bytes (an analysis is rarely 100KB).")
+    ] = "2MB",
     as_json: Json = False,
     as_csv: Csv = False,
     db: Db = None,
@@ -131,16 +144,17 @@ def extract(
     resolve_by read from the text's time expressions relative to the
     publication date (or a flagged one-year default) and drafted criteria.
     Every entry is marked draft: true; `ledger add --file` refuses it until a
-    person has reviewed it.
+    person has reviewed it. Input over 2 MB is refused unless --max-size.
 
     Example: ledger extract analysis.md --date 2025-02-25 --min-confidence 0.5 -o predictions/analysis.yaml
     """
     from ledger.extract import document, drafts
     from ledger.extract import extract as find_candidates
     from ledger.cli.output import emit_json, say
+    from ledger.parse import parse_size
 
     name = "stdin" if file == "-" else Path(file).name
-    raw = _read_input(file)
+    raw = _read_input(file, parse_size(max_size))
     parsed = document.read_document(raw)
     source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
                                        "published": date, "outlet": outlet}, name)

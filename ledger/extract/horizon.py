@@ -5,7 +5,8 @@ year, "next year" the one after, "by 2030" / "in 2030" 31 December 2030,
 "in the second quarter of 2024" / "2Q24" the quarter's last day, "by spring
 2023" the season's last day, "in June" the month's last day, "in the coming
 weeks" eight weeks on, "the coming months" / "the near term" six months on,
-"over the next decade" ten years on. The latest expression in the sentence
+"over the next decade" ten years on, "by the end of the decade" 31 December
+of its last year, "in Q3" this year's third quarter (next year's if it is past). The latest expression in the sentence
 wins: a forecast "for 2024 and 2025" resolves when both can be judged.
 
 When the sentence names no time, the proposal is the default horizon, one
@@ -102,6 +103,9 @@ def _relative(text: str, published: date) -> list[tuple[date, str]]:
         (r"\b(?:in\s+)?the\s+(?:coming|next\s+few)\s+months\b|\bnear[- ]term\b|\bmonths\s+ahead\b",
          lambda m: _plus_months(published, 6)),
         (r"\b(?:over\s+)?the\s+(?:next|coming)\s+decade\b", lambda m: date(year + 10, 12, 31)),
+        (r"\b(?:by\s+)?the\s+end\s+of\s+(?:the|this)\s+decade\b", lambda m: date(year // 10 * 10 + 9, 12, 31)),
+        (r"\b(?:in|by|during)\s+Q(?P<q>[1-4])\b(?!\s*\d)",  # a bare quarter: this year's, or next year's if past
+         lambda m: _month_end(year + (int(m["q"]) * 3 < published.month), int(m["q"]) * 3)),
         (r"\b(?:within|over|in)\s+the\s+next\s+(?P<n>\d+|two|three|five|ten)\s+(?P<unit>months|years)\b",
          lambda m: _plus_months(published, {"two": 2, "three": 3, "five": 5, "ten": 10}.get(m["n"], None)
                                 or int(m["n"]) * (12 if m["unit"] == "years" else 1))
