@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ledger_bytes
 
 PEERS = Path(__file__).parent / "data" / "peers"
@@ -90,3 +92,33 @@ def test_a_message_names_the_physical_line_after_a_multiline_cell(cli, tmp_path)
                   "B,abc,2030-01-01,\n")
     result = cli("import", path, ok=False)
     assert "multi.csv line 5: probability 'abc'" in result.stderr
+
+
+# Each peer's export as that peer writes it, through `ledger import` with no --from: the format
+# it detects, then questions (all, resolved, annulled), forecasts, forecasters and the first and
+# last moment a forecast was made, in UTC, as the fixtures state them.
+PEER_FILES = [
+    ("fatebook-forecasts.csv", "a Fatebook export", (6, 4, 1), (8, 2), ("2024-01-03 09:15:07", "2024-05-20 08:00:00")),
+    ("predictionbook-my_predictions.json", "a PredictionBook export", (4, 2, 1), (5, 2),
+     ("2019-03-02 08:15:00", "2023-11-01 10:00:00")),
+    ("pb-dump/predictions.csv", "a PredictionBook export", (3, 2, 0), (4, 2), ("2019-03-02 08:15:00", "2023-11-01 10:00:00")),
+    ("metaculus-download.zip", "a Metaculus export", (3, 2, 1), (10, 4), ("2023-11-20 21:05:33", "2024-03-10 19:30:00")),
+    ("metaculus-posts.json", "a Metaculus export", (2, 2, 0), (5, 2), ("2023-11-20 21:05:33", "2024-03-10 19:30:00")),
+    ("manifold/manifold-contracts-20250101.json", "a Manifold export", (5, 3, 2), (12, 1),
+     ("2024-01-01 01:00:00", "2024-10-27 00:00:00")),
+    ("cultivate/questions.json", "a Good Judgment Open / Cultivate export", (3, 2, 1), (8, 3),
+     ("2018-01-20 10:00:00", "2018-01-28 19:02:11")),
+]
+
+
+@pytest.mark.parametrize(("name", "says", "questions", "forecasts", "made"), PEER_FILES, ids=[p[0] for p in PEER_FILES])
+def test_each_peers_export_imports_as_written(cli, name, says, questions, forecasts, made):
+    result = cli("import", PEERS / name)
+    assert f"as {says} (detected)" in result.stderr
+    counts = cli.json("sql", "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'resolved') AS r, "
+                      "count(*) FILTER (WHERE status = 'annulled') AS a FROM questions")[0]
+    assert (counts["n"], counts["r"], counts["a"]) == questions
+    row = cli.json("sql", "SELECT count(*) AS n, count(DISTINCT forecaster) AS who, strftime(min(made_at), "
+                   "'%Y-%m-%d %H:%M:%S') AS first, strftime(max(made_at), '%Y-%m-%d %H:%M:%S') AS last FROM forecasts")[0]
+    assert (row["n"], row["who"]) == forecasts and (row["first"], row["last"]) == made
+    assert cli("verify").exit_code == 0

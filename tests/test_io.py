@@ -142,7 +142,8 @@ def test_readme_column_table_is_the_column_specification():
     assert readme_table() in (REPO / "README.md").read_text()
 
 
-FORMULA_LIKE = ["=x", "'=x", "''=x", "'x", "'", "-1", "+x", "@x", "\ttab note", "\rx", "'\tx", "plain", "a=b"]
+FORMULA_LIKE = ["=x", "'=x", "''=x", "'x", "'", "-1", "+x", "@x", "\ttab note", "\rx", "'\tx", "plain", "a=b",
+                "=1+2", "-", "@", "\tx", "+", "=", "'''"]
 
 
 def test_formula_guard_sql_and_python_agree_and_invert():
