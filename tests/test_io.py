@@ -15,7 +15,7 @@ def test_acx_track_record_imports(cli):
     if not ACX_2021.exists():
         pytest.skip(f"shared data not found at {ACX_2021}")
     result = cli("import", ACX_2021, "--resolve-by", "2021-12-31", "--forecaster", "scott")
-    assert "imported 108 forecasts on 108 questions (104 resolved or annulled; 108 backfilled)" in result.stderr
+    assert "imported 108 forecasts by scott on 108 questions (104 resolved or annulled; 108 backfilled)" in result.stderr
     questions = cli.json("list", "--status", "all")
     assert len(questions) == 108
     assert sum(q["status"] == "resolved" for q in questions) == 104
