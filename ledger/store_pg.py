@@ -339,6 +339,7 @@ class ServerStore(Store):
             with self._server_errors(), self.server.transaction():
                 _lock(self.server)
                 self._pull(since=self._mirrored)
+                self._tip = None  # others may have committed since this process's last write: read the head anew
                 with super().write(command, at=at) as writer:
                     pushed = writer.commit_id
                     yield writer
@@ -346,6 +347,7 @@ class ServerStore(Store):
         except BaseException:
             if pushed is not None:
                 self._forget(pushed)
+            self._tip = None
             self._mirrored = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
             raise
         self._mirrored = pushed

@@ -362,3 +362,23 @@ def test_commits_are_timed_by_the_server_clock_not_the_laptop(cli, team, monkeyp
     qid = cli("add", "Clocks", "-p", "50%", "--by", "2030-01-01", "-c", "x").stdout.strip()
     [forecast] = cli.json("show", qid)["forecasts"]
     assert forecast["recorded_at"][:4] == str(datetime.now(timezone.utc).year)
+
+
+def test_a_long_lived_writer_links_to_commits_others_made_since_its_last(team):
+    """One process committing twice (as `review` does) while another commits in between: its second
+    commit links to the other's head, not to the head it remembers from its own first."""
+    from ledger.models import Forecast, Question
+
+    def add(store, statement):
+        with store.write("add") as writer:
+            writer.add_question(Question(statement=statement, criteria="c", resolve_by="2030"),
+                                Forecast(forecaster="ann", probability=0.5))
+
+    with Store.open(team) as first:
+        add(first, "A")
+        with Store.open(team) as second:
+            add(second, "B")
+        add(first, "C")
+    with Store.open(team) as reader:
+        assert reader.verify().n_commits == 3
+        assert [row[0] for row in reader.con.execute("SELECT id FROM commits ORDER BY id").fetchall()] == [1, 2, 3]
