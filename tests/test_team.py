@@ -382,3 +382,11 @@ def test_a_long_lived_writer_links_to_commits_others_made_since_its_last(team):
     with Store.open(team) as reader:
         assert reader.verify().n_commits == 3
         assert [row[0] for row in reader.con.execute("SELECT id FROM commits ORDER BY id").fetchall()] == [1, 2, 3]
+
+
+def test_a_dry_run_import_on_a_server_writes_nothing(cli, team, tmp_path):
+    cli("init")
+    path = tmp_path / "d.csv"
+    path.write_text("statement,probability,resolve_by\nA,0.5,2030-01-01\n")
+    assert "would import 1 forecasts" in cli("import", path, "--dry-run").stderr
+    assert cli.json("verify")["commits"] == 0

@@ -475,10 +475,11 @@ def _dry_run(db: Path | None, paths: list[Path], names: list[str], options: dict
     import tempfile
 
     from ledger.io import import_files
+    from ledger.location import ServerUrl
     from ledger.store import Store, default_path
 
     path = db or default_path()
-    if path.exists():
+    if isinstance(path, ServerUrl) or path.exists():  # a team ledger on a server always exists
         with open_store(path, write=True) as store:
             return import_files(store, paths, names=names, **options)
     with tempfile.TemporaryDirectory(prefix="ledger-dry-run-") as tmp:
