@@ -55,10 +55,57 @@ def test_reimport_is_refused_or_skipped_and_dry_run_writes_nothing(cli, tmp_path
     before = ledger_bytes(db_path)
     refused = cli("import", path, ok=False)
     assert refused.exit_code == 1 and "a.csv line 2: already in the ledger" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and ledger_bytes(db_path) == before
     assert "skipped 1 already in the ledger" in cli("import", path, "--skip-existing").stderr
     other = _write(tmp_path, "b.csv", "statement,probability,resolve_by\nB,0.5,2030-01-01\n")
     assert "would import 1 forecasts" in cli("import", other, "--dry-run").stderr
     assert ledger_bytes(db_path) == before
+
+
+def test_dry_run_on_no_ledger_creates_none(cli, tmp_path, db_path):
+    path = _write(tmp_path, "a.csv", "statement,probability,resolve_by\nA,0.5,2030-01-01\n")
+    assert "would import 1 forecasts" in cli("import", path, "--dry-run").stderr
+    assert not db_path.exists()
+
+
+def test_map_reads_a_column_as_ours_and_an_unmapped_one_is_named(cli, tmp_path):
+    path = _write(tmp_path, "acx.csv", "statement,probability,resolve_by,category,extra\n"
+                  "A,0.5,2030-01-01,politics,x\nB,0.5,2030-01-01,us;economy,y\n")
+    result = cli("import", path, "--map", "category=tags")
+    assert "acx.csv: column extra not imported" in result.stderr
+    assert "column category" not in result.stderr
+    assert {q["statement"]: q["tags"] for q in cli.json("list")} == {"A": ["politics"], "B": ["us", "economy"]}
+
+
+def test_an_unknown_column_is_warned_about_by_name(cli, tmp_path):
+    path = _write(tmp_path, "acx.csv", "statement,probability,resolve_by,Category\nA,0.5,2030-01-01,politics\n")
+    result = cli("import", path)
+    assert "acx.csv: column category not imported" in result.stderr
+    assert "--map category=COLUMN" in result.stderr
+    assert cli.json("list")[0]["tags"] == []
+
+
+def test_map_of_a_column_no_file_has_is_refused(cli, tmp_path, db_path):
+    path = _write(tmp_path, "a.csv", "statement,probability,resolve_by\nA,0.5,2030-01-01\n")
+    result = cli("import", path, "--map", "topic=tags", ok=False)
+    assert result.exit_code == 1 and "--map topic=tags: no file has a column 'topic'" in result.stderr
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [("sheet.tsv", "\t"), ("excel.csv", ";"), ("tabs.csv", "\t")])
+def test_tab_and_semicolon_files_are_read(cli, tmp_path, name, delimiter):
+    rows = [["statement", "probability", "resolve_by", "note"], ["A, with a comma", "0.25", "2030-01-01", "n1"],
+            ["B", "0.75", "2031-06-30", ""]]
+    text = "".join(delimiter.join(cells) + "\n" for cells in rows)
+    cli("import", _write(tmp_path, name, text))
+    got = {q["statement"]: (q["forecasts"][0]["probability"], q["resolve_by"]) for q in cli.json("list")}
+    assert got == {"A, with a comma": (0.25, "2030-01-01"), "B": (0.75, "2031-06-30")}
+
+
+def test_a_dash_reads_stdin(cli):
+    result = cli("import", "-", input="statement,probability,resolve_by\nFrom a pipe,0.4,2030-01-01\n")
+    assert "from stdin" in result.stderr
+    assert [q["statement"] for q in cli.json("list")] == ["From a pipe"]
 
 
 def test_export_takes_its_format_from_the_extension(cli, tmp_path):

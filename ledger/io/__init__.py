@@ -229,6 +229,7 @@ def _apply_mapping(staging: Staging, sources: list[_Source], mapping: dict[str, 
     """Rename mapped columns (``--map category=tags``) and read every source's column types."""
     import duckdb
 
+    used: set[str] = set()
     for source in sources:
         try:
             types = source.types or staging.columns(source.relation)
@@ -239,13 +240,14 @@ def _apply_mapping(staging: Staging, sources: list[_Source], mapping: dict[str, 
             for src, dest in renames.items():
                 if dest in types:
                     raise LedgerError(f"{source.name}: --map {src}={dest}, but the file has a {dest} column already")
+            used.update(renames)
             if renames:
                 pairs = ", ".join(f'"{src}" AS "{dest}"' for src, dest in renames.items())
                 source.relation = f"(SELECT * RENAME ({pairs}) FROM {source.relation})"
                 types = staging.columns(source.relation)
         source.types = types
     for src in mapping:
-        if not any(src in s.types or src in mapping.values() and mapping[src] in s.types for s in sources):
+        if src not in used:
             raise LedgerError(f"--map {src}={mapping[src]}: no file has a column {src!r}")
 
 
