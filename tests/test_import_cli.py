@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,58 @@ def test_each_peers_export_imports_as_written(cli, name, says, questions, foreca
                    "'%Y-%m-%d %H:%M:%S') AS first, strftime(max(made_at), '%Y-%m-%d %H:%M:%S') AS last FROM forecasts")[0]
     assert (row["n"], row["who"]) == forecasts and (row["first"], row["last"]) == made
     assert cli("verify").exit_code == 0
+
+
+# -- progress -------------------------------------------------------------------
+
+
+def _import_process(tmp_path, stderr):
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, "long.csv", "statement,probability,resolve_by\n" + "".join(
+        f"Q{i},0.5,2030-01-01\n" for i in range(200)))
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
+    return subprocess.run([sys.executable, "-m", "ledger", "import", str(path)], stdout=subprocess.PIPE,
+                          stderr=stderr, env=env, check=True, timeout=120)
+
+
+def test_a_terminal_sees_the_import_progress(tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    done = _import_process(tmp_path, follower)
+    os.close(follower)
+    seen = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            seen += chunk
+    except OSError:  # the terminal's other end is closed: all is read
+        pass
+    os.close(leader)
+    assert done.stdout == b""
+    assert b"importing " in seen and b"long.csv" in seen
+    assert b"imported 200 forecasts" in seen
+
+
+def test_a_pipe_gets_only_the_summary(tmp_path):
+    import subprocess
+
+    done = _import_process(tmp_path, subprocess.PIPE)
+    lines = done.stderr.decode().splitlines()
+    assert done.stdout == b"" and len(lines) == 2, lines
+    assert lines[0].startswith("created a new ledger") and lines[1].startswith("imported 200 forecasts")
+
+
+def test_the_library_reports_every_step(tmp_path):
+    from ledger.io import import_files, import_steps
+    from ledger.store import Store
+
+    paths = [_write(tmp_path, f"{n}.csv", f"statement,probability,resolve_by\n{n},0.5,2030-01-01\n") for n in "ab"]
+    steps: list[int] = []
+    store = Store.open(tmp_path / "lib.duckdb")
+    try:
+        import_files(store, paths, on_progress=steps.append)
+    finally:
+        store.close()
+    assert sum(steps) == import_steps(2) == 8

@@ -438,8 +438,9 @@ def import_(
 
     Example: ledger import fatebook-forecasts.csv --dry-run
     """
-    from ledger.io import FORMATS, import_files, parse_mapping
+    from ledger.io import FORMATS, import_files, import_steps, parse_mapping
     from ledger.cli.output import say
+    from ledger.cli.progress import progress
     from ledger.parse import parse_date, parse_moment
 
     if fmt is not None and fmt not in FORMATS:
@@ -455,7 +456,9 @@ def import_(
         "resolved_at": parse_moment(resolved_at) if resolved_at else None,
         "tags": tag or [], "mapping": parse_mapping(map_ or []), "skip_existing": skip_existing, "dry_run": dry_run,
     }
-    with _import_inputs(files, fmt) as (paths, names):
+    with _import_inputs(files, fmt) as (paths, names), \
+            progress(f"importing {', '.join(names)}", total=import_steps(len(paths))) as advance:
+        options["on_progress"] = advance
         if dry_run:
             result = _dry_run(db, paths, names, options)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ledger.errors import LedgerError
 from ledger.io.columns import COLUMNS, RENORMALISE_TOLERANCE, export_sql, typed_sql
@@ -20,9 +20,20 @@ from ledger.io.csvfile import CsvFile, open_csv, physical_line
 if TYPE_CHECKING:
     from ledger.store import Staging, Store
 
-__all__ = ["FORMATS", "ImportResult", "detect_format", "export", "import_file", "import_files", "parse_mapping"]
+__all__ = ["FORMATS", "ImportResult", "detect_format", "export", "import_file", "import_files", "import_steps",
+           "parse_mapping"]
 
 FORMATS = ("csv", "jsonl", "parquet")
+
+# An import's steps after reading its files (one step each): stage, check, compare with the
+# ledger, write questions, forecasts, resolutions. Each is one set-wise statement, so a step
+# is the finest progress there is; on a million rows each takes seconds.
+STEPS_AFTER_READING = 6
+
+
+def import_steps(files: int) -> int:
+    """How many steps :func:`import_files` reports through ``on_progress`` for ``files`` files."""
+    return files + STEPS_AFTER_READING
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ def import_files(
     mapping: dict[str, str] | None = None,
     skip_existing: bool = False,
     dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import files (ours, or peers' exports) atomically; a bad row imports nothing and is named by line.
 
@@ -154,7 +166,8 @@ def import_files(
     are defaults for rows without a value: a row's own value always wins, and
     one that cannot be read is an error, never replaced. Rows already in the
     ledger are refused, or skipped with ``skip_existing``. ``dry_run`` checks
-    and counts everything, then writes nothing.
+    and counts everything, then writes nothing. ``on_progress(n)`` is called
+    as steps are done (:func:`import_steps` of them in all).
     """
     import tempfile
 
@@ -166,27 +179,33 @@ def import_files(
         if not path.exists():
             raise LedgerError(f"no such file: {name}")
     mapping = mapping or {}
+    step = on_progress or (lambda n: None)
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ledger-import-") as workdir, store.staging() as staging:
-        sources = [_source(staging, path, name, i, fmt=fmt, peer=peer, resolve_by=resolve_by, made_at=made_at,
-                           workdir=Path(workdir), notes=notes)
-                   for i, (path, name) in enumerate(zip(paths, names, strict=True))]
+        sources = []
+        for i, (path, name) in enumerate(zip(paths, names, strict=True)):
+            sources.append(_source(staging, path, name, i, fmt=fmt, peer=peer, resolve_by=resolve_by,
+                                   made_at=made_at, workdir=Path(workdir), notes=notes))
+            step(1)
         _apply_mapping(staging, sources, mapping)
         for source in sources:
             _check_columns(source, resolve_by, notes)
         _stage_rows(staging, sources, {"default_resolve_by": resolve_by,
                                        "forecaster": forecaster or default_forecaster(), "tags": list(tags or [])})
+        step(1)
         _check_rows(staging, sources)
+        step(1)
         renormalised = staging.first("SELECT count(*) AS n FROM import_rows WHERE renormalised")["n"]
         if renormalised:
             notes.append(f"{renormalised} multiple-choice forecast{'s' if renormalised > 1 else ''} summed to within "
                          f"{RENORMALISE_TOLERANCE} of 1 (a rounding such as 0.3333 × 3): divided by the sum")
         skipped = _existing(staging, sources, made_at, skip=skip_existing)
+        step(1)
         forecasters = tuple(row for row in staging.values("SELECT DISTINCT forecaster FROM import_rows ORDER BY 1"))
         if not staging.first("SELECT count(*) AS n FROM import_rows")["n"]:
             return ImportResult(0, 0, 0, 0, 0, None, (), skipped, tuple(notes))
         result = _write_import(store, staging, ", ".join(names), made_at=made_at, resolved_at=resolved_at,
-                               dry_run=dry_run)
+                               dry_run=dry_run, step=step)
     return replace(result, forecasters=forecasters, skipped=skipped, notes=tuple(notes))
 
 
@@ -404,16 +423,16 @@ class _DryRun(Exception):
         self.result = result
 
 
-def _write_import(store: Store, staging: Staging, name: str, *,
-                  made_at: datetime | None, resolved_at: datetime | None, dry_run: bool) -> ImportResult:
+def _write_import(store: Store, staging: Staging, name: str, *, made_at: datetime | None,
+                  resolved_at: datetime | None, dry_run: bool, step: Callable[[int], None]) -> ImportResult:
     try:
-        return _write_rows(store, staging, name, made_at=made_at, resolved_at=resolved_at, dry_run=dry_run)
+        return _write_rows(store, staging, name, made_at=made_at, resolved_at=resolved_at, dry_run=dry_run, step=step)
     except _DryRun as done:
         return done.result
 
 
-def _write_rows(store: Store, staging: Staging, name: str, *,
-                made_at: datetime | None, resolved_at: datetime | None, dry_run: bool) -> ImportResult:
+def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime | None,
+                resolved_at: datetime | None, dry_run: bool, step: Callable[[int], None]) -> ImportResult:
     if made_at and resolved_at and made_at > resolved_at:
         raise LedgerError("--made-at is after --resolved-at: a forecast made after the outcome is no forecast")
     with store.write(f"import {name}") as writer:
@@ -443,6 +462,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *,
                FROM import_questions q JOIN import_rows r USING (source, line) ORDER BY q.first""",
             [writer.recorded_at],
         )
+        step(1)
         forecasts = writer.append(
             "forecast_records",
             """SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END, r.probabilities,
@@ -452,6 +472,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *,
                FROM import_rows r JOIN import_questions q USING (key) ORDER BY r.source, r.line""",
             [writer.recorded_at, made_at, resolved_at],
         )
+        step(1)
         resolutions = writer.append(
             "resolution_records",
             """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
@@ -460,6 +481,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *,
                FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.first""",
             [writer.recorded_at, resolved_at],
         )
+        step(1)
         undated = 0 if resolved_at else staging.first(
             "SELECT count(*) AS n FROM import_questions WHERE resolution IS NOT NULL AND resolution.resolved_at IS NULL"
         )["n"]
