@@ -172,6 +172,39 @@ def test_each_peers_export_imports_as_written(cli, name, says, questions, foreca
     assert cli("verify").exit_code == 0
 
 
+# -- wide contest sheets ----------------------------------------------------------
+
+
+def test_a_wide_sheet_is_detected_and_said(cli, tmp_path):
+    sheet = _write(tmp_path, "contest.csv", "Participant ID;1. Will A?;2. Will B?;3. Will C?\n"
+                   "p1;90;10;50\np2;80;;40\n")
+    result = cli("import", sheet, "--resolve-by", "2030-01-01", "--made-at", "2025-01-01")
+    assert "reading " in result.stderr and "contest.csv as a wide contest sheet (detected)" in result.stderr
+    got = cli.json("sql", "SELECT statement, forecaster, probability FROM forecasts JOIN questions q "
+                   "ON q.id = question_id ORDER BY 1, 2")
+    assert [(r["statement"], r["forecaster"], r["probability"]) for r in got] == [
+        ("Will A?", "p1", 0.9), ("Will A?", "p2", 0.8), ("Will B?", "p1", 0.1), ("Will C?", "p1", 0.5),
+        ("Will C?", "p2", 0.4)]
+
+
+def test_a_sheet_too_small_to_tell_suggests_wide(cli, tmp_path, db_path):
+    sheet = _write(tmp_path, "small.csv", "name,1. Will A?,2. Will B?\nann,30,40\n")
+    result = cli("import", sheet, "--resolve-by", "2030-01-01", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "small.csv: missing column statement, probability: if it is a wide contest sheet" in result.stderr
+    assert "use --wide" in result.stderr and not db_path.exists()
+    assert "imported 2 forecasts by ann on 2 questions" in cli("import", sheet, "--wide", "--resolve-by",
+                                                              "2030-01-01").stderr
+
+
+def test_wide_without_numbered_columns_is_one_clear_line(cli, tmp_path, db_path):
+    sheet = _write(tmp_path, "plain.csv", "name,Will it rain?\nann,30\n")
+    result = cli("import", sheet, "--wide", "--resolve-by", "2030-01-01", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "plain.csv has no question columns: a wide sheet heads each with its number" in result.stderr
+    assert not db_path.exists()
+
+
 # -- progress -------------------------------------------------------------------
 
 

@@ -276,10 +276,18 @@ def _check_columns(source: _Source, resolve_by: date | None, notes: list[str]) -
                and not (c.default and resolve_by) and not (c.name == "probability" and "probabilities" in types)]
     if missing:
         hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
+        if "statement" in missing and source.csv_file is not None and _looks_wide(source.csv_file.header):
+            hint = ": if it is a wide contest sheet (one row per entrant, one column per question), use --wide"
         raise LedgerError(f"{source.name}: missing column {', '.join(missing)}{hint}")
     if unknown := [name for name in types if name not in KNOWN_COLUMNS]:
         notes.append(f"warning: {source.name}: column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                      f"not imported (not a ledger column; --map {unknown[0]}=COLUMN imports one, e.g. =tags)")
+
+
+def _looks_wide(header: tuple[str, ...]) -> bool:
+    from ledger.peers.wide import looks_wide
+
+    return looks_wide(header)
 
 
 def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 
-__all__ = ["CsvFile", "open_csv", "physical_line"]
+__all__ = ["CsvFile", "open_csv", "physical_line", "sniff_delimiter"]
 
 DELIMITERS = (",", ";", "\t")
 CHUNK = 1 << 20
@@ -42,7 +42,7 @@ def open_csv(path: Path, name: str, workdir: Path) -> CsvFile:
         path, note = copy, f"{name} is not UTF-8: read as Windows-1252 (cp1252); save it as UTF-8 to be sure"
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
-    delimiter = "\t" if tsv else _sniff(first)
+    delimiter = "\t" if tsv else sniff_delimiter(first)
     header = next(csv.reader([first], delimiter=delimiter), [])
     header = tuple(cell.strip().lower() for cell in header)
     if not any(header):
@@ -74,7 +74,7 @@ def _cp1252(path: Path, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _sniff(header_line: str) -> str:
+def sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header into the most cells (comma on a tie)."""
     counts = {d: len(next(csv.reader([header_line], delimiter=d), [])) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: (counts[d], d == ","))

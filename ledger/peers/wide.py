@@ -15,7 +15,7 @@ Mapping:
   means percent), said in a note;
 - the sheet has no resolve-by date or outcomes: ``resolve_by=`` is required
   (the contest's end), ``made_at=`` optional (the entry deadline; without it
-  the ledger's own default applies, and forecasts are marked backfilled);
+  forecasts are dated at the import, as the ledger does for any row without one);
   resolve outcomes afterwards;
 - **Not carried over**: the other columns (timestamp, demographics,
   categories), named in a note; the form timestamp is not read, since it has
@@ -29,9 +29,11 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from ledger.io.csvfile import sniff_delimiter
+
 from .rows import Notes, PeerFormatError, PeerImport, key, parse_time, table
 
-__all__ = ["NAME", "detect", "read"]
+__all__ = ["NAME", "detect", "looks_wide", "read"]
 
 NAME = "wide"
 QUESTION_HEADER = re.compile(r"^\s*@?(\d+)[.):]\s*(\S.*)$")
@@ -42,8 +44,20 @@ MIN_QUESTIONS = 3
 def detect(path: Path) -> bool:
     """A CSV with at least three numbered question columns and none of the ledger's own columns."""
     header = _header(path)
-    return "statement" not in [h.strip().lower() for h in header] and \
-        sum(bool(QUESTION_HEADER.match(h)) for h in header) >= MIN_QUESTIONS
+    return "statement" not in [h.strip().lower() for h in header] and _questions(header) >= MIN_QUESTIONS
+
+
+def looks_wide(header: list[str] | tuple[str, ...]) -> bool:
+    """Whether a header that is not ours has a numbered question column: a wide sheet, too small to be sure."""
+    return _questions(header) > 0
+
+
+def _questions(header: list[str] | tuple[str, ...]) -> int:
+    return sum(bool(QUESTION_HEADER.match(h)) for h in header)
+
+
+def _delimiter(path: Path, first_line: str) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(first_line)
 
 
 def _header(path: Path) -> list[str]:
@@ -51,8 +65,12 @@ def _header(path: Path) -> list[str]:
         return []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return []
+    try:
+        return next(csv.reader([first], delimiter=_delimiter(path, first)), [])
+    except csv.Error:
         return []
 
 
@@ -64,18 +82,27 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
     resolve_by = resolve_by if isinstance(resolve_by, date) else date.fromisoformat(str(resolve_by))
     made = made_at if isinstance(made_at, datetime) or made_at is None else parse_time(made_at, what="made_at")
     notes = Notes()
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        records = list(csv.reader(handle, delimiter=delimiter))
-    header, body = records[0], records[1:]
+        delimiter = _delimiter(path, handle.readline())
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, [])
+        # Each record with the file line it starts on: a quoted cell may span lines.
+        body, start = [], reader.line_num + 1
+        for record in reader:
+            body.append((start, record))
+            start = reader.line_num + 1
     questions = {i: QUESTION_HEADER.match(h) for i, h in enumerate(header) if QUESTION_HEADER.match(h)}
+    if not questions:
+        raise PeerFormatError(f"{path.name} has no question columns: a wide sheet heads each with its number, "
+                              "e.g. '1. Will …?'")
     id_column = next((i for i, h in enumerate(header) if i not in questions and ID_HEADER.search(h)), None)
     others = [h for i, h in enumerate(header) if i not in questions and i != id_column]
     cells = []
-    for line, record in enumerate(body, start=2):
+    for row, (line, record) in enumerate(body, start=1):
         if not any(cell.strip() for cell in record):
             continue
-        entrant = (record[id_column].strip() if id_column is not None else "") or f"entrant-{line - 1}"
+        entrant = (record[id_column].strip() if id_column is not None else "") or f"entrant-{row}"
         for i, match in questions.items():
             raw = record[i].strip() if i < len(record) else ""
             if not raw:
@@ -90,7 +117,7 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
     if others:
         notes.add(f"columns not imported: {', '.join(others)}")
     if made is None:
-        notes.add("no --made-at: forecasts take the ledger's default time and are marked backfilled")
+        notes.add("no --made-at: forecasts are dated at the import (pass --made-at, the entry deadline, if known)")
     rows = [{
         "statement": match.group(2).strip(),
         "question_key": key(NAME, path.stem, match.group(1)),
