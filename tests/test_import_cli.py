@@ -172,6 +172,40 @@ def test_each_peers_export_imports_as_written(cli, name, says, questions, foreca
     assert cli("verify").exit_code == 0
 
 
+# Two-file exports, as a user may name them: either file finds the other, so the second name is the same export.
+TWO_FILE_EXPORTS = [("pb-dump/predictions.csv", "pb-dump/responses.csv", 4),
+                    ("metaculus-download.zip", "metaculus-download.zip", 10),
+                    ("manifold/manifold-contracts-20250101.json", "manifold/manifold-bets-20250101.json", 12),
+                    ("cultivate/questions.json", "cultivate/prediction_sets.json", 8)]
+
+
+@pytest.mark.parametrize(("first", "second", "forecasts"), TWO_FILE_EXPORTS, ids=[e[0] for e in TWO_FILE_EXPORTS])
+def test_a_two_file_export_given_twice_is_refused_or_skipped(cli, db_path, first, second, forecasts):
+    assert f"imported {forecasts} forecasts" in cli("import", PEERS / first).stderr
+    before = ledger_bytes(db_path)
+    refused = cli("import", PEERS / second, ok=False)
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
+    assert f"already in the ledger ({forecasts} of {forecasts} forecasts are): nothing imported" in refused.stderr
+    assert ledger_bytes(db_path) == before
+    skipped = cli("import", PEERS / second, "--skip-existing").stderr
+    assert "imported 0 forecasts on 0 questions" in skipped and f"skipped {forecasts} already" in skipped
+    assert cli.json("sql", "SELECT count(*) AS n FROM forecasts")[0]["n"] == forecasts
+
+
+@pytest.mark.parametrize(("first", "second", "forecasts"), TWO_FILE_EXPORTS, ids=[e[0] for e in TWO_FILE_EXPORTS])
+def test_both_files_of_an_export_in_one_import_are_read_once(cli, first, second, forecasts):
+    result = cli("import", PEERS / first, PEERS / second)
+    assert f"{second.split('/')[-1]} holds the same export as " in result.stderr
+    assert f"imported {forecasts} forecasts" in result.stderr
+    assert cli.json("sql", "SELECT count(*) AS n FROM forecasts")[0]["n"] == forecasts
+
+
+def test_a_file_and_its_copy_in_one_import_are_read_once(cli, tmp_path):
+    text = "statement,probability,resolve_by\nA,0.5,2030-01-01\n"
+    result = cli("import", _write(tmp_path, "a.csv", text), _write(tmp_path, "copy.csv", text))
+    assert "copy.csv holds the same export as " in result.stderr and "imported 1 forecasts" in result.stderr
+
+
 # -- wide contest sheets ----------------------------------------------------------
 
 

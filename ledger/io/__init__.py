@@ -88,8 +88,23 @@ class _Source:
     name: str
     fmt: str  # csv, jsonl, parquet, or a peer format's name
     relation: str
+    path: Path | None = None
     csv_file: CsvFile | None = None
     types: dict[str, str] = field(default_factory=dict)
+    table: object | None = None  # a peer export's rows as read (a pyarrow Table)
+
+    def same_export(self, other: _Source) -> bool:
+        """Whether two files of one import hold one export: the same file (or a copy), or both files of a two-file
+        peer export (a PredictionBook dump, a Metaculus download given as its two CSVs).
+
+        Reading it twice would store every forecast twice, so it is read once.
+        """
+        import filecmp
+
+        if self.table is not None and other.table is not None:
+            return self.fmt == other.fmt and self.table.equals(other.table)
+        return (self.table is None and other.table is None and self.path is not None and other.path is not None
+                and filecmp.cmp(self.path, other.path, shallow=False))
 
     def where(self, line: int) -> str:
         """How a message names this source's row ``line`` (its record number): by file line where there are lines."""
@@ -182,10 +197,16 @@ def import_files(
     step = on_progress or (lambda n: None)
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ledger-import-") as workdir, store.staging() as staging:
-        sources = []
+        sources: list[_Source] = []
         for i, (path, name) in enumerate(zip(paths, names, strict=True)):
-            sources.append(_source(staging, path, name, i, fmt=fmt, peer=peer, resolve_by=resolve_by,
-                                   made_at=made_at, workdir=Path(workdir), notes=notes))
+            said = len(notes)
+            source = _source(staging, path, name, i, fmt=fmt, peer=peer, resolve_by=resolve_by,
+                             made_at=made_at, workdir=Path(workdir), notes=notes)
+            if same := next((s for s in sources if s.same_export(source)), None):
+                del notes[said:]  # its notes are the first one's again
+                notes.append(f"{name} holds the same export as {same.name}: read once")
+            else:
+                sources.append(source)
             step(1)
         _apply_mapping(staging, sources, mapping)
         for source in sources:
@@ -234,14 +255,14 @@ def _source(staging: Staging, path: Path, name: str, index: int, *, fmt: str | N
             notes.extend(read.notes)
             relation = f"peer_rows_{index}"
             staging.register(relation, read.table)
-            return _Source(name, detected, relation, types=staging.columns(relation))
+            return _Source(name, detected, relation, path, types=staging.columns(relation), table=read.table)
     fmt = fmt or detect_format(path)
     if fmt == "csv":
         csv_file = open_csv(path, name, workdir)
         if csv_file.note:
             notes.append(csv_file.note)
-        return _Source(name, fmt, _csv_reader(csv_file), csv_file=csv_file)
-    return _Source(name, fmt, _reader(path, fmt))
+        return _Source(name, fmt, _csv_reader(csv_file), path, csv_file=csv_file)
+    return _Source(name, fmt, _reader(path, fmt), path)
 
 
 def _apply_mapping(staging: Staging, sources: list[_Source], mapping: dict[str, str]) -> None:
