@@ -9,8 +9,14 @@
   selection (another forecaster's, say) carry their hash only: the chain
   still recomputes, and nothing private is published.
 - ``records/manifest.json``: the commits (every field a head covers), the
-  chain head, the selection the page scored and its headline figures, and
-  the record files.
+  chain head, the selection the page scored and its headline figures, the
+  record files, and ``openings``: per scored question, the moment its
+  time-averaged window opened (``"YYYY-MM-DD HH:MM:SS[.ffffff]"``, UTC). A
+  forecaster's page needs it: a window opens at anyone's first forecast,
+  which may be another forecaster's, whose text the page leaves out. It is
+  not covered by a hash; a checker takes the earlier of it and what the
+  published texts show (so it can only move an opening earlier, to a
+  forecast whose text is not published).
 - ``heads.json``: every head this folder has ever published, with the
   time; each publish appends one entry and never rewrites an earlier one.
 
@@ -78,11 +84,19 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
         "headline": headline(score),
         "commits": commits,
         "files": files,
+        "openings": _openings(store, selection),
     }
     folder.write("records/manifest.json", json.dumps(manifest, indent=1))
     heads.append({"head": head, "records": n_records, "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
     folder.write("heads.json", json.dumps(heads, indent=1) + "\n")
     return manifest
+
+
+def _openings(store, selection) -> dict[str, str]:
+    from ledger.scoring import Scored
+
+    with Scored(store, selection) as scored:
+        return {question: str(at) for question, at in scored.opening_times().items()}
 
 
 def _read_heads(path: Path) -> list[dict[str, Any]]:
@@ -173,6 +187,12 @@ def _rescore(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[st
             con.executemany(f"INSERT INTO {table} SELECT {casts}, ''",
                             [[row[name] for name, _ in fields] for row in rows])
     sel = manifest["selection"]
+    openings = list(manifest.get("openings", {}).items())
+    if sel["forecaster"] is not None and openings:
+        # A stand-in forecast by no one in the selection at each published opening: scoring opens the window
+        # at the earlier of it and the published forecasts, as the ledger did with the unpublished ones.
+        con.executemany("INSERT INTO forecast_records VALUES (?, 0, ?, '', NULL, NULL, ?::TIMESTAMP, ?::TIMESTAMP, NULL, '')",
+                        [(-n, question, at, at) for n, (question, at) in enumerate(openings, 1)])
     result = score(con, Selection(policy=sel["policy"], forecaster=sel["forecaster"], tag=sel["tag"],
                                   exclude_backfilled=sel["exclude_backfilled"]), Options(n_resamples=0))
     con.close()

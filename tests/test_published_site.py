@@ -160,3 +160,29 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
         assert state == "false" and "opened from a file" in sentence and "python -m http.server" in sentence
         browser.close()
     assert outside == []
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt install chromium)")
+def test_a_forecaster_page_of_a_shared_ledger_verifies_in_chromium(cli, tmp_path, served):
+    """bo joined question A a month after ana opened it: bo's time-averaged score weighs the month before
+    bo's first forecast as 50%, from an opening only ana's forecast shows, which bo's page does not publish."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ids = make_ledger(cli)
+    site = tmp_path / "site"
+    publish(cli, site, "--forecaster", "bo")
+    brier = cli.json("score", "--forecaster", "bo")["brier"]
+    manifest = json.loads((site / "records" / "manifest.json").read_text())
+    opening_of_a = [at for question, at in manifest["openings"].items() if question.startswith(ids[0])]
+    assert opening_of_a == ["2025-01-01 00:00:00"]  # ana's first forecast, not bo's
+    assert all('\\"forecaster\\":\\"ana\\"' not in r.get("text", "") for r in records(site))
+    assert cli("verify", site).exit_code == 0
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.goto(f"{served}/site/index.html")
+        page.wait_for_selector('#verify:not([data-verified="pending"])', timeout=20_000)
+        state, sentence = page.get_attribute("#verify", "data-verified"), page.inner_text("#verify")
+        browser.close()
+    assert state == "true", sentence
+    assert f"Brier {brier:.3f} recomputed" in sentence

@@ -480,8 +480,37 @@ def test_png_without_a_browser_says_so(tmp_path, cli, monkeypatch):
     assert "needs Chrome or Chromium" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.fixture
+def network_watch(monkeypatch):
+    """Every HTTP(S) request of a child browser goes to a local proxy that notes and drops it. (Offline,
+    kaleido's render page waited on MathJax from a CDN at every load: on a network that hangs rather than
+    refuses, each image took the network's timeout, and the PNG test timed out under load.)"""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    asked = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            asked.append(connection.recv(200).split(b"\r\n")[0].decode("latin-1"))
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    proxy = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    monkeypatch.setenv("no_proxy", "")
+    yield asked
+    listener.close()
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium for kaleido")
-def test_png_and_svg_beside_the_page(tmp_path, cli, monkeypatch):
+def test_png_and_svg_beside_the_page(tmp_path, cli, monkeypatch, network_watch):
     pytest.importorskip("kaleido")
     from ledger.report import ReportOptions, build
     from ledger.store import Store
@@ -494,6 +523,8 @@ def test_png_and_svg_beside_the_page(tmp_path, cli, monkeypatch):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     svg = (page.parent / "reliability.svg").read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg") and "<script" not in svg
+    # drawn offline: the render page fetched no script (the browser's own housekeeping requests aside)
+    assert [asked for asked in network_watch if "cdnjs.cloudflare.com" in asked or "cdn.plot.ly" in asked] == []
 
 
 # -- Markdown --------------------------------------------------------------------------------

@@ -76,6 +76,8 @@
 
   // The headline Brier score of yes/no questions, by the policy the page states (the scoring
   // module's definition: time-averaged weights over [opened, resolved_at], 50% before a first forecast).
+  // A window opens at the earliest of the question's logging, its first published counted forecast and
+  // the manifest's opening (a forecaster's page leaves out the others' forecasts, which may open it).
   function brier(manifest, records) {
     var sel = manifest.selection, texts = { question_records: [], forecast_records: [], resolution_records: [], edit_records: [] };
     records.forEach(function (r) { if (r.text !== undefined) texts[r.table].push(JSON.parse(r.text)); });
@@ -89,6 +91,7 @@
       if (!r.annulled) outcomeCommit[r.question_id] = Math.min(outcomeCommit[r.question_id] || Infinity, r.commit_id);
     });
     var pairs = {}, opened = {};
+    Object.keys(manifest.openings || {}).forEach(function (q) { opened[q] = micros(manifest.openings[q]); });
     texts.forecast_records.forEach(function (f) {
       var q = questions[f.question_id], r = current[f.question_id];
       if (!q || q.kind !== "binary" || !r || r.annulled || r.outcome === null) return;

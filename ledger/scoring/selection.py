@@ -137,6 +137,9 @@ class Scored:
       ``resolved_yes`` (1/0, yes/no questions) and ``outcome_index`` (1-based,
       multiple choice);
     * ``forecasters``: ``forecaster_no`` and the name;
+    * ``openings``: per scored question with a counted forecast, ``opened_at``,
+      when its window opens (the earlier of its logging and its first counted
+      forecast by anyone, whatever the forecaster filter: see :meth:`opening_times`);
     * ``rows``: one row per counted forecast, or per piece of a forecaster's
       time line: ``seq`` (NULL for an imputed stretch), ``imputed``,
       ``backfilled``, ``kind``, ``probability`` (P(yes)), ``resolved_yes``,
@@ -155,8 +158,8 @@ class Scored:
         self.selection = selection
         prefix = f"scoring{next(_names)}"
         self._created: list[tuple[str, str]] = []
-        self.questions, self.forecasters, self.rows, self.pairs = (
-            f"{prefix}_{name}" for name in ("questions", "forecasters", "rows", "pairs"))
+        self.questions, self.forecasters, self.openings, self.rows, self.pairs = (
+            f"{prefix}_{name}" for name in ("questions", "forecasters", "openings", "rows", "pairs"))
         self._prefix = prefix
         self._grouped: dict[str | None, Grouped] = {}
         question_filter, params = _question_filter(selection)
@@ -171,7 +174,13 @@ class Scored:
         self._create("TABLE", self.forecasters, """
             SELECT (row_number() OVER (ORDER BY forecaster))::INTEGER AS forecaster_no, forecaster
             FROM (SELECT DISTINCT forecaster FROM forecasts)""")
-        self._create("TABLE", self.rows, self._rows_sql(), [selection.forecaster] if selection.forecaster else [])
+        backfill = "AND NOT f.backfilled" if selection.exclude_backfilled else ""
+        self._create("TABLE", self.openings, f"""
+            SELECT q.question_no, any_value(q.question_id) AS question_id,
+                   least(any_value(q.created_at), min(f.made_at)) AS opened_at
+            FROM forecasts f JOIN {self.questions} q ON q.question_id = f.question_id
+            WHERE f.made_at <= q.resolved_at {backfill} GROUP BY q.question_no""")
+        self._create("TABLE", self.rows, self._rows_sql(backfill), [selection.forecaster] if selection.forecaster else [])
         self._create("TABLE", self.pairs, f"""
             SELECT question_no, forecaster_no, any_value(kind) AS kind,
                    sum(weight * (probability - resolved_yes) ^ 2) AS brier,
@@ -189,15 +198,19 @@ class Scored:
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}", params or [])
         self._created.append((kind, name))
 
-    def _rows_sql(self) -> str:
+    def opening_times(self) -> dict[str, datetime]:
+        """When each scored question's window opened, by question id. A forecaster's page publishes
+        these: the first forecast by anyone may be another forecaster's, whose record it leaves out."""
+        return dict(self.con.execute(f"SELECT question_id, opened_at FROM {self.openings} ORDER BY question_id").fetchall())
+
+    def _rows_sql(self, backfill: str) -> str:
         """The one statement that makes ``rows`` for the selection's policy (see :func:`_weight_sql`).
 
-        Candidates are the forecasts not made after the outcome; a question opens at the earlier of its
-        logging and its first candidate forecast by anyone (so before the forecaster filter). Per pair,
-        the order by (made_at, seq) gives each forecast its successor.
+        Candidates are the forecasts not made after the outcome (the same as ``openings`` counts, so
+        before the forecaster filter). Per pair, the order by (made_at, seq) gives each forecast its
+        successor.
         """
         keep, pieces, weight = _weight_sql(self.selection.policy)
-        backfill = "AND NOT f.backfilled" if self.selection.exclude_backfilled else ""
         only = f"WHERE forecaster_no = (SELECT forecaster_no FROM {self.forecasters} WHERE forecaster = ?)" \
             if self.selection.forecaster else ""
         return f"""
@@ -207,7 +220,6 @@ class Scored:
                 JOIN {self.questions} q ON q.question_id = f.question_id
                 JOIN {self.forecasters} n ON n.forecaster = f.forecaster
                 WHERE f.made_at <= q.resolved_at {backfill}),
-            opening AS (SELECT question_no, min(made_at) AS first_made_at FROM candidate GROUP BY question_no),
             -- One window ordered by (pair, made_at, seq) rather than partitioned by pair: its output, and
             -- so the table and every floating-point sum over it, is in the same order on every run.
             standing AS (
@@ -219,8 +231,8 @@ class Scored:
             -- pipeline (a UNION would write the table in an order that varies from run to run).
             pieces AS (
                 SELECT s.*, q.kind, q.resolved_yes, q.outcome_index, q.options, q.resolved_at,
-                       least(q.created_at, o.first_made_at) AS opened_at, unnest({pieces}) AS imputed
-                FROM standing s JOIN opening o USING (question_no) JOIN {self.questions} q USING (question_no)
+                       o.opened_at, unnest({pieces}) AS imputed
+                FROM standing s JOIN {self.openings} o USING (question_no) JOIN {self.questions} q USING (question_no)
                 WHERE {keep}),
             weighted AS (
                 SELECT question_no, forecaster_no, CASE WHEN imputed THEN NULL ELSE seq END AS seq, imputed,
