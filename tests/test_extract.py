@@ -276,7 +276,7 @@ def test_the_draft_file_is_stable_and_one_value_per_line():
 def test_every_lexicon_row_is_a_consistent_probability_with_a_source():
     for entry in lexicon.entries().values():
         assert 0 <= entry.low <= entry.probability <= entry.high <= 1, entry
-        assert entry.kind in (lexicon.ESTIMATE, lexicon.ASSERTION, lexicon.RATING)
+        assert entry.kind in (lexicon.ESTIMATE, lexicon.ASSERTION, lexicon.RATING, lexicon.DEFAULT)
         assert entry.source.strip()
 
 
