@@ -212,6 +212,15 @@ def test_markdown_front_matter_gives_the_source_and_markup_is_removed():
     assert document.paragraphs == ["The Fed will almost certainly hold rates in March."]
 
 
+
+@pytest.mark.parametrize("blank", ["\n", " \n", "\t\n", "\r\n", "> \n"])
+def test_a_long_run_of_blank_lines_is_read_in_one_pass(blank):
+    # 200,000 blank lines: a reader that rescans the run from every line (as the Markdown bullet rule once
+    # did) takes many minutes here; a linear one a fraction of a second. Asserted on the result only.
+    text = "- The Fed will **almost certainly** hold rates in March.\n" + blank * 200_000 + "> The end is near.\n"
+    assert read_document(text).paragraphs == ["The Fed will almost certainly hold rates in March.", "The end is near."]
+
+
 needs_example = pytest.mark.skipif(not EXAMPLE.exists(), reason="../shared/examples/reverse-kissinger.txt is absent")
 
 
@@ -267,7 +276,7 @@ def test_the_draft_file_is_stable_and_one_value_per_line():
 def test_every_lexicon_row_is_a_consistent_probability_with_a_source():
     for entry in lexicon.entries().values():
         assert 0 <= entry.low <= entry.probability <= entry.high <= 1, entry
-        assert entry.kind in (lexicon.ESTIMATE, lexicon.ASSERTION, lexicon.RATING)
+        assert entry.kind in (lexicon.ESTIMATE, lexicon.ASSERTION, lexicon.RATING, lexicon.DEFAULT)
         assert entry.source.strip()
 
 

@@ -80,14 +80,43 @@ def test_line_types_for_headlines_and_rating_lines(line, kind):
 
 def test_an_unhedged_will_reads_as_very_likely_not_certain():
     reading = cues.read("The central bank will cut rates in June.")
-    assert (reading.low, reading.high) == (0.8, 0.95)
-    assert "0.80-0.95" in reading.source
+    assert (reading.probability, reading.low, reading.high) == (0.8, 0.7, 0.9)
+    assert "unhedged 'will'" in reading.source and "0.80-0.95" in reading.source
 
 
 def test_the_authors_hedging_verb_lowers_will():
-    reading = cues.read("We expect the central bank will cut rates in June.")
-    assert reading.high < 0.95 and reading.low == 0.7
-    assert reading.source.startswith("corpus/ train split")
+    unhedged = cues.read("The central bank will cut rates in June.")
+    for sentence in ("We expect the central bank will cut rates in June.", "I think the central bank will cut in June.",
+                     "We forecast the central bank will cut rates in June."):
+        reading = cues.read(sentence)
+        assert reading.probability == 0.75 < unhedged.probability, sentence
+        assert reading.source.startswith("corpus/ train split")
+
+
+@pytest.mark.parametrize(("line", "probability"), [
+    ("85: Average home prices rise during the year", 0.85),
+    ("70%: The Fed cuts rates twice", 0.7),
+    ("Arsenal to win the league", 0.65),
+    ("Max Verstappen to take the title", 0.65),
+    ("My pick: the Chiefs in six.", 0.65),
+    ("I'm taking the Celtics to win it all.", 0.65),
+])
+def test_list_probabilities_and_picks(line, probability):
+    [found] = read_sentence(line)
+    assert found.probability == probability
+
+
+@pytest.mark.parametrize("line", ["1: The Fed will cut rates.", "22 Republicans and 13 Democrats will be up in 2026.",
+                                  "Arsenal need to win the league."])
+def test_a_numbered_item_a_count_or_a_need_is_not_a_list_probability_or_a_pick(line):
+    [found] = read_sentence(line)
+    assert found.lexicon_source not in (numbers.SOURCE, lexicon.entries()["is the pick"].source)
+
+
+def test_a_forecast_with_no_cue_reads_as_a_call_not_a_certainty():
+    [found] = read_sentence("Buffalo takes a step back this year.")
+    assert (found.probability, found.cue) == (0.75, "")
+    assert found.lexicon_source.startswith("corpus/ train split: 75 forecasts with no cue")
 
 
 @pytest.mark.parametrize(("line", "low", "high"), [

@@ -26,13 +26,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from ledger.extract import cues, document, horizon, statement
+from ledger.extract import cues, document, horizon, lexicon, statement
 
-__all__ = ["Candidate", "read_sentence", "extract", "extract_text", "DEFAULT_UNCUED"]
-
-# A sentence the detector takes for a forecast with no cue the rules can read ("Champions: Arsenal",
-# "Patriots will take the field without ...") is read like an unhedged "will".
-DEFAULT_UNCUED = ("no cue: read as an unhedged assertion", 0.8, 0.95)
+__all__ = ["Candidate", "read_sentence", "extract", "extract_text"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +57,9 @@ class Candidate:
 
 
 def _uncued(sentence: str) -> cues.Reading:
-    source, low, high = DEFAULT_UNCUED
-    return cues.Reading(round((low + high) / 2, 3), low, high, "", source, 0, False, cues.find_condition(sentence))
+    """A sentence the detector takes for a forecast with no cue the rules can read ("Buffalo takes a step back")."""
+    entry = lexicon.entries()[lexicon.NO_CUE]
+    return cues.Reading(entry.probability, entry.low, entry.high, "", entry.source, 0, False, cues.find_condition(sentence))
 
 
 def read_sentence(sentence: str, confidence: float = 1.0, previous=(), title=None,

@@ -47,6 +47,9 @@ _NOT_AFTER = re.compile(r"\s+(?:not|never)\b", re.IGNORECASE)
 _RATING = re.compile(r"\b(?P<step>toss[- ]?up|tilts?|lean(?:s|ing)?|likely|safe|solid)\b(?=\s+(?:r|d|dem|dems|gop|rep|"
                      r"democratic|democrat|democrats|republican|republicans)\b)|\b(?P<tossup>toss[- ]?ups?)\b", re.IGNORECASE)
 _RATING_STEP = {"toss": "toss-up", "tilt": "tilt", "lean": "lean", "likely": "likely", "safe": "safe", "solid": "solid"}
+# A pick written as a headline: "Arsenal to win the league", "Verstappen to take the title" (no verb before "to").
+_PICK_LINE = re.compile(r"^\W*[A-Z][\w.'&-]*(?:\s+(?:[A-Z0-9][\w.'&-]*|of|the|and|&|de|van|von))*\s+to\s+"
+                        r"(?:win|beat|take|claim|lift|retain|defend|top|finish|make|reach|go)\b")
 _ASSERTION_REACH = 80  # characters: how far a denial ("won't") may sit from the estimate it turns around
 
 _CONDITIONS = (
@@ -208,6 +211,10 @@ def read(sentence: str) -> Reading | None:
         entry = assertion.entry
         return Reading(entry.probability, entry.low, entry.high, sentence[assertion.start:assertion.end],
                        entry.source, assertion.start, entry.denies, condition)
+    elif _PICK_LINE.match(text):
+        entry = lexicon.entries()["is the pick"]  # the picks band: a confident call, not a certain one
+        return Reading(entry.probability, entry.low, entry.high, text[:_PICK_LINE.match(text).end()].strip(),
+                       entry.source, 0, False, condition)
     else:
         return None
 

@@ -21,7 +21,9 @@ audited. Two kinds of phrase:
   number applies when no estimate hedges it, and a denial ("will not") turns
   an estimate's probability around;
 - ``rating``: a step of the handicappers' scale ("rating lean" for "Leans R"),
-  read by :mod:`~ledger.extract.cues` from rating lines, never matched as a word.
+  read by :mod:`~ledger.extract.cues` from rating lines, never matched as a word;
+- ``default``: the one row ``(no cue)``, for a sentence the detector takes for a
+  forecast with no cue the rules can read; never matched as a word.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-ESTIMATE, ASSERTION, RATING = "estimate", "assertion", "rating"
+ESTIMATE, ASSERTION, RATING, DEFAULT = "estimate", "assertion", "rating", "default"
+# The reading of a forecast sentence with no cue at all (a pick, a verbless headline, a present-tense call).
+NO_CUE = "(no cue)"
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,6 @@ def _alternative(phrase: str) -> str:
 @lru_cache(maxsize=1)
 def pattern() -> re.Pattern[str]:
     """One regex for every phrase, longest first so "would not be surprised" beats "would not"."""
-    phrases = sorted((phrase for phrase, entry in entries().items() if entry.kind != RATING),
+    phrases = sorted((phrase for phrase, entry in entries().items() if entry.kind in (ESTIMATE, ASSERTION)),
                      key=lambda phrase: (-len(phrase), phrase))
     return re.compile("|".join(_alternative(phrase) for phrase in phrases), re.IGNORECASE)

@@ -1,9 +1,10 @@
-"""Explicit probabilities in prose: "a 70% chance", "3-to-1 odds", "1 in 4", "(65%)".
+"""Explicit probabilities in prose: "a 70% chance", "3-to-1 odds", "1 in 4", "(65%)", "85: X".
 
 A percentage counts only when the text ties it to a chance word (chance,
 probability, odds, likelihood, risk, prospect, likely), or stands alone in
-parentheses as analysts annotate scenarios ("our base case (65%)"). Growth
-rates, vote shares and market moves are percentages too, and are not read.
+parentheses as analysts annotate scenarios ("our base case (65%)"), or opens
+a line of a predictions list ("85: Average home prices rise", "70%: X").
+Growth rates, vote shares and market moves are percentages too, and are not read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ _PATTERNS = (
 # "less than 5%", "<10% chance", "under 1 percent": the probability is somewhere below N.
 _BELOW = re.compile(r"(?:<\s*|\b(?:less than|under|below|fewer than)\s+(?:an?\s+)?)(?P<a>\d{1,2}(?:\.\d+)?)\s*(?:%|percent\b)"
                     r"(?=(?:\s+[\w-]+){0,2}?\s+" + _CHANCE + r"\b|\s*\))", re.IGNORECASE)
+# A predictions list's line that opens with its probability: "85: X", "70%: X", "60% - X". Two digits only:
+# "1: X", "2: X" is a numbered list far more often than a 1% call, and a bare "22 Republicans will" a count.
+_LIST_PREFIX = re.compile(r"^\s*(?P<a>[1-9]\d)(?:\s*:|\s*%\s*[:\-–—]?)(?=\s+\S)")
 # Bookmakers' fractional odds against: "at 4/6", "odds of 2/1" -> P = den / (num + den).
 _FRACTIONAL_ODDS = re.compile(r"\b(?:at|odds of|priced at|is|are)\s+(?P<n>\d{1,3})/(?P<m>\d{1,3})\b(?!/)", re.IGNORECASE)
 _ODDS = (
@@ -85,6 +89,11 @@ def _odds(match: re.Match[str]) -> Explicit | None:
                     match.start(), match.end(), match.group())
 
 
+def _list_prefix(match: re.Match[str]) -> Explicit:
+    probability = float(match.group("a")) / 100
+    return Explicit(probability, probability, probability, match.start("a"), match.end(), match.group().strip())
+
+
 def _fraction(match: re.Match[str]) -> Explicit | None:
     if match.group("even"):
         return Explicit(0.5, 0.5, 0.5, match.start(), match.end(), match.group())
@@ -113,7 +122,7 @@ def find(sentence: str) -> list[Explicit]:
     found = [
         reading
         for patterns, read in ((_PATTERNS, _percent), (_ODDS, _odds), ((_FRACTION,), _fraction), ((_BELOW,), _below),
-                               ((_FRACTIONAL_ODDS,), _fractional_odds))
+                               ((_FRACTIONAL_ODDS,), _fractional_odds), ((_LIST_PREFIX,), _list_prefix))
         for regex in patterns
         for match in regex.finditer(sentence)
         if (reading := read(match)) is not None
