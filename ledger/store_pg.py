@@ -7,7 +7,15 @@ report runs the one body of DuckDB SQL that a ledger file runs, and every hash
 is made by the same engine that makes it for a file (docs/team-ledger.md says
 why, with measurements).
 
-Opening reads every row into the mirror in one REPEATABLE READ snapshot. A
+Opening fills the mirror in one REPEATABLE READ snapshot: from this machine's
+cache of it (a DuckDB file under the data directory, keyed by the cluster's
+system identifier and the database's oid) when the server still holds the
+cached head at its position, then only the rows of the commits after it; from
+every row otherwise. Each pulled or pushed commit's rows carry a digest the
+server computes over its own text of them, so ``verify`` asks the server for
+the digest of each whole table and checks the mirror only when they agree; a
+row changed, added or deleted through ``psql`` makes them differ, and
+``verify`` then copies every row afresh and names it, as for a file. A
 write takes ``pg_advisory_xact_lock`` inside a READ COMMITTED transaction
 (waiting up to the busy timeout, then "ledger is busy"), pulls the commits
 others made since, lets the ordinary :class:`ledger.store.Writer` append and
@@ -21,18 +29,21 @@ server ledger is opened.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger import migrations
 from ledger.chain import RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, MissingDependency, NotFound, Tampered
 from ledger.location import ServerUrl
-from ledger.store import Store, VerifyReport, Writer, busy_timeout
+from ledger.store import Store, VerifyReport, Writer, busy_timeout, data_dir
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,6 +58,9 @@ _PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "DOUBLE": "double precision"
              "DATE": "date", "TIMESTAMP": "timestamp without time zone", "INTEGER": "integer"}
 # Every session: UTC, ISO dates and shortest-exact doubles, so values come back as DuckDB wrote them.
 _SESSION = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1"
+# A 60-bit integer from the md5 of a row's text as the server prints it: per commit, their sum is the
+# digest verify compares (a sum, so any set of commits adds up from its parts).
+_ROW_DIGEST = "('x' || left(md5(r::text), 15))::bit(60)::bigint"
 OUT_OF_DATE = "the ledger's schema on {url} is out of date: its owner must run `ledger init --db {url}`"
 
 
@@ -62,6 +76,13 @@ def _mirror() -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar = false")
     migrations.migrate(con, migrations.MIGRATIONS)
     return con
+
+
+def _digests(con) -> None:
+    """The mirror's record of the server's digests: per table and commit, how many rows and their sum.
+    TEMP, so it is no table of the ledger's (verify's foreign-object check does not see it)."""
+    con.execute("CREATE TEMP TABLE server_digests (tbl VARCHAR, commit_id BIGINT, n BIGINT, total HUGEINT, "
+                "PRIMARY KEY (tbl, commit_id))")
 
 
 def _columns(con, tables: tuple[str, ...] | None = None) -> dict[str, list[tuple[str, str, bool]]]:
@@ -203,6 +224,10 @@ def _migrate(server, url: ServerUrl) -> bool:
         raise LedgerBusy(f"ledger is busy: another process is migrating {url}; try again in a moment") from None
 
 
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _from_text(name: str, kind: str) -> str:
     """The DuckDB expression that reads column ``name`` of type ``kind`` back from the text _pull sends."""
     if kind == "DOUBLE[]":  # '{0.1,-0,NULL}': no element of a float8[] is ever quoted
@@ -213,13 +238,58 @@ def _from_text(name: str, kind: str) -> str:
     return f"CAST({name} AS {kind})"
 
 
+def _key(table: str) -> str:
+    return "id" if table == "commits" else "commit_id"
+
+
+def cache_path(server) -> Path | None:
+    """This server ledger's cache file: ``<data dir>/team-cache/<key>.duckdb``. The key is the
+    cluster's system identifier, the database's oid and the schema's last migration, so every URL
+    reaching one ledger shares it, a database made anew under an old name does not, and a schema
+    upgrade starts afresh. None where the server will not say who it is (nothing is cached)."""
+    psycopg = _psycopg()
+    try:
+        identity = server.execute("SELECT (SELECT system_identifier FROM pg_control_system()), oid FROM pg_database "
+                                  "WHERE datname = current_database()").fetchone()
+    except psycopg.Error:
+        return None
+    key = hashlib.sha256(f"{identity[0]}/{identity[1]}/{migrations.MIGRATIONS[-1][0]}".encode()).hexdigest()[:32]
+    return data_dir() / "team-cache" / f"{key}.duckdb"
+
+
+@contextmanager
+def _cache_lock(path: Path, *, shared: bool) -> Iterator[bool]:
+    """Readers share the cache, one writer excludes them (DuckDB refuses a read-only attach while
+    another process writes the file). A reader waits (writes are short); a writer that would
+    wait skips its update (say False): the next open makes it."""
+    import fcntl
+
+    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class ServerStore(Store):
-    """A ledger on a PostgreSQL server; ``con`` is the in-memory DuckDB mirror, ``server`` the psycopg connection."""
+    """A ledger on a PostgreSQL server; ``con`` is the in-memory DuckDB mirror, ``server`` the psycopg connection.
+
+    ``cached`` and ``pulled`` count the rows this process took from the local cache and from the
+    server: what opening cost.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, url: ServerUrl, server: psycopg.Connection, *, created: bool):
         super().__init__(con, url, created=created)
         self.server = server
         self._mirrored = 0  # the highest commit id in the mirror
+        self._cache = cache_path(server)
+        self.cached = 0
+        self.pulled = 0
 
     @classmethod
     def open_server(cls, url: ServerUrl, *, create: bool = True, read_only: bool = False) -> ServerStore:
@@ -235,14 +305,20 @@ class ServerStore(Store):
             server.close()
             raise
         try:
-            with store._server_errors(), server.transaction():
-                server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                store._pull(since=None)  # one snapshot: every table as of the same moment
-            migrations.install_views(store.con)
+            store._fill()
+            store._save_cache()
         except BaseException:
             store.close()
             raise
         return store
+
+    def _fill(self, *, use_cache: bool = True) -> None:
+        """The mirror, from one snapshot of the server: the cache and the commits after it, or every row."""
+        _digests(self.con)
+        with self._server_errors(), self.server.transaction():
+            self.server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._pull(since=self._load_cache() if use_cache else None)
+        migrations.install_views(self.con)
 
     def close(self) -> None:
         super().close()
@@ -258,13 +334,14 @@ class ServerStore(Store):
     # -- moving rows --------------------------------------------------------
 
     def _pull(self, *, since: int | None) -> None:
-        """Copy into the mirror the rows of commits after ``since`` (every row, orphans too, if None)."""
+        """Copy into the mirror the rows of commits after ``since`` (every row, orphans too, if None),
+        with the server's digest of each commit's rows."""
         import pyarrow as pa
         from pyarrow import csv
 
         for table, cols in record_columns().items():
-            key = "id" if table == "commits" else "commit_id"
-            where = "" if since is None else f" WHERE {key} > {int(since)}"
+            where = "" if since is None else f" WHERE {_key(table)} > {int(since)}"
+            self._take_digests(table, where)
             # Text lists travel as JSON, number lists in PostgreSQL's own array text (JSON would turn -0.0
             # into 0); CSV quotes '' and leaves NULL bare, so the two stay apart.
             select = ", ".join(f"{name}::text" if kind == "DOUBLE[]" else f"array_to_json({name})::text"
@@ -287,25 +364,110 @@ class ServerStore(Store):
                 self.con.execute(f"INSERT INTO {table} SELECT {typed} FROM pulled_rows")
             finally:
                 self.con.unregister("pulled_rows")
+            self.pulled += rows.num_rows
         self._mirrored = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
+
+    def _take_digests(self, table: str, where: str) -> None:
+        """The server's digest of ``table``'s rows matching ``where``, per commit, into the mirror's record of them."""
+        found = self.server.execute(f"SELECT {_key(table)}, count(*), sum({_ROW_DIGEST})::text FROM {table} r{where} "
+                                    "GROUP BY 1").fetchall()
+        if found:
+            self.con.executemany("INSERT OR REPLACE INTO server_digests VALUES (?, ?, ?, ?::HUGEINT)",
+                                 [(table, key, n, total) for key, n, total in found])
 
     def _push(self, commit_id: int) -> None:
         """COPY one commit's rows (records first, then the commit) from the mirror to the server."""
         cursor = self.server.cursor()
         for table in (*RECORD_TABLES, "commits"):
             names = ", ".join(name for name, _ in record_columns()[table])
-            key = "id" if table == "commits" else "commit_id"
-            result = self.con.execute(f"SELECT {names} FROM {table} WHERE {key} = ? ORDER BY 1", [commit_id])
+            result = self.con.execute(f"SELECT {names} FROM {table} WHERE {_key(table)} = ? ORDER BY 1", [commit_id])
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 while batch := result.fetchmany(10_000):
                     for row in batch:
                         copy.write_row(row)
+            self._take_digests(table, f" WHERE {_key(table)} = {int(commit_id)}")
 
     def _forget(self, commit_id: int) -> None:
         """Drop from the mirror a commit the server did not take."""
         for table in TABLES:
-            self.con.execute(f"DELETE FROM {table} WHERE {'id' if table == 'commits' else 'commit_id'} >= ?",
-                             [commit_id])
+            self.con.execute(f"DELETE FROM {table} WHERE {_key(table)} >= ?", [commit_id])
+        self.con.execute("DELETE FROM server_digests WHERE commit_id >= ?", [commit_id])
+
+    # -- the local cache ------------------------------------------------------
+
+    def _load_cache(self) -> int | None:
+        """Fill the mirror from the cache if the server (in the open snapshot) still holds its last
+        commit, and say which commit that is; else discard the cache (another ledger's, or a chain
+        changed since) and say None: every row is copied."""
+        import duckdb
+
+        if self._cache is None or not self._cache.exists():
+            return None
+        with _cache_lock(self._cache, shared=True):
+            try:
+                self.con.execute(f"ATTACH {_quoted(self._cache)} AS cache (READ_ONLY)")
+            except duckdb.Error:  # not a DuckDB file we can read: made anew below
+                tip = None
+            else:
+                try:
+                    tip = self.con.execute("SELECT id, head FROM cache.commits ORDER BY id DESC LIMIT 1").fetchone()
+                    if tip and self.server.execute("SELECT head FROM commits WHERE id = %s",
+                                                   [tip[0]]).fetchone() == (tip[1],):
+                        self._copy_cache("main", "cache", self.con.execute(
+                            "SELECT max(id) FROM cache.commits").fetchone()[0])
+                        self.cached = sum(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
+                        return tip[0]
+                except duckdb.Error:
+                    pass  # a cache that cannot be read is only a slower open
+                finally:
+                    self.con.execute("DETACH cache")
+        self._cache.unlink(missing_ok=True)
+        return None
+
+    def _copy_cache(self, to: str, source: str, upto: int, after: int = 0) -> None:
+        """Copy the rows of commits after ``after`` up to ``upto``, and their digests, between the mirror
+        (``main``) and the attached cache, in one transaction."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for table, key in ((t, _key(t)) for t in TABLES):
+                self.con.execute(f"INSERT INTO {to}.{table} FROM {source}.{table} WHERE {key} > ? AND {key} <= ?",
+                                 [after, upto])
+            self.con.execute(f"INSERT INTO {'temp' if to == 'main' else to}.server_digests FROM "
+                             f"{'temp' if source == 'main' else source}.server_digests "
+                             "WHERE commit_id > ? AND commit_id <= ?", [after, upto])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _save_cache(self) -> None:
+        """Append to the cache the mirror's commits after its last (every commit, to a new cache),
+        unless another process holds it: then the next open does."""
+        import duckdb
+
+        if self._cache is None or self._mirrored <= 0:
+            return
+        self._cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _cache_lock(self._cache, shared=False) as mine:
+            if not mine:
+                return
+            try:
+                self.con.execute(f"ATTACH {_quoted(self._cache)} AS cache")
+                for table in TABLES:
+                    self.con.execute(f"CREATE TABLE IF NOT EXISTS cache.{table} AS FROM {table} LIMIT 0")
+                self.con.execute("CREATE TABLE IF NOT EXISTS cache.server_digests AS FROM temp.server_digests LIMIT 0")
+                last = self.con.execute("SELECT id, head FROM cache.commits ORDER BY id DESC LIMIT 1").fetchone()
+                if last and last[0] >= self._mirrored:
+                    return  # as new as this mirror, or newer (another chain's is discarded by the next open)
+                if last and self.con.execute("SELECT head FROM commits WHERE id = ?", [last[0]]).fetchone() != (last[1],):
+                    for table in (*TABLES, "server_digests"):  # another chain's: start anew
+                        self.con.execute(f"DELETE FROM cache.{table}")
+                    last = None
+                self._copy_cache("cache", "main", self._mirrored, after=last[0] if last else 0)
+            except duckdb.Error:
+                pass  # a cache that cannot be written is only a slower next open
+            finally:
+                self.con.execute("DETACH DATABASE IF EXISTS cache")
 
     @contextmanager
     def _server_errors(self) -> Iterator[None]:
@@ -375,7 +537,28 @@ class ServerStore(Store):
             if found.get(table) != expected[table]:
                 raise Tampered(f"table {table} on {self.path} is not as ledger made it (columns or types changed, "
                                "or it was replaced): it was changed outside ledger")
+        if not self._holds_the_servers_rows():
+            self._reload()  # so the checks below name the row the server holds, not the one cached here
         return super().verify()
+
+    def _holds_the_servers_rows(self) -> bool:
+        """Whether the mirror holds every row the server holds, as it holds it: for each table, the
+        server's digest over all its rows equals the sum of those taken with the mirror's rows."""
+        with self._server_errors(), self.server.transaction():
+            self.server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._pull(since=self._mirrored)  # the commits others made since this process opened the ledger
+            on_server = {table: self.server.execute(f"SELECT count(*), coalesce(sum({_ROW_DIGEST}), 0)::text "
+                                                    f"FROM {table} r").fetchone() for table in TABLES}
+        mirrored = {table: (n, total) for table, n, total in self.con.execute(
+            "SELECT tbl, sum(n), sum(total) FROM server_digests GROUP BY tbl").fetchall()}
+        return all(mirrored.get(t, (0, 0)) == (n, int(total)) for t, (n, total) in on_server.items())
+
+    def _reload(self) -> None:
+        """A new mirror of every row on the server, the cache left aside."""
+        stale, self.con = self.con, _mirror()
+        stale.close()
+        self._tip, self.cached, self.pulled = None, 0, 0
+        self._fill(use_cache=False)
 
 
 def create_roles(store: ServerStore) -> None:

@@ -204,6 +204,52 @@ def test_verify_names_a_deleted_record_and_an_altered_table(cli, team, pg_server
     assert result.exit_code == 5 and "table forecast_records" in result.stderr and "changed outside ledger" in result.stderr
 
 
+# -- the local cache of the mirror ----------------------------------------------
+
+
+def _add(cli, statement: str) -> str:
+    return cli("add", statement, "-p", "70%", "--by", "2030", "-c", "Signed").stdout.strip()
+
+
+def test_opening_again_copies_only_the_commits_made_since(cli, team, isolated_home):
+    for n in range(3):
+        qid = _add(cli, f"Bill {n} passes")  # each add opens the ledger first, caching what it pulled
+    with Store.open(team) as store:  # the cache holds commits 1-2 (3 rows each); commit 3 comes from the server
+        assert (store.cached, store.pulled) == (6, 3)
+    cli("forecast", qid, "-p", "0.5")
+    with Store.open(team) as store:  # commit 4: its commit row and one forecast record
+        assert (store.cached, store.pulled) == (9, 2)
+        assert store.verify().n_commits == 4 and store.pulled == 2  # the server's digests agreed: nothing copied
+    assert len(list((isolated_home / "data" / "forecast-ledger" / "team-cache").glob("*.duckdb"))) == 1
+
+
+def test_verify_names_a_row_changed_through_psql_after_this_machine_cached_it(cli, team, pg_server):
+    qid = _add(cli, "The bill passes")
+    _add(cli, "The budget passes")
+    with Store.open(team) as store:  # now the cache holds both commits
+        assert (store.cached, store.pulled) == (3, 3)
+    psql(pg_server, team, "UPDATE forecast_records SET probability = 0.9 WHERE seq = 2")
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5
+    assert f"forecast record 2 (question {qid[:8]}, commit 1) does not match its hash" in result.stderr
+    psql(pg_server, team, "UPDATE forecast_records SET probability = 0.7 WHERE seq = 2")
+    cli("verify")
+    psql(pg_server, team, "DELETE FROM question_records WHERE seq = 3")
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5 and "commit 2 (add" in result.stderr and "deleted outside ledger" in result.stderr
+
+
+def test_a_cache_whose_head_the_server_no_longer_holds_is_copied_anew(cli, team, pg_server):
+    _add(cli, "The bill passes")
+    _add(cli, "The budget passes")
+    Store.open(team).close()  # caches both commits
+    psql(pg_server, team, "UPDATE commits SET head = 'x' WHERE id = 2")
+    with Store.open(team) as store:
+        assert (store.cached, store.pulled) == (0, 6)
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5 and "commit 2 (add" in result.stderr
+
+
 # -- export to a file -----------------------------------------------------------
 
 
