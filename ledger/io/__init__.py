@@ -251,7 +251,9 @@ def _source(staging: Staging, path: Path, name: str, index: int, *, fmt: str | N
                 read = peers.read(path, detected, resolve_by=resolve_by, made_at=made_at)
             except LedgerError as error:
                 text = str(error)
-                raise LedgerError(text if text.startswith(path.name) else f"{name}: {text}") from None
+                if not text.startswith(path.name):  # "line 6: …" reads "name line 6: …", as for our own files
+                    text = f"{name} {text}" if text.startswith("line ") else f"{name}: {text}"
+                raise LedgerError(text) from None
             notes.extend(read.notes)
             relation = f"peer_rows_{index}"
             staging.register(relation, read.table)

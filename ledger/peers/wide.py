@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ledger.io.csvfile import sniff_delimiter
 
-from .rows import Notes, PeerFormatError, PeerImport, key, parse_time, table
+from .rows import Notes, PeerFormatError, PeerImport, csv_records, key, parse_time, table
 
 __all__ = ["NAME", "detect", "looks_wide", "read"]
 
@@ -85,13 +85,9 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
     with path.open(encoding="utf-8-sig", newline="") as handle:
         delimiter = _delimiter(path, handle.readline())
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, [])
-        # Each record with the file line it starts on: a quoted cell may span lines.
-        body, start = [], reader.line_num + 1
-        for record in reader:
-            body.append((start, record))
-            start = reader.line_num + 1
+        records = csv_records(handle, delimiter)
+        _line, header = next(records, (0, []))
+        body = list(records)
     questions = {i: QUESTION_HEADER.match(h) for i, h in enumerate(header) if QUESTION_HEADER.match(h)}
     if not questions:
         raise PeerFormatError(f"{path.name} has no question columns: a wide sheet heads each with its number, "
