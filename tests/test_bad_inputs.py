@@ -26,6 +26,19 @@ predictions:
 YAML_ALIASES = ("source: {title: T}\nbase: &a {statement: A, probability: 0.3, resolve_by: 2030-01-01, "
                 "criteria: c}\npredictions:\n" + "  - *a\n" * 5000)
 
+FATEBOOK_HEADER = ("Question title,Multiple choice option,Forecast created by,Forecast (scale = 0-1),Forecast created at,"
+                   "Question created by,Question created at,Question resolve by,Resolution,Resolved at,Question notes\n")
+# A Fatebook export whose second forecast's notes span three lines: its third forecast begins on line 6.
+FATEBOOK_BAD = (FATEBOOK_HEADER + "Q1,,ann,0.6,2024-01-03 09:15:7,ann,2024-01-03 09:14:52,2024-06-30 23:59:0,YES,"
+                "2024-06-12 16:02:33,\n"
+                'Q2,,ann,0.3,2024-01-03 09:15:7,ann,2024-01-03 09:14:52,2024-06-30 23:59:0,,,"one\ntwo\nthree"\n'
+                "Q3,,ann,0.3,2024-01-03 09:15:7,ann,2024-01-03 09:14:52,2024-06-30 23:59:0,MAYBE,,\n")
+METACULUS_QUESTIONS = ("Question ID,Question Title,Question Type,MC Options (All),Scheduled Close Time,Resolution,"
+                       "Resolution Known Time,Categories,Question URL\n"
+                       '7,"Will it\nrain?",binary,,2024-06-30 00:00:00+00:00,,,,\n'
+                       '8,Will it snow?,binary,,next week,,,,\n')
+METACULUS_FORECASTS = "Question ID,Forecaster ID,Forecaster Username,Start Time,End Time,Probability Yes\n"
+
 # Files a case may name, created in the test's folder.
 FILES = {
     "dup.yaml": YAML_DUPLICATE.encode(),
@@ -40,6 +53,16 @@ FILES = {
     "good.csv": b"statement,probability,resolve_by\nfine,0.3,2030-01-01\n",
     "notes.txt": b"my notes, not written by ledger\n",
     "analysis.txt": b"We think it is very likely that the treaty will be ratified by 2030.\n",
+    "fatebook.csv": FATEBOOK_BAD.encode(),
+    "document.json": b'{"a": 1}\n',
+    "number.json": b"42\n",
+    "numbers.json": b'[{"statement": "A", "probability": 0.5, "resolve_by": "2030-01-01"}, 3]',
+    "empty.json": b"[]",
+    "metaculus/question_data.csv": METACULUS_QUESTIONS.encode(),
+    "metaculus/forecast_data.csv": METACULUS_FORECASTS.encode(),
+    "wide.csv": b'id,1. Will A?,2. Will B?,3. Will C?,note\nann,10,20,30,"a\nlong note"\nbob,10,twenty,30,\n',
+    "pb/predictions.csv": b'1,1551514500,1577833200,0.25,2,2,ann,"Two\nlines"\n2,1551514500,1577833200,0.25,2,7,ann,X\n',
+    "pb/responses.csv": b"1,1551514500,0.3,ann,\n",
 }
 
 CASES = [
@@ -74,6 +97,17 @@ CASES = [
     (["import", "undecodable.csv"], {}, 1, "undecodable.csv is not UTF-8 text (nor Windows-1252): save it as UTF-8"),
     (["import", "good.csv", "--format", "xls"], {}, 1, "unknown --format 'xls': use csv, jsonl, parquet"),
     (["import", "no-such.csv"], {}, 1, "no such file"),
+    (["import", "document.json"], {}, 1, "document.json is a JSON object with keys a, not forecast rows: expected "
+                                         "one JSON object per row (JSON lines, or an array of objects) with statement"),
+    (["import", "number.json"], {}, 1, "number.json is a number, not forecast rows: expected one JSON object"),
+    (["import", "numbers.json"], {}, 1, "numbers.json is a JSON array holding a number (item 2), not forecast rows"),
+    (["import", "empty.json"], {}, 1, "empty.json is an empty JSON array, not forecast rows"),
+    (["import", "fatebook.csv"], {}, 1, "fatebook.csv line 6: Resolution 'MAYBE' is not YES, NO or AMBIGUOUS"),
+    (["import", "metaculus/question_data.csv"], {}, 1,
+     "question_data.csv line 4: Scheduled Close Time 'next week' is not a date or time"),
+    (["import", "wide.csv", "--resolve-by", "2030-01-01"], {}, 1,
+     "wide.csv line 4, column '2. Will B?': 'twenty' is not a probability"),
+    (["import", "pb/predictions.csv"], {}, 1, "predictions.csv line 3: not a PredictionBook dump prediction"),
     (["export", "--format", "xls"], {}, 1, "unknown --format 'xls'"),
     (["export", "-o", "LEDGER"], {}, 1, "refusing to write over the ledger"),
     (["export", "-o", "LEDGER", "--force"], {}, 1, "refusing to write over the ledger"),
@@ -110,6 +144,7 @@ def ledger_with_a_question(cli, db_path, tmp_path, monkeypatch):
     question = cli("add", "Something happens", "-p", "0.4", "--by", "2030", "-c", "as stated",
                    "--tag", "geo").stdout.strip()
     for name, data in FILES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(data)
     (tmp_path / "link.ics").symlink_to(db_path)
     return question

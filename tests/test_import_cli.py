@@ -221,6 +221,15 @@ def test_a_wide_sheet_is_detected_and_said(cli, tmp_path):
         ("Will C?", "p2", 0.4)]
 
 
+def test_a_windows_1252_wide_sheet_is_read_and_said(cli, tmp_path):
+    sheet = _write(tmp_path, "excel.csv", "name;1. Will the caf\u00e9 open?;2. Will B?;3. Will C?\nRen\u00e9;30;40;50\n"
+                   .encode("cp1252"))
+    result = cli("import", sheet, "--resolve-by", "2030-01-01")
+    assert "as a wide contest sheet (detected)" in result.stderr and "read as Windows-1252" in result.stderr
+    assert "imported 3 forecasts by Ren\u00e9 on 3 questions" in result.stderr
+    assert "Will the caf\u00e9 open?" in [q["statement"] for q in cli.json("list")]
+
+
 def test_a_sheet_too_small_to_tell_suggests_wide(cli, tmp_path, db_path):
     sheet = _write(tmp_path, "small.csv", "name,1. Will A?,2. Will B?\nann,30,40\n")
     result = cli("import", sheet, "--resolve-by", "2030-01-01", ok=False)

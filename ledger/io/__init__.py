@@ -251,7 +251,9 @@ def _source(staging: Staging, path: Path, name: str, index: int, *, fmt: str | N
                 read = peers.read(path, detected, resolve_by=resolve_by, made_at=made_at)
             except LedgerError as error:
                 text = str(error)
-                raise LedgerError(text if text.startswith(path.name) else f"{name}: {text}") from None
+                if not text.startswith(path.name):  # "line 6: …" reads "name line 6: …", as for our own files
+                    text = f"{name} {text}" if text.startswith("line ") else f"{name}: {text}"
+                raise LedgerError(text) from None
             notes.extend(read.notes)
             relation = f"peer_rows_{index}"
             staging.register(relation, read.table)
@@ -295,6 +297,9 @@ def _check_columns(source: _Source, resolve_by: date | None, notes: list[str]) -
     types = source.types
     missing = [c.name for c in COLUMNS if c.required and c.name not in types
                and not (c.default and resolve_by) and not (c.name == "probability" and "probabilities" in types)]
+    if missing and source.fmt == "jsonl" and source.path is not None and (shape := _not_rows(source.path)):
+        raise LedgerError(f"{source.name} {shape}, not forecast rows: expected one JSON object per row (JSON lines, "
+                          "or an array of objects) with statement, probability and resolve_by")
     if missing:
         hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
         if "statement" in missing and source.csv_file is not None and _looks_wide(source.csv_file.header):
@@ -303,6 +308,42 @@ def _check_columns(source: _Source, resolve_by: date | None, notes: list[str]) -
     if unknown := [name for name in types if name not in KNOWN_COLUMNS]:
         notes.append(f"warning: {source.name}: column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                      f"not imported (not a ledger column; --map {unknown[0]}=COLUMN imports one, e.g. =tags)")
+
+
+JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false", int: "a number",
+              float: "a number", type(None): "null"}
+JSON_HEAD = 1 << 20
+
+
+def _not_rows(path: Path) -> str | None:
+    """What a JSON file holds when it is a document rather than rows ("is a number"), or None when it is rows.
+
+    Only the first value is read (of the first megabyte): it says whether the
+    file is a bare value, a document of keys none of which is ours, or an
+    array of something other than objects.
+    """
+    import json
+
+    with path.open("rb") as handle:
+        text = handle.read(JSON_HEAD).decode("utf-8-sig", errors="replace").lstrip()
+    try:
+        value, _end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
+        return None  # cut off by the megabyte, or not JSON at all: DuckDB's reader says which
+    if isinstance(value, dict):
+        if any(k in KNOWN_COLUMNS for k in value):
+            return None
+        keys = ", ".join(list(value)[:5]) + (", …" if len(value) > 5 else "")
+        return f"is a JSON object with keys {keys}" if value else "is an empty JSON object"
+    if isinstance(value, list):
+        if not value:
+            return "is an empty JSON array"
+        strangers = [v for v in value if not isinstance(v, dict)]
+        if not strangers:
+            return None
+        first = strangers[0]
+        return f"is a JSON array holding {JSON_KINDS.get(type(first), 'a value')} (item {value.index(first) + 1})"
+    return f"is {JSON_KINDS.get(type(value), 'a value')}"
 
 
 def _looks_wide(header: tuple[str, ...]) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 
-__all__ = ["CsvFile", "open_csv", "physical_line", "sniff_delimiter"]
+__all__ = ["CsvFile", "open_csv", "physical_line", "read_text", "sniff_delimiter"]
 
 DELIMITERS = (",", ";", "\t")
 CHUNK = 1 << 20
@@ -39,7 +39,7 @@ def open_csv(path: Path, name: str, workdir: Path) -> CsvFile:
         text = _cp1252(path, name)
         copy = workdir / f"utf8-{len(list(workdir.iterdir()))}.csv"
         copy.write_text(text, encoding="utf-8", newline="")
-        path, note = copy, f"{name} is not UTF-8: read as Windows-1252 (cp1252); save it as UTF-8 to be sure"
+        path, note = copy, _CP1252_NOTE.format(name=name)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
     delimiter = "\t" if tsv else sniff_delimiter(first)
@@ -48,6 +48,16 @@ def open_csv(path: Path, name: str, workdir: Path) -> CsvFile:
     if not any(header):
         raise LedgerError(f"{name} is empty: its first line must be the header (statement,probability,…)")
     return CsvFile(path, name, header, delimiter, note)
+
+
+def read_text(path: Path, name: str) -> tuple[str, str | None]:
+    """A whole (small) CSV as text, decoded as :func:`open_csv` would, and the note saying how when not UTF-8."""
+    if _is_utf8(path):
+        return path.read_text(encoding="utf-8-sig"), None
+    return _cp1252(path, name), _CP1252_NOTE.format(name=name)
+
+
+_CP1252_NOTE = "{name} is not UTF-8: read as Windows-1252 (cp1252); save it as UTF-8 to be sure"
 
 
 def _is_utf8(path: Path) -> bool:

@@ -32,7 +32,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from .rows import Notes, PeerFormatError, PeerImport, annulled, digest, key, parse_time, table, utc_date
+from .rows import Notes, PeerFormatError, PeerImport, annulled, csv_dicts, digest, key, parse_time, table, utc_date
 
 __all__ = ["NAME", "detect", "read"]
 
@@ -56,7 +56,7 @@ def read(path: Path, **_options) -> PeerImport:
     rows = []
     options_of: dict[str, dict[str, str]] = defaultdict(dict)
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, record in enumerate(csv.DictReader(handle), start=2):
+        for line, record in csv_dicts(handle):
             if not any((value or "").strip() for value in record.values()):
                 continue
             rows.append(_row(record, line, notes))

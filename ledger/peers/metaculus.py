@@ -49,10 +49,12 @@ import csv
 import io
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .rows import (
-    Notes, PeerFormatError, PeerImport, annulled, from_epoch_s, json_head, key, load_json, parse_time,
+    Notes, PeerFormatError, PeerImport, annulled, csv_dicts, from_epoch_s, json_head, key, load_json, parse_time,
     renormalise, table, utc_date,
 )
 
@@ -136,29 +138,13 @@ def _distribution(values: list, notes: Notes) -> list[float]:
 def _read_download(questions_text: str, forecasts_text: str) -> PeerImport:
     notes = Notes()
     questions, skipped = {}, defaultdict(int)
-    for record in csv.DictReader(io.StringIO(questions_text)):
-        qtype = record["Question Type"]
-        if qtype not in SCORED_TYPES:
-            skipped[record["Question ID"]] = 0
-            continue
-        options = _python_list(record.get("MC Options (All)"), "MC Options (All)") if qtype != "binary" else None
-        questions[record["Question ID"]] = {
-            "statement": record["Question Title"],
-            "question_key": key(NAME, record["Question ID"]),
-            "resolve_by": utc_date(parse_time(record["Scheduled Close Time"], what="Scheduled Close Time")),
-            "options": options,
-            "resolved_at": parse_time(record.get("Resolution Known Time"), what="Resolution Known Time"),
-            "tags": _python_list(record.get("Categories"), "Categories") or None,
-            "source_outlet": "Metaculus",
-            "source_url": record.get("Question URL") or None,
-            **_outcome(record.get("Resolution") or None, options, notes),
-        }
-        if "outcome" not in questions[record["Question ID"]]:
-            questions[record["Question ID"]]["resolved_at"] = None
+    for line, record in csv_dicts(io.StringIO(questions_text, newline="")):
+        with _at(QUESTIONS, line):
+            _question(record, questions, skipped, notes)
     notes.add("the download has no scheduled resolution date: resolve_by is each question's scheduled close time")
     rows = []
     ends = defaultdict(list)  # (question, forecaster) → [(start, end)] to find withdrawals
-    for record in csv.DictReader(io.StringIO(forecasts_text)):
+    for line, record in csv_dicts(io.StringIO(forecasts_text, newline="")):
         qid = record["Question ID"]
         if qid in skipped:
             skipped[qid] += 1
@@ -166,16 +152,49 @@ def _read_download(questions_text: str, forecasts_text: str) -> PeerImport:
         if qid not in questions:
             notes.add("skipped {n} forecast{s} on questions missing from question_data.csv")
             continue
-        forecaster = _forecaster(record)
-        start = parse_time(record["Start Time"], what="Start Time")
-        ends[(qid, forecaster)].append((start, parse_time(record.get("End Time"), what="End Time")))
-        rows.append({**questions[qid], "forecaster": forecaster, "made_at": start,
-                     **_values(questions[qid], record, notes)})
+        with _at(FORECASTS, line):
+            forecaster = _forecaster(record)
+            start = parse_time(record["Start Time"], what="Start Time")
+            ends[(qid, forecaster)].append((start, parse_time(record.get("End Time"), what="End Time")))
+            rows.append({**questions[qid], "forecaster": forecaster, "made_at": start,
+                         **_values(questions[qid], record, notes)})
     notes.add("skipped {n} numeric, discrete or date question{s}", len(skipped))
     notes.add("skipped {n} forecast{s} on them", sum(skipped.values()))
     notes.add("{n} forecast{s} ended on Metaculus (withdrawn or expired) with none after them: the ledger "
               "keeps a forecast standing until the next one or the outcome", _withdrawals(ends))
     return table(rows, notes, NAME)
+
+
+@contextmanager
+def _at(name: str, line: int) -> Iterator[None]:
+    """Name the file and the line a row begins on in a reader's message about that row."""
+    try:
+        yield
+    except PeerFormatError as error:
+        raise PeerFormatError(f"{name} line {line}: {error}") from None
+
+
+def _question(record: dict, questions: dict, skipped: dict, notes: Notes) -> None:
+    """One question_data.csv row into ``questions`` (a scored type) or ``skipped`` (numeric, date…)."""
+    qtype = record["Question Type"]
+    if qtype not in SCORED_TYPES:
+        skipped[record["Question ID"]] = 0
+        return
+    options = _python_list(record.get("MC Options (All)"), "MC Options (All)") if qtype != "binary" else None
+    question = {
+        "statement": record["Question Title"],
+        "question_key": key(NAME, record["Question ID"]),
+        "resolve_by": utc_date(parse_time(record["Scheduled Close Time"], what="Scheduled Close Time")),
+        "options": options,
+        "resolved_at": parse_time(record.get("Resolution Known Time"), what="Resolution Known Time"),
+        "tags": _python_list(record.get("Categories"), "Categories") or None,
+        "source_outlet": "Metaculus",
+        "source_url": record.get("Question URL") or None,
+        **_outcome(record.get("Resolution") or None, options, notes),
+    }
+    if "outcome" not in question:
+        question["resolved_at"] = None
+    questions[record["Question ID"]] = question
 
 
 def _forecaster(record: dict) -> str:

@@ -40,7 +40,7 @@ import math
 from pathlib import Path
 
 from .rows import (
-    Notes, PeerFormatError, PeerImport, annulled, companion, from_epoch_s, json_head, key, load_json,
+    Notes, PeerFormatError, PeerImport, annulled, companion, csv_records, from_epoch_s, json_head, key, load_json,
     parse_time, table, utc_date,
 )
 
@@ -156,9 +156,7 @@ def _read_dump(predictions_path: Path, responses_path: Path) -> PeerImport:
     notes = Notes()
     questions = {}
     with predictions_path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, record in enumerate(csv.reader(handle), start=1):
-            if not record:
-                continue
+        for line, record in csv_records(handle):
             if len(record) != 8 or record[5] not in DUMP_OUTCOMES:
                 raise PeerFormatError(f"{predictions_path.name} line {line}: not a PredictionBook dump prediction")
             pid, _created, deadline, _mean, _wagers, outcome, _creator, title = record
@@ -173,9 +171,7 @@ def _read_dump(predictions_path: Path, responses_path: Path) -> PeerImport:
     notes.add("the dump has no judgement time: resolved questions take the import's resolution time")
     rows = []
     with responses_path.open(encoding="utf-8-sig", newline="") as handle:
-        for line, record in enumerate(csv.reader(handle), start=1):
-            if not record:
-                continue
+        for line, record in csv_records(handle):
             if len(record) != 5 or not _is_number(record[2]):
                 raise PeerFormatError(f"{responses_path.name} line {line}: not a PredictionBook dump response")
             pid, when, confidence, user, comment = record

@@ -11,13 +11,14 @@ column is a date), the UTC date of whatever the peer has for it.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -31,6 +32,8 @@ __all__ = [
     "PeerFormatError",
     "annulled",
     "companion",
+    "csv_dicts",
+    "csv_records",
     "digest",
     "from_epoch_ms",
     "from_epoch_s",
@@ -190,6 +193,24 @@ def key(peer: str, *parts: object) -> str:
 def digest(*parts: object) -> str:
     """A short stable id for peers that give a question none (Fatebook)."""
     return sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def csv_records(lines: Iterable[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """A CSV's records with the file line each begins on (a quoted cell may span lines); blank lines skipped."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    start = 1
+    for record in reader:
+        if record:
+            yield start, record
+        start = reader.line_num + 1
+
+
+def csv_dicts(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """A headed CSV's records as {column: cell} (None where a row is short), with the line each begins on."""
+    records = csv_records(lines)
+    _line, header = next(records, (0, []))
+    for line, record in records:
+        yield line, {name: record[i] if i < len(record) else None for i, name in enumerate(header)}
 
 
 def load_json(path: Path):

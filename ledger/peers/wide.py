@@ -25,13 +25,14 @@ Mapping:
 from __future__ import annotations
 
 import csv
+import io
 import re
 from datetime import date, datetime
 from pathlib import Path
 
-from ledger.io.csvfile import sniff_delimiter
+from ledger.io.csvfile import read_text, sniff_delimiter
 
-from .rows import Notes, PeerFormatError, PeerImport, key, parse_time, table
+from .rows import Notes, PeerFormatError, PeerImport, csv_records, key, parse_time, table
 
 __all__ = ["NAME", "detect", "looks_wide", "read"]
 
@@ -64,9 +65,9 @@ def _header(path: Path) -> list[str]:
     if path.suffix.lower() not in (".csv", ".tsv"):
         return []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:  # cp1252 is read too
             first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return []
     try:
         return next(csv.reader([first], delimiter=_delimiter(path, first)), [])
@@ -82,16 +83,12 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
     resolve_by = resolve_by if isinstance(resolve_by, date) else date.fromisoformat(str(resolve_by))
     made = made_at if isinstance(made_at, datetime) or made_at is None else parse_time(made_at, what="made_at")
     notes = Notes()
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        delimiter = _delimiter(path, handle.readline())
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, [])
-        # Each record with the file line it starts on: a quoted cell may span lines.
-        body, start = [], reader.line_num + 1
-        for record in reader:
-            body.append((start, record))
-            start = reader.line_num + 1
+    text, encoding_note = read_text(path, path.name)
+    records = csv_records(io.StringIO(text, newline=""), _delimiter(path, text.partition("\n")[0]))
+    _line, header = next(records, (0, []))
+    body = list(records)
+    if encoding_note:
+        notes.add(encoding_note)
     questions = {i: QUESTION_HEADER.match(h) for i, h in enumerate(header) if QUESTION_HEADER.match(h)}
     if not questions:
         raise PeerFormatError(f"{path.name} has no question columns: a wide sheet heads each with its number, "
