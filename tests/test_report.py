@@ -240,10 +240,14 @@ def test_calibration_in_plain_words():
          "ci_low": 0.0, "ci_high": 0.79},
         {"bin_low": 0.1, "bin_high": 0.2, "n_forecasts": 30, "n": 30, "mean_forecast": 0.15, "observed": 0.40,
          "ci_low": 0.25, "ci_high": 0.57},
+        {"bin_low": 0.4, "bin_high": 0.5, "n_forecasts": 60, "n": 60, "mean_forecast": 0.43, "observed": 0.75,
+         "ci_low": 0.63, "ci_high": 0.84},
     ]]
     said = calibration_sentences(rows)
     assert said[0]["text"] == "When this record said 70%–80%, it happened 86% of the time (27 forecasts)."
-    assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident"]
+    assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident",
+                                            "wrong-side"]
+    assert said[4]["why"] == "Leaned the wrong way: these forecasts said 43% on average, yet it happened most of the time."
     assert "1 forecast)" in said[2]["text"]
 
 
