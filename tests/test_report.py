@@ -576,3 +576,17 @@ def test_markdown_shows_retractions_and_corrections(tmp_path, cli):
     rows = text[text.index("## Corrections and retractions"):].splitlines()
     assert any(f"`{short_id(corrected.id)}` | corrected to {now} | {was} |" in row for row in rows), rows
     assert any(f"`{short_id(retracted.id)}` | retracted (annulled) | {retracted.resolution.outcome} |" in row for row in rows)
+
+
+def test_question_histories_come_in_batches_in_the_site_order(tmp_path):
+    """The site writes question pages a batch of histories at a time (bounded memory at 1M forecasts)."""
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        batches = list(store.history_batches(size=5))
+        every = store.histories()
+        tagged = [q for batch in store.history_batches(tag=XSS_TAG, size=2) for q in batch]
+        assert tagged == store.histories(tag=XSS_TAG) and 0 < len(tagged) < 12
+    assert [len(b) for b in batches] == [5] * (len(every) // 5) + ([len(every) % 5] if len(every) % 5 else [])
+    assert [q for batch in batches for q in batch] == every and len(every) > 5
