@@ -95,12 +95,17 @@ def build_ledger(path: Path, n_forecasts: int, seed: int = 1) -> None:
             import_file(store, parquet)
 
 
-def _timed(command: list[str]) -> float:
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one command, as a user runs it."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:2])} failed: {done.stderr}")
-    return time.perf_counter() - started
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(command[2:4])} failed: {err.read().decode(errors='replace')}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024  # Linux: ru_maxrss in kB
 
 
 def run(size: int, cache: Path, extra: list[str]) -> dict:
@@ -110,14 +115,16 @@ def run(size: int, cache: Path, extra: list[str]) -> dict:
         build_ledger(db, size)
         print(f"  built {db} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     out = cache / f"report-{size}"
-    elapsed = _timed(["ledger", "report", "--db", str(db), "--out", str(out), *extra])
-    yardstick = _timed(["ledger", "score", "--db", str(db), "--json"])  # one scoring pass, as a user runs it
+    ledger = [sys.executable, "-m", "ledger"]
+    elapsed, peak = _timed([*ledger, "report", "--db", str(db), "--out", str(out), *extra])
+    yardstick, _ = _timed([*ledger, "score", "--db", str(db), "--json"])  # one scoring pass, as a user runs it
     questions = list((out / "q").glob("*.html"))
     people = list((out / "f").glob("*.html"))
     plotly = list((out / "assets").glob("plotly-*.min.js"))
     return {
         "forecasts": size,
         "seconds": elapsed,
+        "peak_mb": peak,
         "yardstick": yardstick,
         "index_bytes": (out / "index.html").stat().st_size,
         "person_bytes": max(p.stat().st_size for p in people),
@@ -135,12 +142,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ledger-report-bench")
     args, extra = parser.parse_known_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    print(f"{'forecasts':>10}  {'best s':>7}  {'vs score':>8}  {'index':>8}  {'forecaster':>10}  "
+    print(f"{'forecasts':>10}  {'best s':>7}  {'vs score':>8}  {'peak RSS':>9}  {'index':>8}  {'forecaster':>10}  "
           f"{'question (mean)':>15}  {'pages':>7}  {'data/questions.js':>17}  {'plotly':>7}")
     for size in args.sizes:
         runs = [run(size, args.cache, extra) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
         print(f"{size:>10,}  {best['seconds']:>7.2f}  {best['seconds'] / best['yardstick']:>7.1f}x  "
+              f"{best['peak_mb']:>7.0f}MB  "
               f"{best['index_bytes'] / 1e3:>6.0f}kB  {best['person_bytes'] / 1e3:>8.0f}kB  "
               f"{best['question_bytes'] / 1e3:>13.1f}kB  {best['question_pages']:>7,}  "
               f"{best['data_bytes'] / 1e6:>15.2f}MB  {best['plotly_bytes'] / 1e6:>5.1f}MB", flush=True)

@@ -358,6 +358,16 @@ class Store:
         one, soonest resolve-by first: three queries in all, however many questions (a site)."""
         return self._histories(*self._filters(tag=tag, forecaster=forecaster))
 
+    def history_batches(self, *, tag: str | None = None, forecaster: str | None = None,
+                        size: int = 5_000) -> Iterator[list[QuestionHistory]]:
+        """:meth:`histories` in the same order, ``size`` questions at a time: a site of a large ledger
+        holds one batch of histories in memory, not all of them."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        ids = [row[0] for row in self.con.execute(
+            f"SELECT q.id FROM questions q WHERE {where} ORDER BY q.resolve_by, q.created_at, q.id", params).fetchall()]
+        for start in range(0, len(ids), size):
+            yield self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
+
     def _histories(self, where: str, params: list) -> list[QuestionHistory]:
         rows = self._question_rows(f"WHERE {where}", params)
         chosen = f"question_id IN (SELECT q.id FROM questions q WHERE {where})"
@@ -409,9 +419,12 @@ class Store:
         )
         return {status: int(counts.get(status, 0)) for status in ("open", "due", "resolved", "annulled")}
 
-    def forecasters(self) -> list[str]:
-        """Everyone who has forecast in this ledger, in order."""
-        return [row[0] for row in self.con.execute("SELECT DISTINCT forecaster FROM forecasts ORDER BY 1").fetchall()]
+    def forecasters(self, *, tag: str | None = None) -> list[str]:
+        """Everyone who has forecast in this ledger (on a question with ``tag``), in order."""
+        where, params = self._filters(tag=tag)
+        return [row[0] for row in self.con.execute(
+            f"SELECT DISTINCT forecaster FROM forecasts WHERE question_id IN (SELECT q.id FROM questions q WHERE {where}) "
+            "ORDER BY 1", params).fetchall()]
 
     def tags(self) -> list[str]:
         """Every tag a question carries now (after edits), in order."""

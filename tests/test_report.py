@@ -240,10 +240,14 @@ def test_calibration_in_plain_words():
          "ci_low": 0.0, "ci_high": 0.79},
         {"bin_low": 0.1, "bin_high": 0.2, "n_forecasts": 30, "n": 30, "mean_forecast": 0.15, "observed": 0.40,
          "ci_low": 0.25, "ci_high": 0.57},
+        {"bin_low": 0.4, "bin_high": 0.5, "n_forecasts": 60, "n": 60, "mean_forecast": 0.43, "observed": 0.75,
+         "ci_low": 0.63, "ci_high": 0.84},
     ]]
     said = calibration_sentences(rows)
     assert said[0]["text"] == "When this record said 70%–80%, it happened 86% of the time (27 forecasts)."
-    assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident"]
+    assert [s["verdict"] for s in said] == ["under-confident", "over-confident", "calibrated", "over-confident",
+                                            "wrong-side"]
+    assert said[4]["why"] == "Leaned the wrong way: these forecasts said 43% on average, yet it happened most of the time."
     assert "1 forecast)" in said[2]["text"]
 
 
@@ -572,3 +576,17 @@ def test_markdown_shows_retractions_and_corrections(tmp_path, cli):
     rows = text[text.index("## Corrections and retractions"):].splitlines()
     assert any(f"`{short_id(corrected.id)}` | corrected to {now} | {was} |" in row for row in rows), rows
     assert any(f"`{short_id(retracted.id)}` | retracted (annulled) | {retracted.resolution.outcome} |" in row for row in rows)
+
+
+def test_question_histories_come_in_batches_in_the_site_order(tmp_path):
+    """The site writes question pages a batch of histories at a time (bounded memory at 1M forecasts)."""
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        batches = list(store.history_batches(size=5))
+        every = store.histories()
+        tagged = [q for batch in store.history_batches(tag=XSS_TAG, size=2) for q in batch]
+        assert tagged == store.histories(tag=XSS_TAG) and 0 < len(tagged) < 12
+    assert [len(b) for b in batches] == [5] * (len(every) // 5) + ([len(every) % 5] if len(every) % 5 else [])
+    assert [q for batch in batches for q in batch] == every and len(every) > 5

@@ -30,7 +30,7 @@ from ledger.errors import LedgerError
 from ledger.publish import publish
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
-    ReportOptions, collect, collect_site, default_reports_root, slugify,
+    ReportOptions, collect, collect_site, default_reports_root, slugify, table_row,
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
@@ -76,11 +76,14 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
         folder.write(f"f/{site['slugs'][name]}.html", render_page(
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
-    for question in site["questions"]:
-        folder.write(f"q/{question.id}.html", render_page(
-            "question.html", root="../", plotly_src=None, q=question, scores=site["scores"].get(question.id, []),
-            **common))
-    folder.write(DATA_FILE, rows_script(site["rows"]))
+    rows = []  # the side file's rows: small, unlike the histories, which go a batch at a time
+    for batch in site["batches"]:
+        for question in batch:
+            scores = site["scores"].get(question.id, [])
+            folder.write(f"q/{question.id}.html", render_page(
+                "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
+            rows.append(table_row(question, scores, site["slugs"]))
+    folder.write(DATA_FILE, rows_script(rows))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
     publish(store, folder, options.selection, overview["score"])

@@ -141,10 +141,6 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     }
 
 
-def _forecasters(rows) -> list[str]:
-    return sorted({f.forecaster for row in rows for f in row.forecasts})
-
-
 def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> dict[str, Any]:
     """One question (a :class:`~ledger.records.StoredQuestion`) as a row of the browser's tables
     (``data/questions.js``): short keys, no HTML."""
@@ -173,17 +169,16 @@ def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> d
 
 
 def collect_site(store, options: ReportOptions) -> dict[str, Any]:
-    """The whole site: the overview, a record per forecaster, and every question of the selection
-    (its whole history, :class:`~ledger.records.QuestionHistory`), with each forecaster's score on it."""
+    """The whole site: the overview, a record per forecaster, and ``batches``: the selection's questions
+    (each with its whole history, :class:`~ledger.records.QuestionHistory`) a batch at a time, so a
+    large ledger's site never holds them all; ``scores`` has each forecaster's score on each."""
     selection = options.selection
-    questions = store.histories(tag=selection.tag, forecaster=selection.forecaster)
     overview = collect(store, options)
-    names = [selection.forecaster] if selection.forecaster else _forecasters(questions)
+    names = [selection.forecaster] if selection.forecaster else store.forecasters(tag=selection.tag)
     slugs = forecaster_slugs(names)
     if len(names) == 1:
         people = {names[0]: overview}
     else:
         people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names}
-    scores = overview["scores"]
-    return {"overview": overview, "forecasters": people, "slugs": slugs, "questions": questions, "scores": scores,
-            "rows": [table_row(q, scores.get(q.id, []), slugs) for q in questions]}
+    return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"],
+            "batches": store.history_batches(tag=selection.tag, forecaster=selection.forecaster)}

@@ -76,7 +76,8 @@ def safe_url(url: str | None) -> str | None:
 
 def calibration_sentences(table: Sequence[CalibrationBin]) -> list[dict[str, str]]:
     """One plain sentence per calibration bin, naming over- or under-confidence when the bin's
-    Wilson interval leaves out its mean forecast (else: within what chance allows)."""
+    Wilson interval leaves out its mean forecast (else: within what chance allows), or a lean the
+    wrong way when the whole interval is across 50% from it."""
     out = []
     for row in table:
         low, high = percent_fixed(row.bin_low), percent_fixed(row.bin_high)
@@ -87,6 +88,11 @@ def calibration_sentences(table: Sequence[CalibrationBin]) -> list[dict[str, str
         mean, observed = row.mean_forecast, row.observed
         if row.ci_low <= mean <= row.ci_high:
             verdict, why = "calibrated", "Within what chance allows for this many forecasts."
+        elif (mean - 0.5) * (row.ci_high - 0.5) < 0 and (mean - 0.5) * (row.ci_low - 0.5) < 0:
+            # the whole interval is on the other side of 50%: "over-confident" would puzzle a reader of 43%
+            verdict = "wrong-side"
+            why = (f"Leaned the wrong way: these forecasts said {percent_fixed(mean)} on average, "
+                   f"yet it {'happened' if observed > 0.5 else 'did not happen'} most of the time.")
         else:
             # above 50% a confident record errs by happening less often than said; below, more often
             bolder = (observed < mean) if mean > 0.5 else (observed > mean)

@@ -30,6 +30,9 @@
       fig.insertBefore(el("figcaption", title), fig.firstChild);
       spec.layout.title = { text: "" };
       spec.layout.margin = Object.assign({}, spec.layout.margin || {}, { t: 16 });
+      // A figure that sets its height (room for a legend below the axis) gets it: else the box stays at
+      // its CSS minimum and the legend spills over the heading below.
+      if (spec.layout.height) { target.style.height = spec.layout.height + "px"; }
       target.setAttribute("role", "img");
       target.setAttribute("aria-label", title);
       fig.appendChild(target);
@@ -140,7 +143,7 @@
         outcome.appendChild(note);
       }
       tr.appendChild(outcome);
-      tr.appendChild(cell(row.at, "Resolved"));
+      tr.appendChild(cell(row.at, "Resolved", "date"));
       var score = el("td", null, "score");
       score.setAttribute("data-label", "Score (Brier)");
       if (row.st === "annulled") { score.appendChild(el("span", "not scored", "muted")); }
@@ -150,7 +153,7 @@
       if (row.st !== "annulled" && !score.childNodes.length) { score.appendChild(el("span", "–", "muted")); }
       tr.appendChild(score);
     } else {
-      tr.appendChild(cell(row.by + (row.st === "due" ? " (past due)" : ""), "Resolve by"));
+      tr.appendChild(cell(row.by + (row.st === "due" ? " (past due)" : ""), "Resolve by", "date"));
     }
     return tr;
   }
