@@ -206,6 +206,9 @@ def test_a_sentence_with_no_time_takes_the_nearest_frame_its_context_gives_and_s
     assert proposed.basis == "'next year' in the title"
     own = horizon.resolve_by("The bank will cut in June.", PUBLISHED, context)
     assert own.basis == "in June"  # the sentence's own time wins over its context
+    nowadays = horizon.resolve_by("The strategy will fail.", PUBLISHED, [("the next sentence", "The threat today is real.")])
+    assert nowadays.default  # "today" in a neighbour is "nowadays", not the day
+    assert horizon.resolve_by("Friendly overtures could give way to tomorrow’s containment.", PUBLISHED).default
 
 
 def test_the_default_horizon_is_a_parameter_and_stays_flagged():

@@ -120,7 +120,8 @@ def _relative(text: str, published: date) -> list[tuple[date, str]]:
         (r"\bnext\s+month\b", lambda m: _month_end(_plus_months(published, 1).year, _plus_months(published, 1).month)),
         (r"\bthis\s+week(?:end)?\b|\bon\s+(?:Friday|Saturday|Sunday)\b|\b(?:the|its|opening|debut|domestic)\s+weekend\b|"
          r"\bby\s+Sunday\b", lambda m: published + timedelta(days=7)),
-        (r"\b(?:today|tonight|tomorrow)\b", lambda m: published + timedelta(days=1)),
+        # not "tomorrow's containment", "today's world": the possessive is figurative
+        (r"\b(?:today|tonight|tomorrow)\b(?!['’]s)", lambda m: published + timedelta(days=1)),
         (r"\bElection\s+Day\b|\b(?:the|this\s+year's|November's)\s+midterms?\b", lambda m: election_day(published)),
         (r"\bnext\s+season\b", lambda m: published + timedelta(days=300 + 365)),
         (r"\b(?:the\s+)?(?:rest|remainder|balance)\s+of\s+(?:the|this)\s+year\b|\b(?:the\s+)?year\s+as\s+a\s+whole\b|"
@@ -146,6 +147,11 @@ def _relative(text: str, published: date) -> list[tuple[date, str]]:
     return [(rule(match), match.group()) for pattern, rule in rules for match in re.finditer(pattern, text, _I)]
 
 
+# "Today" in another sentence is as often "nowadays" ("the threat we face today") as the day: it dates only
+# the sentence that says it, never its neighbours.
+_SENTENCE_ONLY = frozenset({"today", "tonight", "tomorrow"})
+
+
 @lru_cache(maxsize=4096)  # a text's sentences are looked up again as the context of each forecast near them
 def _expressions(text: str, published: date | None) -> list[tuple[date, str]]:
     found = _absolute(text)
@@ -159,7 +165,9 @@ def resolve_by(text: str, published: date | None, context=(), default_days: int 
     time expressions, else from ``context`` ((where, text) pairs, nearest first: "the previous sentence",
     "the title"…), else ``default_days`` after publication, flagged as the default."""
     for where, words in (("", text), *context):
-        if words and (found := _expressions(words, published)):
+        found = [(when, basis) for when, basis in _expressions(words, published) if not where
+                 or basis.lower() not in _SENTENCE_ONLY] if words else []
+        if found:
             when, basis = max(found)
             return Horizon(when, f"{basis!r} in {where}" if where else basis, False)
     if published is None:
