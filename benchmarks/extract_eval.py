@@ -9,10 +9,12 @@ document-level train / dev / test split:
 - in range: found forecasts whose probability lies in one of the labelled bands (±0.005);
 - resolve-by: drafts whose resolve_by was read from the text (not the default horizon).
 
-Only the ``test`` split is held out: the detector was fitted on train (and
-refitted on train + dev) and its C and threshold were chosen on dev, and the
-cue bands were read from the train split, so train and dev figures are on
-data that was tuned on. The ``awards`` domain is in test whole: a domain the
+Only the ``test`` split is held out: the detector was fitted on train and its
+C and threshold were chosen on dev (so dev's precision and recall are on
+sentences the weights never saw, but that chose them), and the cue values
+were read from the train split, so train and dev figures are on data that
+was tuned on; ``--tuning-only`` scores those two and leaves the held-out sets
+unread. The ``awards`` domain is in test whole: a domain the
 detector never saw. ``corpus/unseen`` (texts from outlets and domains the
 corpus does not have, labelled by the same rules, gathered before any tuning
 for issue 16's second round and never tuned on) is scored per domain, as the

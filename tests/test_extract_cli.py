@@ -91,6 +91,15 @@ def test_the_publication_date_anchors_the_proposed_resolve_by():
     assert (item["resolve_by"], item["resolve_by_basis"], item["default_horizon"]) == ("2026-12-31", "next year", False)
 
 
+def test_horizon_sets_the_flagged_default_resolve_by():
+    result = run("extract", "-", "--date", "2025-02-25", "--json", "--horizon", "90",
+                 input="We expect the central bank will cut rates.\n")
+    assert result.exit_code == 0, result.output
+    [item] = json.loads(result.stdout)
+    assert (item["resolve_by"], item["default_horizon"]) == ("2025-05-26", True)
+    assert run("extract", "-", "--horizon", "0", input="x\n").exit_code == 2
+
+
 def test_options_override_front_matter(tmp_path):
     source = tmp_path / "note.md"
     source.write_text("---\ntitle: From the file\noutlet: Cables\n---\nThe deal will almost certainly collapse.\n")

@@ -175,6 +175,11 @@ PUBLISHED = date(2024, 3, 12)
     ("Coal will be gone by the end of the decade.", date(2029, 12, 31), "by the end of the decade"),
     ("Sales will recover in Q3.", date(2024, 9, 30), "in Q3"),
     ("Sales will recover in Q1.", date(2024, 3, 31), "in Q1"),  # the quarter under way
+    ("Dune will top the chart at $40 million on its opening weekend.", date(2024, 3, 19), "opening weekend"),
+    ("The film should gross $8 million today.", date(2024, 3, 13), "today"),
+    ("Democrats will hold the Senate on Election Day.", date(2024, 11, 5), "Election Day"),
+    ("Inflation will ease over the rest of the year.", date(2024, 12, 31), "the rest of the year"),
+    ("Inflation would return to 2 percent over the projection period.", date(2027, 12, 31), "the projection period"),
 ])
 def test_time_expressions_give_a_resolve_by_relative_to_publication(sentence, when, basis):
     proposed = horizon.resolve_by(sentence, PUBLISHED)
@@ -186,6 +191,39 @@ def test_no_time_expression_gives_the_stated_default_horizon_and_a_flag():
     assert proposed.default and proposed.when == date(2025, 3, 12)
     assert "default horizon" in proposed.basis
     assert horizon.resolve_by("The strategy will fail.", None).when is None
+
+
+def test_the_us_general_election_is_the_tuesday_after_the_first_monday_of_november_in_an_even_year():
+    assert horizon.election_day(date(2018, 10, 18)) == date(2018, 11, 6)
+    assert horizon.election_day(date(2025, 1, 1)) == date(2026, 11, 3)
+    assert horizon.election_day(date(2024, 11, 6)) == date(2026, 11, 3)
+
+
+def test_a_sentence_with_no_time_takes_the_nearest_frame_its_context_gives_and_says_where():
+    context = [("the previous sentence", "Prices rose last year."), ("the title", "The outlook for next year")]
+    proposed = horizon.resolve_by("The bank will cut rates.", PUBLISHED, context)
+    assert (proposed.when, proposed.default) == (date(2025, 12, 31), False)
+    assert proposed.basis == "'next year' in the title"
+    own = horizon.resolve_by("The bank will cut in June.", PUBLISHED, context)
+    assert own.basis == "in June"  # the sentence's own time wins over its context
+    nowadays = horizon.resolve_by("The strategy will fail.", PUBLISHED, [("the next sentence", "The threat today is real.")])
+    assert nowadays.default  # "today" in a neighbour is "nowadays", not the day
+    assert horizon.resolve_by("Friendly overtures could give way to tomorrow’s containment.", PUBLISHED).default
+
+
+def test_the_default_horizon_is_a_parameter_and_stays_flagged():
+    proposed = horizon.resolve_by("The strategy will fail.", PUBLISHED, [("the title", "Why it fails")], 90)
+    assert (proposed.when, proposed.default) == (date(2024, 6, 10), True)
+    assert "90 days" in proposed.basis
+
+
+def test_extract_dates_a_list_item_from_the_list_s_heading_line():
+    from ledger.extract import extract
+
+    found = extract(["My predictions for 2025.", "Champions: Arsenal.", "Relegated: Ipswich, Southampton."],
+                    published=date(2024, 8, 10), min_confidence=0.0)
+    dated = {candidate.quote: (candidate.resolve_by, candidate.resolve_by_basis) for candidate in found}
+    assert dated["Champions: Arsenal."] == (date(2025, 12, 31), "'2025' in the previous sentence")
 
 
 def test_this_strategy_is_named_from_the_preceding_sentence():

@@ -130,6 +130,10 @@ def extract(
     max_size: Annotated[
         str, typer.Option("--max-size", help="Largest input read: 2MB, 500KB or bytes (an analysis is rarely 100KB).")
     ] = "2MB",
+    horizon_days: Annotated[
+        int | None, typer.Option("--horizon", min=1, help="Days after publication proposed as resolve_by when the "
+                                                          "text names no time (default 365; flagged as the default).")
+    ] = None,
     as_json: Json = False,
     as_csv: Csv = False,
     db: Db = None,
@@ -142,7 +146,9 @@ def extract(
     first, with a self-contained draft statement, the probability its wording
     implies (and which lexicon source says so), the exact quote, a proposed
     resolve_by read from the text's time expressions relative to the
-    publication date (or a flagged one-year default) and drafted criteria.
+    publication date, from the sentence, its neighbours, the title or the
+    text's other sentences (or a flagged default, --horizon days, one year
+    unless told) and drafted criteria.
     Every entry is marked draft: true; `ledger add --file` refuses it until a
     person has reviewed it. Input over 2 MB is refused unless --max-size.
 
@@ -159,7 +165,8 @@ def extract(
     source = _source(parsed.metadata, {"title": title, "author": author, "url": url,
                                        "published": date, "outlet": outlet}, name)
     candidates = find_candidates(parsed.paragraphs, published=source.get("published"), outlet=source.get("outlet"),
-                                 title=source.get("title"), min_confidence=min_confidence)
+                                 title=source.get("title"), min_confidence=min_confidence,
+                                 **({"default_days": horizon_days} if horizon_days else {}))
     if as_json:
         emit_json([candidate.as_dict() for candidate in candidates])
         return

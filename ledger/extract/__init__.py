@@ -63,11 +63,13 @@ def _uncued(sentence: str) -> cues.Reading:
 
 
 def read_sentence(sentence: str, confidence: float = 1.0, previous=(), title=None,
-                  published: date | None = None) -> list[Candidate]:
+                  published: date | None = None, time_context=(),
+                  default_days: int = horizon.DEFAULT_HORIZON_DAYS) -> list[Candidate]:
     """The drafts the rules read from one sentence, one per forecast it makes, whatever the detector thinks:
-    ``previous`` (parsed preceding sentences) and ``title`` (parsed) resolve "this strategy" / "it"."""
+    ``previous`` (parsed preceding sentences) and ``title`` (parsed) resolve "this strategy" / "it";
+    ``time_context`` ((where, text) pairs, nearest first) dates a sentence that names no time itself."""
     readings = cues.read_all(sentence) or [_uncued(sentence)]
-    when = horizon.resolve_by(sentence, published)
+    when = horizon.resolve_by(sentence, published, time_context, default_days)
     found = []
     for reading in readings:
         drafted, unresolved = statement.self_contained(statement.draft(sentence, reading), previous, title)
@@ -82,10 +84,24 @@ def read_sentence(sentence: str, confidence: float = 1.0, previous=(), title=Non
     return found
 
 
+def time_context(sentences: list[str], index: int, title: str | None) -> list[tuple[str, str]]:
+    """Where to look for the time frame of sentence ``index`` when it names none, nearest first: its
+    neighbours, the title, the text's opening lines (a headline or lede such as "Weekend preview"), then
+    the first sentence of the text that names a time (a predictions list says "2024" once, at its top)."""
+    places = [("the previous sentence", index - 1), ("the sentence before that", index - 2),
+              ("the next sentence", index + 1)]
+    context = [(where, sentences[i]) for where, i in places if 0 <= i < len(sentences)]
+    return context + [("the title", title or ""), ("the opening lines", " ".join(sentences[:3]))] + [
+        ("an earlier sentence" if i < index else "a later sentence", sentences[i])
+        for i in sorted(range(len(sentences)), key=lambda i: abs(i - index)) if abs(i - index) > 2]
+
+
 def extract(paragraphs: list[str], *, published: date | None = None, outlet: str | None = None,
-            title: str | None = None, min_confidence: float | None = None) -> list[Candidate]:
+            title: str | None = None, min_confidence: float | None = None,
+            default_days: int = horizon.DEFAULT_HORIZON_DAYS) -> list[Candidate]:
     """Every candidate in the paragraphs whose detector confidence reaches ``min_confidence``
-    (default: the threshold chosen on the dev split), most confident first."""
+    (default: the threshold chosen on the dev split), most confident first; ``default_days`` is the
+    resolve-by horizon proposed when neither the sentence nor its context names a time."""
     from ledger.extract import detector, features, syntax
 
     sentences = [s for paragraph in paragraphs for s in document.sentences(paragraph) if not document.is_boilerplate(s)]
@@ -100,7 +116,8 @@ def extract(paragraphs: list[str], *, published: date | None = None, outlet: str
     for index, (sentence, doc) in enumerate(zip(sentences, parsed)):
         confidence = detector.confidence(features.features(sentence, doc, day, context, outlet_words))
         if confidence >= threshold:
-            found += read_sentence(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published)
+            found += read_sentence(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published,
+                                   time_context(sentences, index, title), default_days)
     return sorted(found, key=lambda candidate: -candidate.confidence)
 
 

@@ -9,10 +9,19 @@ weeks" eight weeks on, "the coming months" / "the near term" six months on,
 of its last year, "in Q3" this year's third quarter (next year's if it is past). The latest expression in the sentence
 wins: a forecast "for 2024 and 2025" resolves when both can be judged.
 
-When the sentence names no time, the proposal is the default horizon, one
-year after publication, and says so (``default`` is true) so the reviewer
-knows it was a guess. Without a publication date only absolute expressions
-("by 2030", "June 2026") can be read.
+Also "today" / "tomorrow" / "tonight" (the next day), "this weekend" / "the
+weekend" / "on Sunday" (a week on), "Election Day" / "the midterms" (the next
+US general election, first Tuesday after the first Monday of November in an
+even year), "next season", "the rest of the year", "the projection period" /
+"the medium term" (three years, as the Fed's projections run).
+
+When the sentence names no time, the frame the text sets is read instead
+(:func:`resolve_by`'s ``context``: the neighbouring sentences, the title, the
+opening lines: "Weekend box office preview", "2024 predictions"), and the
+basis says where it came from. When none does, the proposal is the default
+horizon, one year after publication unless told otherwise, and says so
+(``default`` is true) so the reviewer knows it was a guess. Without a
+publication date only absolute expressions ("by 2030", "June 2026") can be read.
 """
 
 from __future__ import annotations
@@ -21,8 +30,9 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
-__all__ = ["DEFAULT_HORIZON_DAYS", "Horizon", "resolve_by"]
+__all__ = ["DEFAULT_HORIZON_DAYS", "Horizon", "resolve_by", "election_day"]
 
 DEFAULT_HORIZON_DAYS = 365
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -85,6 +95,17 @@ def _absolute(text: str) -> list[tuple[date, str]]:
     return found
 
 
+def election_day(after: date) -> date:
+    """The next US general election on or after ``after``: the Tuesday after the first Monday of November
+    of an even year."""
+    year = after.year + after.year % 2
+    while True:
+        first_monday = date(year, 11, 1) + timedelta(days=(7 - date(year, 11, 1).weekday()) % 7)
+        if (day := first_monday + timedelta(days=1)) >= after:
+            return day
+        year += 2
+
+
 def _relative(text: str, published: date) -> list[tuple[date, str]]:
     """Dates the text gives relative to when it was written."""
     year = published.year
@@ -97,7 +118,15 @@ def _relative(text: str, published: date) -> list[tuple[date, str]]:
         (r"\bthis\s+(?:season|cycle|election)\b|\bupcoming\s+(?:season|election)\b", lambda m: published + timedelta(days=300)),
         (r"\bthis\s+month\b", lambda m: _month_end(year, published.month)),
         (r"\bnext\s+month\b", lambda m: _month_end(_plus_months(published, 1).year, _plus_months(published, 1).month)),
-        (r"\bthis\s+week(?:end)?\b|\bon\s+(?:Friday|Saturday|Sunday)\b", lambda m: published + timedelta(days=7)),
+        (r"\bthis\s+week(?:end)?\b|\bon\s+(?:Friday|Saturday|Sunday)\b|\b(?:the|its|opening|debut|domestic)\s+weekend\b|"
+         r"\bby\s+Sunday\b", lambda m: published + timedelta(days=7)),
+        # not "tomorrow's containment", "today's world": the possessive is figurative
+        (r"\b(?:today|tonight|tomorrow)\b(?!['’]s)", lambda m: published + timedelta(days=1)),
+        (r"\bElection\s+Day\b|\b(?:the|this\s+year's|November's)\s+midterms?\b", lambda m: election_day(published)),
+        (r"\bnext\s+season\b", lambda m: published + timedelta(days=300 + 365)),
+        (r"\b(?:the\s+)?(?:rest|remainder|balance)\s+of\s+(?:the|this)\s+year\b|\b(?:the\s+)?year\s+as\s+a\s+whole\b|"
+         r"\bsecond\s+half\s+of\s+(?:the|this)\s+year\b", lambda m: date(year, 12, 31)),
+        (r"\b(?:the|its)\s+projection\s+period\b|\b(?:the|over\s+the)\s+medium[- ]term\b", lambda m: date(year + 3, 12, 31)),
         (r"\bnext\s+week(?:end)?\b", lambda m: published + timedelta(days=14)),
         (r"\b(?:in\s+)?the\s+(?:coming|next\s+few)\s+weeks\b", lambda m: published + timedelta(weeks=8)),
         (r"\b(?:in\s+)?the\s+(?:coming|next\s+few)\s+months\b|\bnear[- ]term\b|\bmonths\s+ahead\b",
@@ -118,15 +147,30 @@ def _relative(text: str, published: date) -> list[tuple[date, str]]:
     return [(rule(match), match.group()) for pattern, rule in rules for match in re.finditer(pattern, text, _I)]
 
 
-def resolve_by(text: str, published: date | None) -> Horizon:
-    """The proposed resolve-by date for a forecast sentence written on ``published``."""
+# "Today" in another sentence is as often "nowadays" ("the threat we face today") as the day: it dates only
+# the sentence that says it, never its neighbours.
+_SENTENCE_ONLY = frozenset({"today", "tonight", "tomorrow"})
+
+
+@lru_cache(maxsize=4096)  # a text's sentences are looked up again as the context of each forecast near them
+def _expressions(text: str, published: date | None) -> list[tuple[date, str]]:
     found = _absolute(text)
     if published is not None:
         found = [(when, basis) for when, basis in found if when >= published] + _relative(text, published)
-    if found:
-        when, basis = max(found)
-        return Horizon(when, basis, False)
+    return found
+
+
+def resolve_by(text: str, published: date | None, context=(), default_days: int = DEFAULT_HORIZON_DAYS) -> Horizon:
+    """The proposed resolve-by date for a forecast sentence written on ``published``: from the sentence's own
+    time expressions, else from ``context`` ((where, text) pairs, nearest first: "the previous sentence",
+    "the title"…), else ``default_days`` after publication, flagged as the default."""
+    for where, words in (("", text), *context):
+        found = [(when, basis) for when, basis in _expressions(words, published) if not where
+                 or basis.lower() not in _SENTENCE_ONLY] if words else []
+        if found:
+            when, basis = max(found)
+            return Horizon(when, f"{basis!r} in {where}" if where else basis, False)
     if published is None:
         return Horizon(None, "no time expression and no publication date: set resolve_by by hand", True)
-    return Horizon(published + timedelta(days=DEFAULT_HORIZON_DAYS),
-                   f"no time expression: default horizon of {DEFAULT_HORIZON_DAYS} days after publication", True)
+    return Horizon(published + timedelta(days=default_days),
+                   f"no time expression: default horizon of {default_days} days after publication", True)
