@@ -228,6 +228,19 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _to_text(name: str, kind: str) -> str:
+    """The DuckDB expression that renders column ``name`` of type ``kind`` as PostgreSQL's input text
+    (doubles in DuckDB's shortest exact form, lists as array literals with every text element quoted)."""
+    if kind == "DOUBLE[]":
+        element = "coalesce(CAST(x AS VARCHAR), 'NULL')"
+    elif kind.endswith("[]"):
+        element = ("CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(x, '\\', '\\\\'), '\"', '\\\"') "
+                   "|| '\"' END")
+    else:
+        return f"CAST({name} AS VARCHAR)"
+    return f"'{{' || array_to_string(list_transform({name}, lambda x: {element}), ',') || '}}'"
+
+
 def _from_text(name: str, kind: str) -> str:
     """The DuckDB expression that reads column ``name`` of type ``kind`` back from the text _pull sends."""
     if kind == "DOUBLE[]":  # '{0.1,-0,NULL}': no element of a float8[] is ever quoted
@@ -375,16 +388,22 @@ class ServerStore(Store):
             self.con.executemany("INSERT OR REPLACE INTO server_digests VALUES (?, ?, ?, ?::HUGEINT)",
                                  [(table, key, n, total) for key, n, total in found])
 
-    def _push(self, commit_id: int) -> None:
-        """COPY one commit's rows (records first, then the commit) from the mirror to the server."""
+    def _push(self, commit_id: int, batch: int = 100_000) -> None:
+        """COPY one commit's rows (records first, then the commit) from the mirror to the server: DuckDB
+        renders each batch as CSV in PostgreSQL's text forms, so no row passes through Python."""
+        from pyarrow import csv
+
+        options = csv.WriteOptions(include_header=False, quoting_style="needed")  # every string quoted: '' is not NULL
         cursor = self.server.cursor()
         for table in (*RECORD_TABLES, "commits"):
-            names = ", ".join(name for name, _ in record_columns()[table])
-            result = self.con.execute(f"SELECT {names} FROM {table} WHERE {_key(table)} = ? ORDER BY 1", [commit_id])
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                while batch := result.fetchmany(10_000):
-                    for row in batch:
-                        copy.write_row(row)
+            cols = record_columns()[table]
+            rendered = ", ".join(f"{_to_text(name, kind)} AS {name}" for name, kind in cols)
+            rows = self.con.sql(f"SELECT {rendered} FROM {table} WHERE {_key(table)} = {int(commit_id)} ORDER BY 1")
+            with cursor.copy(f"COPY {table} ({', '.join(name for name, _ in cols)}) FROM STDIN (FORMAT csv)") as copy:
+                for part in rows.to_arrow_reader(batch):
+                    data = io.BytesIO()
+                    csv.write_csv(part, data, options)
+                    copy.write(data.getbuffer())
             self._take_digests(table, f" WHERE {_key(table)} = {int(commit_id)}")
 
     def _forget(self, commit_id: int) -> None:

@@ -130,6 +130,21 @@ def test_golden_rows_come_back_from_the_server_with_the_same_canonical_text(team
             assert text == chain.canonical_text(table, clean)
 
 
+def test_awkward_text_in_lists_survives_the_copy_to_the_server(cli, team):
+    """Pushed lists are PostgreSQL array literals made by DuckDB: quotes, backslashes, commas, braces,
+    'NULL' and '' stay text, element for element."""
+    tags = ['a"b', "c\\d", "x,y", "{z}", "NULL", "two words", "é’"]
+    args = [arg for tag in tags for arg in ("--tag", tag)]
+    cli("add", "Awkward tags", "--options", 'A "1",B\\2', "--probabilities", "0.25,0.75", "--by", "2030",
+        "-c", "x", *args)
+    assert server_rows(team, "question_records")[0]["options"] == ['A "1"', "B\\2"]
+    with Store.open(team) as store:  # nothing cached yet: every row comes from the server
+        assert store.pulled == 3
+        got = store.con.execute("SELECT options, tags FROM question_records").fetchone()
+    assert got[0] == ['A "1"', "B\\2"] and sorted(got[1]) == sorted(tags)
+    cli("verify")
+
+
 def test_a_nul_character_is_one_line_and_writes_nothing(cli, team, tmp_path):
     cli("init")
     result = cli("add", "Bad\x00text", "-p", "50%", "--by", "2030", "-c", "x", ok=False)
