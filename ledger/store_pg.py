@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     import duckdb
     import psycopg
 
-__all__ = ["ServerStore", "role_sql", "server_ddl"]
+__all__ = ["ServerStore", "cache_path", "create_roles", "role_prefix", "role_sql", "server_ddl"]
 
 TABLES = ("commits", *RECORD_TABLES)
 # One key per database (advisory locks are per database): the ledger's writers queue on it.
@@ -135,12 +136,30 @@ def server_ddl() -> list[tuple[str, str]]:
         scratch.close()
 
 
+_ROLE_PREFIX = re.compile(r"[a-z_][a-z0-9_]*")
+_LONGEST_NAME = 63  # PostgreSQL keeps this many bytes of a name and silently cuts the rest
+
+
+def role_prefix(text: str) -> str:
+    """``text``, checked as the prefix of the roles: a lower-case SQL identifier (so the name an
+    analyst types unquoted in psql is the same role) short enough for ``<prefix>_writer``."""
+    if not _ROLE_PREFIX.fullmatch(text) or len(text) + len("_writer") > _LONGEST_NAME:
+        raise LedgerError(f"not a role prefix: {text!r} (lower-case letters, digits and _, not starting with a "
+                          f"digit, at most {_LONGEST_NAME - len('_writer')} characters)")
+    return text
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def role_sql(prefix: str = "ledger") -> str:
     """The SQL that makes ``<prefix>_writer`` (SELECT and INSERT on the record tables, no UPDATE,
     DELETE or TRUNCATE) and ``<prefix>_reader`` (SELECT only), as the schema's owner runs it."""
-    writer, reader = f"{prefix}_writer", f"{prefix}_reader"
+    prefix = role_prefix(prefix)
+    writer, reader = (_identifier(f"{prefix}_{kind}") for kind in ("writer", "reader"))
     records = ", ".join(TABLES)
-    lines = [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+    lines = [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role[1:-1]}') "
              f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;" for role in (writer, reader)]
     lines += [
         f"REVOKE ALL ON {records}, schema_migrations FROM PUBLIC;",
@@ -580,7 +599,7 @@ class ServerStore(Store):
         self._fill(use_cache=False)
 
 
-def create_roles(store: ServerStore) -> None:
+def create_roles(store: ServerStore, prefix: str = "ledger") -> None:
     """Run :func:`role_sql` on the store's server, as its owner, in one transaction."""
     with store._server_errors(), store.server.transaction():
-        store.server.execute(role_sql())
+        store.server.execute(role_sql(prefix))

@@ -64,7 +64,7 @@ def test_a_shown_url_hides_its_password():
 def test_init_creates_the_schema_records_its_migrations_and_prints_the_roles(cli, team, pg_server):
     result = cli("init")
     assert "created a new ledger at postgresql://" in result.stderr
-    assert "CREATE ROLE ledger_writer" in result.stdout and "GRANT SELECT, INSERT ON commits" in result.stdout
+    assert "CREATE ROLE \"ledger_writer\" NOLOGIN" in result.stdout and "GRANT SELECT, INSERT ON commits" in result.stdout
     applied = psql(pg_server, team, "SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations")
     assert applied.split(",") == [name for name, _ in migrations.MIGRATIONS]
     tables = psql(pg_server, team, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
@@ -345,9 +345,26 @@ def test_a_writer_on_an_out_of_date_schema_is_told_to_ask_the_owner(cli, team, p
     assert cli.json("list", "--db", writer) == []
 
 
+def test_create_roles_with_a_prefix_names_the_roles_after_it(cli, team, pg_server):
+    result = cli("init", "--create-roles", "--role-prefix", "desk2")
+    assert "created roles desk2_writer" in result.stderr
+    assert psql(pg_server, team, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles "
+                                 "WHERE rolname LIKE 'desk2%'") == "desk2_reader,desk2_writer"
+    writer = _login(pg_server, team, "desk2_writer")
+    cli("add", "The bill passes", "-p", "70%", "--by", "2030", "-c", "Signed", "--db", writer)
+    assert "IN ROLE \"desk2_writer\"" in cli("init", "--role-prefix", "desk2").stdout
+
+
+@pytest.mark.parametrize("prefix", ["Desk", "2desk", "desk-x", 'desk"; DROP TABLE commits; --', "", "d" * 57])
+def test_a_bad_role_prefix_is_one_line_and_changes_nothing(cli, team, pg_server, prefix):
+    result = cli("init", "--create-roles", "--role-prefix", prefix, ok=False)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "not a role prefix" in result.stderr
+    assert psql(pg_server, team, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0"
+
+
 def test_create_roles_on_a_file_is_refused(cli, tmp_path):
     result = cli("init", "--create-roles", "--db", tmp_path / "x.duckdb", ok=False)
-    assert result.exit_code == 1 and "--create-roles is for a team ledger" in result.stderr
+    assert result.exit_code == 1 and "--create-roles and --role-prefix are for a team ledger" in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
 
 
