@@ -34,7 +34,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -293,10 +293,16 @@ def cache_path(server) -> Path | None:
 def _cache_lock(path: Path, *, shared: bool) -> Iterator[bool]:
     """Readers share the cache, one writer excludes them (DuckDB refuses a read-only attach while
     another process writes the file). A reader waits (writes are short); a writer that would
-    wait skips its update (say False): the next open makes it."""
+    wait skips its update (say False): the next open makes it. False too where the lock file
+    cannot be made (a read-only home): the cache is only ever a speed-up."""
     import fcntl
 
-    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -441,7 +447,9 @@ class ServerStore(Store):
 
         if self._cache is None or not self._cache.exists():
             return None
-        with _cache_lock(self._cache, shared=True):
+        with _cache_lock(self._cache, shared=True) as mine:
+            if not mine:
+                return None
             try:
                 self.con.execute(f"ATTACH {_quoted(self._cache)} AS cache (READ_ONLY)")
             except duckdb.Error:  # not a DuckDB file we can read: made anew below
@@ -459,7 +467,8 @@ class ServerStore(Store):
                     pass  # a cache that cannot be read is only a slower open
                 finally:
                     self.con.execute("DETACH cache")
-        self._cache.unlink(missing_ok=True)
+        with suppress(OSError):
+            self._cache.unlink(missing_ok=True)
         return None
 
     def _copy_cache(self, to: str, source: str, upto: int, after: int = 0) -> None:
@@ -485,7 +494,6 @@ class ServerStore(Store):
 
         if self._cache is None or self._mirrored <= 0:
             return
-        self._cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _cache_lock(self._cache, shared=False) as mine:
             if not mine:
                 return

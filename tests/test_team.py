@@ -238,6 +238,17 @@ def test_opening_again_copies_only_the_commits_made_since(cli, team, isolated_ho
     assert len(list((isolated_home / "data" / "forecast-ledger" / "team-cache").glob("*.duckdb"))) == 1
 
 
+def test_a_data_directory_that_cannot_be_written_only_means_no_cache(cli, team, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))  # no folder can be made under a file, even by root
+    _add(cli, "The bill passes")
+    _add(cli, "The budget passes")
+    with Store.open(team) as store:
+        assert (store.cached, store.pulled) == (0, 6)
+    assert cli.json("verify")["commits"] == 2
+
+
 def test_verify_names_a_row_changed_through_psql_after_this_machine_cached_it(cli, team, pg_server):
     qid = _add(cli, "The bill passes")
     _add(cli, "The budget passes")
