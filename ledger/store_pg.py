@@ -32,8 +32,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     import duckdb
     import psycopg
 
-__all__ = ["ServerStore", "role_sql", "server_ddl"]
+__all__ = ["ServerStore", "cache_path", "create_roles", "role_prefix", "role_sql", "server_ddl"]
 
 TABLES = ("commits", *RECORD_TABLES)
 # One key per database (advisory locks are per database): the ledger's writers queue on it.
@@ -135,12 +136,30 @@ def server_ddl() -> list[tuple[str, str]]:
         scratch.close()
 
 
+_ROLE_PREFIX = re.compile(r"[a-z_][a-z0-9_]*")
+_LONGEST_NAME = 63  # PostgreSQL keeps this many bytes of a name and silently cuts the rest
+
+
+def role_prefix(text: str) -> str:
+    """``text``, checked as the prefix of the roles: a lower-case SQL identifier (so the name an
+    analyst types unquoted in psql is the same role) short enough for ``<prefix>_writer``."""
+    if not _ROLE_PREFIX.fullmatch(text) or len(text) + len("_writer") > _LONGEST_NAME:
+        raise LedgerError(f"not a role prefix: {text!r} (lower-case letters, digits and _, not starting with a "
+                          f"digit, at most {_LONGEST_NAME - len('_writer')} characters)")
+    return text
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def role_sql(prefix: str = "ledger") -> str:
     """The SQL that makes ``<prefix>_writer`` (SELECT and INSERT on the record tables, no UPDATE,
     DELETE or TRUNCATE) and ``<prefix>_reader`` (SELECT only), as the schema's owner runs it."""
-    writer, reader = f"{prefix}_writer", f"{prefix}_reader"
+    prefix = role_prefix(prefix)
+    writer, reader = (_identifier(f"{prefix}_{kind}") for kind in ("writer", "reader"))
     records = ", ".join(TABLES)
-    lines = [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+    lines = [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role[1:-1]}') "
              f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;" for role in (writer, reader)]
     lines += [
         f"REVOKE ALL ON {records}, schema_migrations FROM PUBLIC;",
@@ -228,6 +247,19 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _to_text(name: str, kind: str) -> str:
+    """The DuckDB expression that renders column ``name`` of type ``kind`` as PostgreSQL's input text
+    (doubles in DuckDB's shortest exact form, lists as array literals with every text element quoted)."""
+    if kind == "DOUBLE[]":
+        element = "coalesce(CAST(x AS VARCHAR), 'NULL')"
+    elif kind.endswith("[]"):
+        element = ("CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(x, '\\', '\\\\'), '\"', '\\\"') "
+                   "|| '\"' END")
+    else:
+        return f"CAST({name} AS VARCHAR)"
+    return f"'{{' || array_to_string(list_transform({name}, lambda x: {element}), ',') || '}}'"
+
+
 def _from_text(name: str, kind: str) -> str:
     """The DuckDB expression that reads column ``name`` of type ``kind`` back from the text _pull sends."""
     if kind == "DOUBLE[]":  # '{0.1,-0,NULL}': no element of a float8[] is ever quoted
@@ -261,10 +293,16 @@ def cache_path(server) -> Path | None:
 def _cache_lock(path: Path, *, shared: bool) -> Iterator[bool]:
     """Readers share the cache, one writer excludes them (DuckDB refuses a read-only attach while
     another process writes the file). A reader waits (writes are short); a writer that would
-    wait skips its update (say False): the next open makes it."""
+    wait skips its update (say False): the next open makes it. False too where the lock file
+    cannot be made (a read-only home): the cache is only ever a speed-up."""
     import fcntl
 
-    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield False
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -375,16 +413,22 @@ class ServerStore(Store):
             self.con.executemany("INSERT OR REPLACE INTO server_digests VALUES (?, ?, ?, ?::HUGEINT)",
                                  [(table, key, n, total) for key, n, total in found])
 
-    def _push(self, commit_id: int) -> None:
-        """COPY one commit's rows (records first, then the commit) from the mirror to the server."""
+    def _push(self, commit_id: int, batch: int = 100_000) -> None:
+        """COPY one commit's rows (records first, then the commit) from the mirror to the server: DuckDB
+        renders each batch as CSV in PostgreSQL's text forms, so no row passes through Python."""
+        from pyarrow import csv
+
+        options = csv.WriteOptions(include_header=False, quoting_style="needed")  # every string quoted: '' is not NULL
         cursor = self.server.cursor()
         for table in (*RECORD_TABLES, "commits"):
-            names = ", ".join(name for name, _ in record_columns()[table])
-            result = self.con.execute(f"SELECT {names} FROM {table} WHERE {_key(table)} = ? ORDER BY 1", [commit_id])
-            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                while batch := result.fetchmany(10_000):
-                    for row in batch:
-                        copy.write_row(row)
+            cols = record_columns()[table]
+            rendered = ", ".join(f"{_to_text(name, kind)} AS {name}" for name, kind in cols)
+            rows = self.con.sql(f"SELECT {rendered} FROM {table} WHERE {_key(table)} = {int(commit_id)} ORDER BY 1")
+            with cursor.copy(f"COPY {table} ({', '.join(name for name, _ in cols)}) FROM STDIN (FORMAT csv)") as copy:
+                for part in rows.to_arrow_reader(batch):
+                    data = io.BytesIO()
+                    csv.write_csv(part, data, options)
+                    copy.write(data.getbuffer())
             self._take_digests(table, f" WHERE {_key(table)} = {int(commit_id)}")
 
     def _forget(self, commit_id: int) -> None:
@@ -403,7 +447,9 @@ class ServerStore(Store):
 
         if self._cache is None or not self._cache.exists():
             return None
-        with _cache_lock(self._cache, shared=True):
+        with _cache_lock(self._cache, shared=True) as mine:
+            if not mine:
+                return None
             try:
                 self.con.execute(f"ATTACH {_quoted(self._cache)} AS cache (READ_ONLY)")
             except duckdb.Error:  # not a DuckDB file we can read: made anew below
@@ -421,7 +467,8 @@ class ServerStore(Store):
                     pass  # a cache that cannot be read is only a slower open
                 finally:
                     self.con.execute("DETACH cache")
-        self._cache.unlink(missing_ok=True)
+        with suppress(OSError):
+            self._cache.unlink(missing_ok=True)
         return None
 
     def _copy_cache(self, to: str, source: str, upto: int, after: int = 0) -> None:
@@ -447,7 +494,6 @@ class ServerStore(Store):
 
         if self._cache is None or self._mirrored <= 0:
             return
-        self._cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with _cache_lock(self._cache, shared=False) as mine:
             if not mine:
                 return
@@ -561,7 +607,7 @@ class ServerStore(Store):
         self._fill(use_cache=False)
 
 
-def create_roles(store: ServerStore) -> None:
+def create_roles(store: ServerStore, prefix: str = "ledger") -> None:
     """Run :func:`role_sql` on the store's server, as its owner, in one transaction."""
     with store._server_errors(), store.server.transaction():
-        store.server.execute(role_sql())
+        store.server.execute(role_sql(prefix))

@@ -64,7 +64,7 @@ def test_a_shown_url_hides_its_password():
 def test_init_creates_the_schema_records_its_migrations_and_prints_the_roles(cli, team, pg_server):
     result = cli("init")
     assert "created a new ledger at postgresql://" in result.stderr
-    assert "CREATE ROLE ledger_writer" in result.stdout and "GRANT SELECT, INSERT ON commits" in result.stdout
+    assert "CREATE ROLE \"ledger_writer\" NOLOGIN" in result.stdout and "GRANT SELECT, INSERT ON commits" in result.stdout
     applied = psql(pg_server, team, "SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations")
     assert applied.split(",") == [name for name, _ in migrations.MIGRATIONS]
     tables = psql(pg_server, team, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
@@ -128,6 +128,21 @@ def test_golden_rows_come_back_from_the_server_with_the_same_canonical_text(team
             text = again.con.execute(f"SELECT {chain.canonical_sql(table, 'r')} FROM {table} r WHERE seq = ?",
                                      [row["seq"]]).fetchone()[0]
             assert text == chain.canonical_text(table, clean)
+
+
+def test_awkward_text_in_lists_survives_the_copy_to_the_server(cli, team):
+    """Pushed lists are PostgreSQL array literals made by DuckDB: quotes, backslashes, commas, braces,
+    'NULL' and '' stay text, element for element."""
+    tags = ['a"b', "c\\d", "x,y", "{z}", "NULL", "two words", "é’"]
+    args = [arg for tag in tags for arg in ("--tag", tag)]
+    cli("add", "Awkward tags", "--options", 'A "1",B\\2', "--probabilities", "0.25,0.75", "--by", "2030",
+        "-c", "x", *args)
+    assert server_rows(team, "question_records")[0]["options"] == ['A "1"', "B\\2"]
+    with Store.open(team) as store:  # nothing cached yet: every row comes from the server
+        assert store.pulled == 3
+        got = store.con.execute("SELECT options, tags FROM question_records").fetchone()
+    assert got[0] == ['A "1"', "B\\2"] and sorted(got[1]) == sorted(tags)
+    cli("verify")
 
 
 def test_a_nul_character_is_one_line_and_writes_nothing(cli, team, tmp_path):
@@ -221,6 +236,17 @@ def test_opening_again_copies_only_the_commits_made_since(cli, team, isolated_ho
         assert (store.cached, store.pulled) == (9, 2)
         assert store.verify().n_commits == 4 and store.pulled == 2  # the server's digests agreed: nothing copied
     assert len(list((isolated_home / "data" / "forecast-ledger" / "team-cache").glob("*.duckdb"))) == 1
+
+
+def test_a_data_directory_that_cannot_be_written_only_means_no_cache(cli, team, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))  # no folder can be made under a file, even by root
+    _add(cli, "The bill passes")
+    _add(cli, "The budget passes")
+    with Store.open(team) as store:
+        assert (store.cached, store.pulled) == (0, 6)
+    assert cli.json("verify")["commits"] == 2
 
 
 def test_verify_names_a_row_changed_through_psql_after_this_machine_cached_it(cli, team, pg_server):
@@ -330,9 +356,26 @@ def test_a_writer_on_an_out_of_date_schema_is_told_to_ask_the_owner(cli, team, p
     assert cli.json("list", "--db", writer) == []
 
 
+def test_create_roles_with_a_prefix_names_the_roles_after_it(cli, team, pg_server):
+    result = cli("init", "--create-roles", "--role-prefix", "desk2")
+    assert "created roles desk2_writer" in result.stderr
+    assert psql(pg_server, team, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles "
+                                 "WHERE rolname LIKE 'desk2%'") == "desk2_reader,desk2_writer"
+    writer = _login(pg_server, team, "desk2_writer")
+    cli("add", "The bill passes", "-p", "70%", "--by", "2030", "-c", "Signed", "--db", writer)
+    assert "IN ROLE \"desk2_writer\"" in cli("init", "--role-prefix", "desk2").stdout
+
+
+@pytest.mark.parametrize("prefix", ["Desk", "2desk", "desk-x", 'desk"; DROP TABLE commits; --', "", "d" * 57])
+def test_a_bad_role_prefix_is_one_line_and_changes_nothing(cli, team, pg_server, prefix):
+    result = cli("init", "--create-roles", "--role-prefix", prefix, ok=False)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "not a role prefix" in result.stderr
+    assert psql(pg_server, team, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0"
+
+
 def test_create_roles_on_a_file_is_refused(cli, tmp_path):
     result = cli("init", "--create-roles", "--db", tmp_path / "x.duckdb", ok=False)
-    assert result.exit_code == 1 and "--create-roles is for a team ledger" in result.stderr
+    assert result.exit_code == 1 and "--create-roles and --role-prefix are for a team ledger" in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
 
 

@@ -34,12 +34,26 @@ def _forecaster(name: str | None) -> str:
     return name or default_forecaster()
 
 
+def _role_prefix(text: str) -> str:
+    """--role-prefix checked before anything is opened: a bad one is a usage error (exit 2)."""
+    from ledger.store_pg import role_prefix
+
+    try:
+        return role_prefix(text)
+    except LedgerError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 @app.command()
 def init(
     db: Db = None,
     create_roles: Annotated[bool, typer.Option(
         "--create-roles", help="PostgreSQL only: create the writer and reader roles instead of printing their SQL.")]
     = False,
+    role_prefix: Annotated[str, typer.Option(
+        "--role-prefix", callback=_role_prefix,
+        help="PostgreSQL only: the roles are PREFIX_writer and PREFIX_reader (one ledger's roles beside another's).")]
+    = "ledger",
 ) -> None:
     """Create an empty ledger (other commands create it on first write too).
 
@@ -48,7 +62,7 @@ def init(
     reader role; --create-roles runs it instead.
 
     Example: ledger init --db ~/forecasts.duckdb
-    Example: ledger init --db postgresql://owner@db.example.org/forecasts --create-roles
+    Example: ledger init --db postgresql://owner@db.example.org/forecasts --create-roles --role-prefix desk
     """
     from ledger.cli.output import say
     from ledger.location import ServerUrl
@@ -56,10 +70,11 @@ def init(
 
     path = db or default_path()
     if isinstance(path, ServerUrl):
-        _init_server(path, create_roles=create_roles)
+        _init_server(path, create_roles=create_roles, prefix=role_prefix)
         return
-    if create_roles:
-        raise LedgerError("--create-roles is for a team ledger on PostgreSQL (--db postgresql://…), not a file")
+    if create_roles or role_prefix != "ledger":
+        raise LedgerError("--create-roles and --role-prefix are for a team ledger on PostgreSQL (--db postgresql://…), "
+                          "not a file")
     if path.exists():
         Store.open(path, create=False).close()
         say(f"ledger already exists at {path} (schema up to date)")
@@ -68,7 +83,7 @@ def init(
     say(f"created a new ledger at {path}")
 
 
-def _init_server(url, *, create_roles: bool) -> None:
+def _init_server(url, *, create_roles: bool, prefix: str) -> None:
     """The schema on the server, then the roles: created (as the owner), or their SQL printed on stdout."""
     from ledger.cli.output import say
     from ledger.store import Store
@@ -78,11 +93,11 @@ def _init_server(url, *, create_roles: bool) -> None:
     with Store.open(url) as store:
         say(f"created a new ledger at {url}" if store.created else f"ledger already exists at {url} (schema up to date)")
         if create_roles:
-            make_roles(store)
-            say("created roles ledger_writer (SELECT, INSERT) and ledger_reader (SELECT); "
-                "grant one to each analyst: CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE ledger_writer")
+            make_roles(store, prefix)
+            say(f"created roles {prefix}_writer (SELECT, INSERT) and {prefix}_reader (SELECT); "
+                f"grant one to each analyst: CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE {prefix}_writer")
             return
-    typer.echo(role_sql())
+    typer.echo(role_sql(prefix))
     say("the SQL above makes the writer and reader roles; run it as the owner, or run `ledger init --create-roles`")
 
 
