@@ -604,7 +604,10 @@ def verify(
                 f"{result['n_scored']} scored, Brier {result['brier']}, log loss {result['log_loss']}, "
                 f"{result['n_backfilled']} backfilled recomputed")
     else:
-        with open_store(db) as store:
+        from ledger.cli.progress import progress
+
+        # A million records take seconds in a few SQL passes that report no count: a spinner, on a terminal only.
+        with open_store(db) as store, progress("verifying the chain"):
             report = store.verify()
             if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
                 raise Tampered(f"head {head} is not a head of this ledger's chain")
