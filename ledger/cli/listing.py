@@ -52,13 +52,14 @@ def emit_listing(
             emit_csv_cells(csv_columns(StoredQuestion if due_on is None else DueQuestion), rows)
         return
     page = page_limit(limit, table=True, terminal=sys.stdout.isatty())
-    rows = store.questions(**selection, sort=sort, offset=offset, limit=page)
+    if page is None:
+        rows, total = store.questions(**selection, sort=sort, offset=offset), None
+    else:
+        rows, total = store.question_page(**selection, sort=sort, offset=offset, limit=page)
     if not rows and empty is not None:
         say(empty)
         return
     columns, cells = table(rows)
     emit_table(columns, cells, flex="statement")
-    if page is not None and len(rows) == page:  # a full page: there may be more
-        more = store.count_questions(**selection) - offset - len(rows)
-        if more > 0:
-            say(f"{more:,} more — use --limit/--offset (next page: --offset {offset + len(rows)})")
+    if total is not None and (more := total - offset - len(rows)) > 0:
+        say(f"{more:,} more — use --limit/--offset (next page: --offset {offset + len(rows)})")
