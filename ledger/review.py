@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from ledger.store import Store
 
 __all__ = [
-    "Decision", "ReviewSession", "Summary", "check_evidence", "check_extension", "days_overdue", "due_questions",
+    "Decision", "ReviewSession", "Summary", "check_evidence", "check_extension", "days_overdue", "due_question", "due_questions",
+    "due_selection",
     "outcome_for", "overdue_text", "parse_known_on", "parse_span", "score_movement", "session_scores",
     "summary_markdown",
 ]
@@ -83,14 +84,21 @@ def due_questions(
     keeps only past resolve-by dates.
     """
     today = today or date.today()
-    rows = store.questions(
-        status="due" if overdue_only else "open",
-        tag=tag,
-        forecaster=forecaster,
-        due_within_days=0 if overdue_only else within_days,
-    )
-    due = [DueQuestion(**question_fields(row), days_overdue=days_overdue(row, today=today)) for row in rows]
-    return [row for row in due if row.days_overdue > 0] if overdue_only else due
+    rows = store.questions(**due_selection(within_days=within_days, overdue_only=overdue_only, forecaster=forecaster,
+                                           tag=tag))
+    return [due_question(row, today=today) for row in rows if not overdue_only or days_overdue(row, today=today) > 0]
+
+
+def due_selection(*, within_days: int = 30, overdue_only: bool = False, forecaster: str | None = None,
+                  tag: str | None = None, search: str | None = None) -> dict[str, Any]:
+    """The filters of :meth:`Store.questions` that choose what is due (``ledger due`` pages and streams them)."""
+    return {"status": "due" if overdue_only else "open", "tag": tag, "forecaster": forecaster,
+            "due_within_days": 0 if overdue_only else within_days, "search": search}
+
+
+def due_question(row: StoredQuestion, *, today: date | None = None) -> DueQuestion:
+    """A listed question as a review sees it: with ``days_overdue``."""
+    return DueQuestion(**question_fields(row), days_overdue=days_overdue(row, today=today))
 
 
 # -- scores ------------------------------------------------------------------

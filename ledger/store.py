@@ -29,7 +29,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -41,6 +41,7 @@ from ledger.format import short_id as short
 from ledger.location import ServerUrl, location
 from ledger.parse import parse_date, parse_seconds, utc_now
 from ledger.records import (
+    DueQuestion,
     QuestionHistory,
     ResolutionEntry,
     StoredEdit,
@@ -57,8 +58,8 @@ if TYPE_CHECKING:
     from ledger.models import Forecast, Question, Resolution
 
 __all__ = [
-    "busy_timeout", "EDITABLE", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer", "data_dir",
-    "default_path", "open_error", "question_model",
+    "busy_timeout", "EDITABLE", "SORTS", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer",
+    "csv_columns", "data_dir", "default_path", "open_error", "question_model",
 ]
 
 EDITABLE = ("criteria", "resolve_by", "tags")
@@ -393,23 +394,83 @@ class Store:
         tag: str | None = None,
         forecaster: str | None = None,
         due_within_days: int | None = None,
+        search: str | None = None,
+        sort: str = "resolve-by",
         latest_first: bool = False,
+        offset: int = 0,
         limit: int | None = None,
     ) -> list[StoredQuestion]:
-        """Questions matching the filters, soonest resolve-by first.
+        """Questions matching the filters, soonest resolve-by first (or in ``sort``'s order, see :data:`SORTS`).
 
         ``status`` is one of open (which includes due), due, resolved,
-        annulled, closed (resolved or annulled) or all. ``latest_first``
-        orders by resolution, most recent first; ``limit`` bounds the list.
+        annulled, closed (resolved or annulled) or all. ``search`` keeps the
+        statements that contain it, ignoring case. ``latest_first`` orders by
+        resolution, most recent first; ``offset`` and ``limit`` take one page
+        of the list, in SQL: only that page's questions are read.
         """
-        where, params = self._filters(status=status, tag=tag, forecaster=forecaster)
-        if due_within_days is not None:
-            where += " AND q.status IN ('open', 'due') AND q.resolve_by <= current_date + ?::INTEGER"
-            params.append(due_within_days)
-        order = "q.resolved_at DESC, q.id" if latest_first else "q.resolve_by, q.created_at, q.id"
-        if limit is not None:
-            where = f"q.id IN (SELECT q.id FROM questions q WHERE {where} ORDER BY {order} LIMIT {int(limit)})"
-        return self._question_rows(f"WHERE {where}", params, order)
+        where, params = self._selection(status=status, tag=tag, forecaster=forecaster,
+                                        due_within_days=due_within_days, search=search)
+        order = "q.resolved_at DESC, q.id" if latest_first else _order(sort)
+        if limit is None and not offset:
+            return self._question_rows(f"WHERE {where}", params, order)
+        return self._page_rows(where, params, order, offset, limit)[0]
+
+    def question_page(
+        self, *, offset: int = 0, limit: int, sort: str = "resolve-by", **filters: Any
+    ) -> tuple[list[StoredQuestion], int]:
+        """One page of :meth:`questions` (same ``filters``) and how many questions the whole list has."""
+        where, params = self._selection(**{"status": "all", "tag": None, "forecaster": None, "due_within_days": None,
+                                           "search": None, **filters})
+        return self._page_rows(where, params, _order(sort), offset, limit)
+
+    def _page_rows(self, where: str, params: list, order: str, offset: int, limit: int | None):
+        """A page in two steps: one pass over the questions finds the page's ids (and counts the list); then
+        the page's records are read by those ids as constants, which DuckDB pushes into every view, so
+        a screen of a million-question ledger does not join every forecast to every question."""
+        found = self.con.execute(
+            f"SELECT q.id, count(*) OVER () FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}",
+            params).fetchall()
+        if not found:
+            total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
+            return [], total
+        ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
+        return self._question_rows(f"WHERE q.id IN ({ids})", [], order), found[0][1]
+
+    def question_texts(
+        self,
+        form: str,
+        *,
+        status: str = "all",
+        tag: str | None = None,
+        forecaster: str | None = None,
+        due_within_days: int | None = None,
+        search: str | None = None,
+        sort: str = "resolve-by",
+        offset: int = 0,
+        limit: int | None = None,
+        due_on: date | None = None,
+        chunk: int = 10_000,
+    ) -> Iterator[tuple]:
+        """The rows of :meth:`questions`, rendered by DuckDB and streamed ``chunk`` at a time.
+
+        ``form`` ``json``: one 1-tuple a question holding its ``as_json()`` as
+        JSON text (the same values; compact, and characters a terminal would
+        obey left raw). ``form`` ``csv``: a tuple of the cells of
+        :func:`csv_columns`, formula-guarded, times as ISO text with ``Z``.
+        With ``due_on`` each row is a :class:`DueQuestion` on that day (it
+        carries ``days_overdue``). Python never builds a record and holds one
+        chunk; DuckDB still sorts and groups the whole selection (its memory,
+        not the rows', is what a million questions cost: see benchmarks/run_all.py).
+        """
+        if form not in ("json", "csv"):
+            raise ValueError(f"no listing form {form!r}")
+        where, params = self._selection(status=status, tag=tag, forecaster=forecaster,
+                                        due_within_days=due_within_days, search=search)
+        record = StoredQuestion if due_on is None else DueQuestion
+        select = _json_select(record, due_on) if form == "json" else ", ".join(_csv_select(record, due_on))
+        cursor = self.con.execute(_listing_sql(select, f"WHERE {where}", _order(sort), _page(offset, limit)), params)
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
 
     def status_counts(self, *, tag: str | None = None, forecaster: str | None = None) -> dict[str, int]:
         """How many questions are open, due, resolved and annulled."""
@@ -524,37 +585,22 @@ class Store:
             params.append(forecaster)
         return " AND ".join(where), params
 
-    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id") -> list[StoredQuestion]:
-        rows = self.con.execute(
-            f"""
-            WITH chosen AS (SELECT * FROM questions q {where}),
-            standing AS (
-                SELECT question_id,
-                       list({{'probability': probability, 'probabilities': probabilities,
-                              'forecaster': forecaster, 'made_at': made_at,
-                              'recorded_at': recorded_at, 'backfilled': backfilled,
-                              'note': note}} ORDER BY made_at, seq) AS forecasts
-                FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
-            ),
-            superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
-                SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
-                FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
-            )
-            SELECT q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
-                   q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
-                   {{'title': q.source_title, 'author': q.source_author, 'outlet': q.source_outlet,
-                     'url': q.source_url, 'published': q.source_published}} AS source,
-                   coalesce(s.forecasts, []) AS forecasts,
-                   r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at,
-                   p.corrected_from
-            FROM chosen q
-            LEFT JOIN standing s ON s.question_id = q.id
-            LEFT JOIN superseded p ON p.question_id = q.id
-            LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
-            ORDER BY {order}
-            """,
-            params,
-        ).fetchall()
+    @classmethod
+    def _selection(cls, *, status: str, tag: str | None, forecaster: str | None, due_within_days: int | None,
+                   search: str | None) -> tuple[str, list]:
+        """The WHERE of a question listing: :meth:`_filters`, a due window and a statement search."""
+        where, params = cls._filters(status=status, tag=tag, forecaster=forecaster)
+        if due_within_days is not None:
+            where += " AND q.status IN ('open', 'due') AND q.resolve_by <= current_date + ?::INTEGER"
+            params.append(due_within_days)
+        if search:  # a parameter, never spliced: % and _ are plain characters here
+            where += " AND contains(lower(q.statement), lower(?))"
+            params.append(search)
+        return where, params
+
+    def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id",
+                       page: str = "") -> list[StoredQuestion]:
+        rows = self.con.execute(_listing_sql(_ROW_SELECT, where, order, page), params).fetchall()
         return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
@@ -925,6 +971,148 @@ def _stored(kind: str, value: Any) -> Any:
             return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
         return datetime(value.year, value.month, value.day)  # a date: midnight, as a DATE casts
     raise ValueError(f"no stored form for column type {kind}")
+
+
+SORTS = {  # `--sort` keys and their SQL order; each ends in the id, so pages never overlap or skip
+    "resolve-by": "q.resolve_by, q.created_at, q.id",
+    "created": "q.created_at, q.id",
+    "id": "q.id",
+    "statement": "q.statement, q.id",
+}
+
+
+def _order(sort: str) -> str:
+    if sort not in SORTS:
+        raise LedgerError(f"unknown sort key {sort!r}; known: {', '.join(SORTS)}")
+    return SORTS[sort]
+
+
+def _page(offset: int, limit: int | None) -> str:
+    """The LIMIT/OFFSET of a listing's chosen questions (whole numbers only: never user text)."""
+    return (f" LIMIT {int(limit)}" if limit is not None else "") + (f" OFFSET {int(offset)}" if offset else "")
+
+
+def _listing_sql(select: str, where: str, order: str, page: str = "") -> str:
+    """One listing query: the chosen questions (one page of them), each with its forecasts in the order
+    they were made (``s.forecasts``), its current resolution (``r``) and what that corrected (``p``)."""
+    return f"""
+        WITH chosen AS (SELECT * FROM questions q {where}{f" ORDER BY {order}{page}" if page else ""}),
+        standing AS (
+            SELECT question_id,
+                   list({{'probability': probability, 'probabilities': probabilities,
+                          'forecaster': forecaster, 'made_at': made_at,
+                          'recorded_at': recorded_at, 'backfilled': backfilled,
+                          'note': note}} ORDER BY made_at, seq) AS forecasts
+            FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
+        ),
+        superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
+            SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
+            FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
+        )
+        SELECT {select}
+        FROM chosen q
+        LEFT JOIN standing s ON s.question_id = q.id
+        LEFT JOIN superseded p ON p.question_id = q.id
+        LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
+        ORDER BY {order}
+        """
+
+
+# The columns :func:`_stored_question` takes, in its order.
+_ROW_SELECT = """q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
+       q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
+       {'title': q.source_title, 'author': q.source_author, 'outlet': q.source_outlet,
+        'url': q.source_url, 'published': q.source_published} AS source,
+       coalesce(s.forecasts, []) AS forecasts,
+       r.outcome, r.annulled, r.resolved_at, r.note, r.evidence, r.resolver, r.recorded_at,
+       p.corrected_from"""
+
+# Where each nested record of a listing row comes from, and when it is absent (null in JSON).
+_NESTED = {
+    "source": (StoredSource, lambda name: f"q.source_{name}",
+               "coalesce(nullif(q.source_title, ''), nullif(q.source_author, ''), nullif(q.source_outlet, ''), "
+               "nullif(q.source_url, ''), q.source_published::VARCHAR) IS NOT NULL"),
+    "resolution": (StoredResolution, lambda name: f"r.{name}", "r.annulled IS NOT NULL"),
+}
+
+
+def _iso_sql(expr: str) -> str:
+    """A TIMESTAMP as the JSON text of a UTC time: ISO 8601 with ``Z``, microseconds only when there are some
+    (what ``datetime.isoformat`` gives)."""
+    return (f"CASE WHEN epoch_us({expr}) % 1000000 = 0 THEN strftime({expr}, '%Y-%m-%dT%H:%M:%SZ') "
+            f"ELSE strftime({expr}, '%Y-%m-%dT%H:%M:%S.%fZ') END")
+
+
+def _value_sql(kind: str, expr: str) -> str:
+    """A scalar field of a record (its annotation ``kind``) as its JSON value; dates and times as text."""
+    if kind.startswith("datetime"):
+        return _iso_sql(expr)
+    if kind.startswith("date"):
+        return f"CAST({expr} AS VARCHAR)"
+    return expr
+
+
+def _top_level(record: type, due_on: date | None) -> Iterator[tuple[str, str, str]]:
+    """Each field of a listing row: its name, annotation and SQL (before it is rendered)."""
+    for f in fields(record):
+        if f.name == "forecasts":
+            yield f.name, "list", "coalesce(s.forecasts, [])"
+        elif f.name == "corrected_from":
+            yield f.name, f.type, "p.corrected_from"
+        elif f.name == "days_overdue":
+            yield f.name, f.type, f"(DATE '{due_on.isoformat()}' - q.resolve_by)"
+        else:
+            yield f.name, f.type, f"q.{f.name}"
+
+
+def _struct_sql(record: type, column) -> str:
+    return "{" + ", ".join(f"'{f.name}': {_value_sql(f.type, column(f.name))}" for f in fields(record)) + "}"
+
+
+def _json_select(record: type, due_on: date | None) -> str:
+    """The SELECT list of one JSON text a row, the ``as_json()`` of ``record`` field for field."""
+    parts = []
+    for name, kind, expr in _top_level(record, due_on):
+        if name in _NESTED:
+            nested, column, present = _NESTED[name]
+            value = f"CASE WHEN {present} THEN {_struct_sql(nested, column)} END"
+        elif name == "forecasts":
+            value = f"list_transform({expr}, lambda f: {_struct_sql(StoredForecast, lambda n: f'f.{n}')})"
+        else:
+            value = _value_sql(kind, expr)
+        parts.append(f"'{name}': {value}")
+    return "to_json({" + ", ".join(parts) + "})"
+
+
+def csv_columns(record: type = StoredQuestion) -> list[str]:
+    """The CSV header of a listing of ``record`` (``StoredQuestion`` or ``DueQuestion``): its ``--json``
+    fields flattened (``source_title``, ``resolution_outcome``), the same whatever the rows hold."""
+    return [name for name, _ in _csv_fields(record, date.today())]  # the day changes no name
+
+
+def _csv_fields(record: type, due_on: date | None) -> Iterator[tuple[str, str]]:
+    from ledger.io.formula import guard_sql
+
+    def cell(kind: str, expr: str) -> str:
+        if kind.startswith(("list", "tuple")):
+            return f"CAST(to_json({expr}) AS VARCHAR)"  # lists as JSON text, as --csv always had them
+        if kind.startswith("str"):
+            return guard_sql(expr)
+        return _value_sql(kind, expr)
+
+    for name, kind, expr in _top_level(record, due_on):
+        if name in _NESTED:
+            nested, column, _ = _NESTED[name]
+            yield from ((f"{name}_{f.name}", cell(f.type, column(f.name))) for f in fields(nested))
+        elif name == "forecasts":
+            yield name, cell("list", f"list_transform({expr}, lambda f: "
+                                     f"{_struct_sql(StoredForecast, lambda n: f'f.{n}')})")
+        else:
+            yield name, cell(kind, expr)
+
+
+def _csv_select(record: type, due_on: date | None) -> list[str]:
+    return [f'{expr} AS "{name}"' for name, expr in _csv_fields(record, due_on)]
 
 
 def _stored_question(*row: Any) -> StoredQuestion:

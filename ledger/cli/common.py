@@ -12,8 +12,9 @@ import typer
 from ledger.errors import LedgerError
 
 __all__ = [
-    "Csv", "Db", "Force", "ForecasterFilter", "Json", "QuestionId", "TagFilter", "check_known", "check_output",
-    "complete_question_id", "open_store", "reask", "writing_output",
+    "Csv", "DEFAULT_LIMIT", "Db", "Force", "ForecasterFilter", "Json", "Limit", "Offset", "QuestionId", "Search", "Sort",
+    "TagFilter", "check_known", "check_output", "check_sort", "complete_question_id", "open_store", "page_limit", "reask",
+    "writing_output",
 ]
 
 def _location(text: str):
@@ -40,6 +41,14 @@ ForecasterFilter = Annotated[
 TagFilter = Annotated[str | None, typer.Option("--tag", "-t", help="Only questions with this tag.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
 Csv = Annotated[bool, typer.Option("--csv", help="Print CSV (for spreadsheets) instead of a table.")]
+DEFAULT_LIMIT = 50  # rows of a table on a terminal: one screen, the rest a --offset away
+Limit = Annotated[int | None, typer.Option(
+    "--limit", min=0, help=f"At most N rows (a table on a terminal: {DEFAULT_LIMIT} unless told; otherwise all).",
+    metavar="N")]
+Offset = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N rows.", metavar="N")]
+Sort = Annotated[str, typer.Option(
+    "--sort", help="Order by resolve-by (soonest first, the default), created, id or statement.", metavar="KEY")]
+Search = Annotated[str | None, typer.Option("--search", help="Only questions whose statement contains TEXT (any case).")]
 Force = Annotated[bool, typer.Option("--force", help="Replace the output file even if this command did not write it.")]
 
 
@@ -73,6 +82,22 @@ QuestionId = Annotated[
     typer.Argument(help="Question id (a unique prefix is enough).", metavar="ID",
                    autocompletion=complete_question_id),
 ]
+
+
+def check_sort(sort: str) -> None:
+    """An unknown --sort key is a malformed command line (exit code 2): name the known ones."""
+    from ledger.store import SORTS
+
+    if sort not in SORTS:
+        raise typer.BadParameter(f"{sort!r} is not a sort key; known: {', '.join(SORTS)}", param_hint="'--sort'")
+
+
+def page_limit(limit: int | None, *, table: bool, terminal: bool) -> int | None:
+    """The rows to show: as asked; else one screen for a table on a terminal; else all (pipes, files,
+    --json and --csv get every row unless told)."""
+    if limit is not None:
+        return limit
+    return DEFAULT_LIMIT if table and terminal else None
 
 
 def check_known(store, *, forecaster: str | None = None, tag: str | None = None) -> None:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ledger.cli.common import (
-    Csv, Db, Force, ForecasterFilter, Json, QuestionId, TagFilter, check_known, check_output, open_store, writing_output,
+    Csv, Db, Force, ForecasterFilter, Json, Limit, Offset, QuestionId, Search, Sort, TagFilter, check_known, check_output,
+    check_sort, open_store, writing_output,
 )
 from ledger.errors import LedgerError
 from ledger.format import short_id
@@ -222,31 +223,40 @@ def list_(
     status: Status = "open",
     tag: TagFilter = None,
     forecaster: ForecasterFilter = None,
+    search: Search = None,
+    sort: Sort = "resolve-by",
+    limit: Limit = None,
+    offset: Offset = 0,
     json_: Json = False,
     csv_: Csv = False,
     db: Db = None,
 ) -> None:
     """List questions (open ones by default), soonest resolve-by first.
 
-    Example: ledger list --status due --tag russia --json
+    On a terminal the table shows 50 rows and says how many more there are;
+    --json and --csv (and a pipe) get every row, streamed, unless --limit.
+    The CSV columns are always the same, whatever the rows hold.
+
+    Example: ledger list --status resolved --search treaty --sort created --limit 20 --offset 20
     """
-    from ledger.cli.output import emit_json, emit_records_csv, emit_table
-    from ledger.format import forecast_text, outcome_text
+    from ledger.cli.listing import emit_listing
 
     if status not in STATUSES:
         raise LedgerError(f"--status must be one of {', '.join(STATUSES)}, not {status!r}")
+    check_sort(sort)
+    selection = {"status": status, "tag": tag, "forecaster": forecaster, "search": search}
     with open_store(db) as store:
         check_known(store, forecaster=forecaster, tag=tag)
-        rows = store.questions(status=status, tag=tag, forecaster=forecaster)
-    if json_:
-        emit_json(rows)
-    elif csv_:
-        emit_records_csv(rows)
-    else:  # a terminal line is narrow: the statement gets the room, details are in `show`
-        emit_table(["id", "resolve_by", "status", "forecast", "statement"],
-                   [[short_id(row.id), row.resolve_by, " ".join(filter(None, (row.status, outcome_text(row)))),
-                     forecast_text(row, row.latest_forecast), row.statement] for row in rows],
-                   flex="statement")
+        emit_listing(store, selection, sort=sort, limit=limit, offset=offset, json_=json_, csv_=csv_, table=_list_table)
+
+
+def _list_table(rows) -> tuple[list[str], list[list]]:
+    """A terminal line is narrow: the statement gets the room, details are in `show`."""
+    from ledger.format import forecast_text, outcome_text
+
+    return (["id", "resolve_by", "status", "forecast", "statement"],
+            [[short_id(row.id), row.resolve_by, " ".join(filter(None, (row.status, outcome_text(row)))),
+              forecast_text(row, row.latest_forecast), row.statement] for row in rows])
 
 
 @app.command()
@@ -612,7 +622,10 @@ def verify(
                 f"{result['n_scored']} scored, Brier {result['brier']}, log loss {result['log_loss']}, "
                 f"{result['n_backfilled']} backfilled recomputed")
     else:
-        with open_store(db) as store:
+        from ledger.cli.progress import progress
+
+        # A million records take seconds in a few SQL passes that report no count: a spinner, on a terminal only.
+        with open_store(db) as store, progress("verifying the chain"):
             report = store.verify()
             if head is not None and not head_in_chain(head, [c["head"] for c in store.commits()]):
                 raise Tampered(f"head {head} is not a head of this ledger's chain")

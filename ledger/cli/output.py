@@ -21,13 +21,15 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from ledger.format import visible
 from ledger.io.formula import guard
 
 __all__ = [
-    "console", "emit_csv", "emit_json", "emit_records_csv", "emit_table", "flatten", "safe_cell", "say", "to_json",
+    "console", "emit_csv", "emit_csv_cells", "emit_json", "emit_json_texts", "emit_records_csv", "emit_table", "flatten",
+    "safe_cell", "say", "to_json",
 ]
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal would obey.
@@ -58,12 +60,26 @@ def _jsonable(value: Any) -> Any:
 def to_json(data: Any) -> str:
     """Indented JSON; characters a terminal would obey are written as ``\\u`` escapes, which
     any JSON reader turns back into exactly the stored text."""
-    text = json.dumps(_jsonable(data), indent=2, ensure_ascii=False)
+    return _escape_unseen(json.dumps(_jsonable(data), indent=2, ensure_ascii=False))
+
+
+def _escape_unseen(text: str) -> str:
+    """JSON text with the characters a terminal would obey as ``\\u`` escapes (the same data)."""
     return _JSON_UNSEEN.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def emit_json(data: Any) -> None:
     print(to_json(data))
+
+
+def emit_json_texts(texts: Iterable[str], *, batch: int = 2000) -> None:
+    """A JSON array on stdout, one element a line, from elements that are JSON text already (DuckDB's),
+    written as they come: any number of them in the memory of one batch."""
+    texts, opening = iter(texts), "[\n"
+    while chunk := list(islice(texts, batch)):
+        sys.stdout.write(opening + _escape_unseen(",\n".join(chunk)))
+        opening = ",\n"
+    sys.stdout.write("[]\n" if opening == "[\n" else "\n]\n")
 
 
 def safe_cell(value: Any) -> Any:
@@ -77,12 +93,18 @@ def safe_cell(value: Any) -> Any:
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """CSV on stdout: exact for a pipe or a file; on a terminal, control characters are shown, not obeyed."""
-    shown = visible if sys.stdout.isatty() else (lambda cell: cell)
+    emit_csv_cells(columns, ([safe_cell(_jsonable(cell)) for cell in row] for row in rows))
+
+
+def emit_csv_cells(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """:func:`emit_csv` of rows whose cells are already CSV cells (guarded text, ISO times), streamed."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
+    if not sys.stdout.isatty():
+        writer.writerows(rows)
+        return
     for row in rows:
-        cells = [safe_cell(_jsonable(cell)) for cell in row]
-        writer.writerow([shown(cell) if isinstance(cell, str) else cell for cell in cells])
+        writer.writerow([visible(cell) if isinstance(cell, str) else cell for cell in row])
 
 
 def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:

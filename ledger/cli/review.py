@@ -18,7 +18,8 @@ import typer
 
 from ledger import review as review_stage
 from ledger.cli.common import (
-    Csv, Db, Force, ForecasterFilter, Json, TagFilter, check_known, check_output, open_store, reask, writing_output,
+    Csv, Db, Force, ForecasterFilter, Json, Limit, Offset, Search, Sort, TagFilter, check_known, check_output, check_sort,
+    open_store, reask, writing_output,
 )
 from ledger.errors import ExitCode, LedgerError
 from ledger.format import forecast_text, local_time, short_id, source_line, visible
@@ -51,6 +52,10 @@ def due(
     overdue: Overdue = False,
     forecaster: ForecasterFilter = None,
     tag: TagFilter = None,
+    search: Search = None,
+    sort: Sort = "resolve-by",
+    limit: Limit = None,
+    offset: Offset = 0,
     json_: Json = False,
     csv_: Csv = False,
     db: Db = None,
@@ -59,33 +64,29 @@ def due(
 
     With --json: the rows of `ledger list --json` plus days_overdue (negative
     when not yet due) — with `ledger resolve`, the scriptable form of a review.
+    --limit, --offset, --sort and --search work as in `ledger list`.
 
-    Example: ledger due --within 2w --tag russia
+    Example: ledger due --within 2w --tag russia --search treaty --limit 10
     """
-    from ledger.cli.output import emit_json, emit_records_csv, emit_table, say
+    from ledger.cli.listing import emit_listing
 
+    check_sort(sort)
     days = review_stage.parse_span(within)
+    selection = review_stage.due_selection(within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag,
+                                           search=search)
     with open_store(db) as store:
         check_known(store, forecaster=forecaster, tag=tag)
-        rows = review_stage.due_questions(store, within_days=days, overdue_only=overdue, forecaster=forecaster, tag=tag)
-    if json_:
-        emit_json(rows)
-        return
-    if csv_:
-        emit_records_csv(rows)
-        return
-    if not rows:
-        say("nothing overdue" if overdue else f"nothing overdue or due within {within}")
-        return
-    emit_table(  # a terminal line is narrow: forecaster and tags are in `ledger show` and --json
-        ["id", "resolve_by", "when", "forecast", "statement"],
-        [
-            [short_id(row.id), row.resolve_by, review_stage.overdue_text(row.days_overdue),
-             forecast_text(row, row.latest_forecast), row.statement]
-            for row in rows
-        ],
-        flex="statement",
-    )
+        emit_listing(store, selection, sort=sort, limit=limit, offset=offset, json_=json_, csv_=csv_,
+                     table=_due_table, due_on=date.today(),
+                     empty="nothing overdue" if overdue else f"nothing overdue or due within {within}")
+
+
+def _due_table(rows) -> tuple[list[str], list[list]]:
+    """A terminal line is narrow: forecaster and tags are in `ledger show` and --json."""
+    due = [review_stage.due_question(row) for row in rows]
+    return (["id", "resolve_by", "when", "forecast", "statement"],
+            [[short_id(row.id), row.resolve_by, review_stage.overdue_text(row.days_overdue),
+              forecast_text(row, row.latest_forecast), row.statement] for row in due])
 
 
 @app.command()

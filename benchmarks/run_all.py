@@ -1,0 +1,211 @@
+"""Every row of issue 13's table in one go: each figure, its yardstick, the ratio, the aim, peak memory.
+
+    python benchmarks/run_all.py            # the issue's sizes: 1,000,000 forecasts on 100,000 questions,
+                                            # a 1,000,000-question ledger for `list`
+    python benchmarks/run_all.py --small    # ten times smaller, a few minutes
+    python benchmarks/run_all.py --only list,verify --keep /tmp/bench   # some rows; reuse the ledgers
+
+Every command runs as a user runs it, in a fresh process (start-up and imports
+count); its wall time and that process's own peak RSS (``os.wait4``) are
+printed. The ledgers are built once (``ledger import`` of generated files,
+the same generator as ``score_bench.py``) and reused with ``--keep``. Runs
+that would take far too long stop at ``--timeout`` seconds and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from score_bench import SKLEARN_CHILD, generate, write_parquet  # noqa: E402  (one generator for every bench)
+
+LEDGER = [sys.executable, "-m", "ledger"]
+ROWS = ("add", "list", "import", "score", "verify", "report", "demo", "groups")
+
+
+@dataclass
+class Run:
+    wall: float
+    rss: float  # MiB, this process alone
+    cpu: float
+    out: str
+    timed_out: bool = False
+
+
+def run(args: list[str], env: dict, *, timeout: float, stdout=None) -> Run:
+    """One fresh process: wall time, its own peak RSS and CPU time; killed after ``timeout`` seconds."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(args, env=env, stdout=stdout or out, stderr=subprocess.PIPE)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                return Run(time.perf_counter() - start, usage.ru_maxrss / 1024, 0.0, "", timed_out=True)
+            time.sleep(0.01)
+        wall = time.perf_counter() - start
+        err = proc.stderr.read().decode()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(map(str, args))} failed: {err}")
+        out.seek(0)
+        return Run(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"))
+
+
+def best(args: list[str], env: dict, *, runs: int, timeout: float) -> Run:
+    """The fastest of ``runs`` runs (a shared machine only ever slows a run down)."""
+    results = [run(args, env, timeout=timeout) for _ in range(runs)]
+    return min(results, key=lambda r: (r.timed_out, r.wall))
+
+
+class Table:
+    """The report: one line a figure, printed as it is measured (a long run shows progress)."""
+
+    def __init__(self) -> None:
+        print(f"{'row':<44} {'figure':>10} {'yardstick':>22} {'ratio':>7} {'aim':>22} {'peak MiB':>9}", flush=True)
+
+    def line(self, row: str, r: Run, *, yardstick: tuple[str, float] | None = None, aim: str = "",
+             note: str = "") -> None:
+        figure = "timeout" if r.timed_out else f"{r.wall:.2f} s"
+        stick = f"{yardstick[0]} {yardstick[1]:.2f} s" if yardstick else "–"
+        ratio = f"{r.wall / yardstick[1]:.2f}x" if yardstick and not r.timed_out else "–"
+        print(f"{row:<44} {figure:>10} {stick:>22} {ratio:>7} {aim:>22} {r.rss:>9.0f}" + (f"  {note}" if note else ""),
+              flush=True)
+
+
+def build(path: Path, source: Path, env: dict, *, timeout: float) -> Run:
+    """A ledger from an import file (the import is itself a row of the table)."""
+    if path.exists():
+        path.unlink()
+    return run([*LEDGER, "import", str(source)], {**env, "LEDGER_DB": str(path)}, timeout=timeout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="ten times smaller sizes, for a quick run")
+    parser.add_argument("--only", default=",".join(ROWS), help=f"comma-separated rows: {', '.join(ROWS)}")
+    parser.add_argument("--keep", type=Path, help="a folder to keep (and reuse) the ledgers in")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each timed command (best is shown)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a command is given up")
+    options = parser.parse_args()
+    only = set(options.only.split(","))
+    scale = 10 if options.small else 1
+    questions, forecasts, list_questions = 100_000 // scale, 1_000_000 // scale, 1_000_000 // scale
+    work = options.keep or Path(tempfile.mkdtemp(prefix="ledger_run_all_"))
+    work.mkdir(parents=True, exist_ok=True)
+    home = work / "home"
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "NO_COLOR": "1",
+           "LEDGER_FORECASTER": "bench"}
+    timeout, runs = options.timeout, options.runs
+    print(f"sizes: {forecasts:,} forecasts on {questions:,} questions; `list` on {list_questions:,} questions; "
+          f"best of {runs}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
+
+    import duckdb
+    import numpy as np
+
+    # One record of forecasts (question k's source is k mod 2000: `score --by source` has thousands of groups),
+    # written as CSV: the import row's yardstick is DuckDB's read_csv of the same file.
+    main_csv, main_db = work / f"forecasts-{forecasts}.csv", work / f"forecasts-{forecasts}.duckdb"
+    q, forecaster, p, outcome, made_at, resolved_at = generate(questions, forecasts)
+    sources = min(2000, questions // 5)
+    if not main_csv.exists():
+        parquet = work / "forecasts.parquet"
+        write_parquet(parquet, q, forecaster, p, outcome, made_at, resolved_at,
+                      source_title=np.char.add("Source ", (q % sources).astype(str)))
+        duckdb.sql(f"COPY (SELECT * FROM '{parquet}') TO '{main_csv}' (FORMAT csv, HEADER true)")
+    table = Table()
+
+    if "import" in only or not main_db.exists():
+        imported = build(main_db, main_csv, env, timeout=timeout)
+        peer_db = work / "peer.duckdb"
+        peer_db.unlink(missing_ok=True)
+        peer = run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).execute("
+                    "f\"CREATE TABLE t AS SELECT * FROM read_csv('{sys.argv[2]}')\")", str(peer_db), str(main_csv)],
+                   env, timeout=timeout)
+        table.line(f"ledger import {forecasts:,} rows (CSV)", imported, yardstick=("read_csv", peer.wall),
+                   aim="<= 2x")
+    env["LEDGER_DB"] = str(main_db)
+
+    if "add" in only:
+        copy = work / "add.duckdb"
+        shutil.copyfile(main_db, copy)
+        add_env = {**env, "LEDGER_DB": str(copy)}
+        adds = [run([*LEDGER, "add", f"Benchmark question {i}", "-p", "0.6", "--by", "2030", "-c", "as stated"],
+                    add_env, timeout=timeout) for i in range(max(runs, 5))]
+        floor = [run([sys.executable, "-c", "import duckdb"], env, timeout=timeout) for _ in range(max(runs, 5))]
+        median = Run(statistics.median(r.wall for r in adds), max(r.rss for r in adds), 0.0, "")
+        table.line(f"cold ledger add, {questions:,}-question ledger (median)", median,
+                   yardstick=("import duckdb", statistics.median(r.wall for r in floor)), aim="<= 1.5x")
+
+    if "list" in only:
+        list_csv, list_db = work / f"questions-{list_questions}.csv", work / f"questions-{list_questions}.duckdb"
+        if not list_db.exists():
+            record = generate(list_questions, list_questions, seed=2)
+            parquet = work / "questions.parquet"
+            write_parquet(parquet, *record)
+            duckdb.sql(f"COPY (SELECT * FROM '{parquet}') TO '{list_csv}' (FORMAT csv, HEADER true)")
+            build(list_db, list_csv, env, timeout=timeout)
+        list_env = {**env, "LEDGER_DB": str(list_db)}
+        command = [*LEDGER, "list", "--status", "resolved"]
+        table.line(f"list --status resolved, {list_questions:,} q: a screen", best(
+            [*command, "--limit", "50"], list_env, runs=runs, timeout=timeout), aim="<= 1 s")
+        for form in ("--csv", "--json"):
+            with open(os.devnull, "w") as sink:
+                r = run([*command, form], list_env, timeout=timeout, stdout=sink)
+            table.line(f"list --status resolved {form}, {list_questions:,} q", r, aim="<= 10 s, <= 300 MiB")
+
+    if "score" in only:
+        arrays = work / "flat.npz"
+        np.savez(arrays, p=p, o=outcome[q].astype(np.int64))
+        ours = best([*LEDGER, "score", "--json"], env, runs=runs, timeout=timeout)
+        sk = best([sys.executable, "-c", SKLEARN_CHILD, str(arrays)], env, runs=runs, timeout=timeout)
+        table.line(f"score --json, {forecasts:,} f on {questions:,} q", ours, yardstick=("sklearn script", sk.wall),
+                   aim="<= 0.6x")
+
+    if "groups" in only:
+        base = best([*LEDGER, "score", "--json"], env, runs=runs, timeout=timeout)
+        grouped = best([*LEDGER, "score", "--json", "--by", "source"], env, runs=runs, timeout=timeout)
+        per_group = (grouped.cpu - base.cpu) / sources * 1000
+        table.line(f"score --json --by source ({sources:,} groups)", grouped, yardstick=("score --json", base.wall),
+                   aim="linear in forecasts", note=f"{per_group:.2f} ms CPU a group above the yardstick")
+
+    if "verify" in only:
+        r = best([*LEDGER, "verify"], env, runs=runs, timeout=timeout)
+        table.line(f"verify ({r.out.split()[1] if r.out else '?'} records)", r, aim="<= 3 s")
+
+    if "report" in only:
+        out = work / "report"
+        r = run([*LEDGER, "report", "--out", str(out), "--force"], env, timeout=timeout)
+        index = out / "index.html"
+        size = f"index.html {index.stat().st_size / 1e6:.2f} MB" if index.exists() and not r.timed_out else ""
+        table.line(f"report, {forecasts:,} forecasts", r, aim="<= 3 s, index <= 2 MB", note=size)
+
+    if "demo" in only:
+        demo_home = work / "demo-home"
+        shutil.rmtree(demo_home, ignore_errors=True)
+        demo_home.mkdir()
+        demo_env = {**env, "HOME": str(demo_home), "XDG_DATA_HOME": str(demo_home / "data")}
+        demo_env.pop("LEDGER_DB")
+        r = run([*LEDGER, "demo", "--out", str(demo_home / "site")], demo_env, timeout=timeout)
+        table.line("ledger demo", r, aim="<= 3 s")
+
+    if options.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
