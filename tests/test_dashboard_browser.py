@@ -202,6 +202,7 @@ def test_a_forecaster_page_shows_only_that_forecaster(browser, site):
         names = page.locator(f"{table} tbody .forecasts .who").all_inner_texts()
         assert names and set(names) == {"ben"}
     assert page.locator("#resolved select[name=forecaster]").count() == 0
+    assert page.locator('.people [aria-current="page"]').all_inner_texts() == ["ben"]  # not "Overview"
     page.close()
 
 
