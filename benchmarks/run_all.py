@@ -10,6 +10,15 @@ count); its wall time and that process's own peak RSS (GNU ``/usr/bin/time``) ar
 printed. The ledgers are built once (``ledger import`` of generated files,
 the same generator as ``score_bench.py``) and reused with ``--keep``. Runs
 that would take far too long stop at ``--timeout`` seconds and say so.
+
+Figures, 3 December 2026, the 2-core machine shared with other agents (load 2-7), so wall times
+run high; ``list`` rows on 1,000,000 questions (``--only list --runs 1``), after `list` was paged
+and streamed: a screen (``--limit 50``) 3.70 s, 554 MiB; ``--csv`` 31.3 s, 2,142 MiB; ``--json``
+38.4 s, 2,295 MiB (issue 13's before: 433 s and 6.6 GB for the table, ``--csv`` 68 s and 5.0 GB).
+Python holds one chunk of rows; the rest is DuckDB evaluating the views: the ``forecasts`` view
+joins the whole ``questions`` view (for ``backfilled``), and no filter on question ids reaches
+through it, so even a 50-id page costs ~2.8 s there. ``verify`` on 1,500,000 records, quiet: 5.2 s
+(records 3.6 s, of which sha256 ~2 s; commits 1.0 s; the foreign-object check 0.56 s, fixed).
 """
 
 from __future__ import annotations
