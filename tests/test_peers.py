@@ -373,3 +373,18 @@ def test_every_fixture_imports_through_the_ledger(cli, tmp_path):
         assert f"imported {result.table.num_rows} forecasts" in out.stderr
     total = cli("sql", "SELECT count(*) AS n FROM forecasts", "--csv").stdout.split()[-1]
     assert int(total) == sum(expected.values())
+
+
+def test_a_check_on_a_peers_row_names_the_file_line_it_came_from(cli, tmp_path):
+    """The ledger's own checks (here a probability over 1) run on the converted rows; the message names the
+    export's physical line, not the row's number in the conversion (the first record spans lines 2–3)."""
+    text = (DATA / "fatebook-forecasts.csv").read_text()
+    bad = text.replace('"Ben Ortiz",0.4,2024-01-04 18:40:21', '"Ben Ortiz",1.4,2024-01-04 18:40:21', 1)
+    assert bad != text
+    path = tmp_path / "fatebook-forecasts.csv"
+    path.write_text(bad)
+    refused = cli("import", path, ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1
+    assert refused.stderr.endswith("fatebook-forecasts.csv line 4: probability 1.4 is not between 0 and 1\n")
+

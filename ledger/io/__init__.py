@@ -92,6 +92,7 @@ class _Source:
     csv_file: CsvFile | None = None
     types: dict[str, str] = field(default_factory=dict)
     table: object | None = None  # a peer export's rows as read (a pyarrow Table)
+    places: tuple[str | None, ...] = ()  # per peer row, the file and line it was read from
 
     def same_export(self, other: _Source) -> bool:
         """Whether two files of one import hold one export: the same file (or a copy), or both files of a two-file
@@ -108,6 +109,10 @@ class _Source:
 
     def where(self, line: int) -> str:
         """How a message names this source's row ``line`` (its record number): by file line where there are lines."""
+        if self.places and (place := self.places[line - 1]):  # a peer's row: where in the export it was read
+            if place.startswith("line "):
+                return f"{self.name} {place}"
+            return place if place.startswith(f"{self.name} ") else f"{self.name}: {place}"
         if self.csv_file is not None:
             return f"{self.name} line {physical_line(self.csv_file, line)}"
         return f"{self.name} {'line' if self.fmt == 'jsonl' else 'row'} {line}"
@@ -257,7 +262,8 @@ def _source(staging: Staging, path: Path, name: str, index: int, *, fmt: str | N
             notes.extend(read.notes)
             relation = f"peer_rows_{index}"
             staging.register(relation, read.table)
-            return _Source(name, detected, relation, path, types=staging.columns(relation), table=read.table)
+            return _Source(name, detected, relation, path, types=staging.columns(relation), table=read.table,
+                           places=read.places)
     fmt = fmt or detect_format(path)
     if fmt == "csv":
         csv_file = open_csv(path, name, workdir)

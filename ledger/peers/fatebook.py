@@ -59,7 +59,7 @@ def read(path: Path, **_options) -> PeerImport:
         for line, record in csv_dicts(handle):
             if not any((value or "").strip() for value in record.values()):
                 continue
-            rows.append(_row(record, line, notes))
+            rows.append({**_row(record, line, notes), "at": f"line {line}"})
             option = (record.get("Multiple choice option") or "").strip()
             if option:
                 question = digest(record["Question title"], record["Question created at"])

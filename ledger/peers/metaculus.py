@@ -157,7 +157,7 @@ def _read_download(questions_text: str, forecasts_text: str) -> PeerImport:
             start = parse_time(record["Start Time"], what="Start Time")
             ends[(qid, forecaster)].append((start, parse_time(record.get("End Time"), what="End Time")))
             rows.append({**questions[qid], "forecaster": forecaster, "made_at": start,
-                         **_values(questions[qid], record, notes)})
+                         **_values(questions[qid], record, notes), "at": f"{FORECASTS} line {line}"})
     notes.add("skipped {n} numeric, discrete or date question{s}", len(skipped))
     notes.add("skipped {n} forecast{s} on them", sum(skipped.values()))
     notes.add("{n} forecast{s} ended on Metaculus (withdrawn or expired) with none after them: the ledger "

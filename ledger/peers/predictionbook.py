@@ -182,5 +182,6 @@ def _read_dump(predictions_path: Path, responses_path: Path) -> PeerImport:
                 notes.add("skipped {n} response{s} on predictions missing from the predictions file")
                 continue
             rows.append({**questions[pid], "probability": float(confidence), "forecaster": user or None,
-                         "made_at": from_epoch_s(int(when)), "note": comment or None})
+                         "made_at": from_epoch_s(int(when)), "note": comment or None,
+                         "at": f"{responses_path.name} line {line}"})
     return table(rows, notes, NAME)

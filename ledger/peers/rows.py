@@ -83,12 +83,16 @@ class PeerImport:
     """A peer file read into the ledger's import columns.
 
     ``table`` has exactly ``COLUMNS``; ``notes`` are lines for the user saying
-    what was skipped or changed and why; ``format`` names the peer format read.
+    what was skipped or changed and why; ``format`` names the peer format read;
+    ``places`` names, per row, where in the export it was read ("forecasts.csv
+    line 12"), so a check on a converted row names the file line, not the row
+    number of the conversion (empty where the export has no lines, as JSON).
     """
 
     table: pa.Table
     notes: tuple[str, ...]
     format: str
+    places: tuple[str | None, ...] = ()
 
 
 class Notes:
@@ -112,10 +116,13 @@ class Notes:
 
 
 def table(rows: Iterable[dict], notes: Notes, fmt: str) -> PeerImport:
-    """Rows (dicts with some of ``COLUMNS``) as a ``PeerImport``; missing columns are null."""
+    """Rows (dicts with some of ``COLUMNS``, and ``at``: where each was read) as a ``PeerImport``;
+    missing columns are null."""
     rows = list(rows)
     data = {name: [row.get(name) for row in rows] for name in COLUMNS.names}
-    return PeerImport(pa.Table.from_pydict(data, schema=COLUMNS), notes.lines(), fmt)
+    places = tuple(row.get("at") for row in rows)
+    return PeerImport(pa.Table.from_pydict(data, schema=COLUMNS), notes.lines(), fmt,
+                      places if any(places) else ())
 
 
 def from_epoch_s(value: float | int | None) -> datetime | None:

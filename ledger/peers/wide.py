@@ -106,10 +106,10 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
                 notes.add("{n} blank cell{s} (questions an entrant skipped) left out")
                 continue
             try:
-                cells.append((entrant, match, float(raw.rstrip("%"))))
+                cells.append((entrant, match, float(raw.rstrip("%")), f"line {line}"))
             except ValueError:
                 raise PeerFormatError(f"line {line}, column {header[i]!r}: {raw!r} is not a probability") from None
-    percent = any(value > 1 for _e, _m, value in cells)
+    percent = any(value > 1 for _e, _m, value, _at in cells)
     notes.add("probabilities read as percent (values above 1)" if percent else "probabilities read as fractions")
     if others:
         notes.add(f"columns not imported: {', '.join(others)}")
@@ -122,5 +122,6 @@ def read(path: Path, resolve_by: date | str | None = None, made_at: datetime | s
         "resolve_by": resolve_by,
         "forecaster": entrant,
         "made_at": made,
-    } for entrant, match, value in cells]
+        "at": at,
+    } for entrant, match, value, at in cells]
     return table(rows, notes, NAME)
