@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ledger_bytes
+from tests.terminal import run_on_a_terminal
 
 PEERS = Path(__file__).parent / "data" / "peers"
 
@@ -251,30 +252,18 @@ def test_wide_without_numbered_columns_is_one_clear_line(cli, tmp_path, db_path)
 # -- progress -------------------------------------------------------------------
 
 
-def _import_process(tmp_path, stderr):
-    import subprocess
+def _import_command(tmp_path) -> tuple[list[str], dict]:
+    """A 200-row import as a whole process (so stderr can be a terminal or a pipe), and its environment."""
     import sys
 
     path = _write(tmp_path, "long.csv", "statement,probability,resolve_by\n" + "".join(
         f"Q{i},0.5,2030-01-01\n" for i in range(200)))
-    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
-    return subprocess.run([sys.executable, "-m", "ledger", "import", str(path)], stdout=subprocess.PIPE,
-                          stderr=stderr, env=env, check=True, timeout=120)
+    return [sys.executable, "-m", "ledger", "import", str(path)], {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
 
 
 def test_a_terminal_sees_the_import_progress(tmp_path):
-    import pty
-
-    leader, follower = pty.openpty()
-    done = _import_process(tmp_path, follower)
-    os.close(follower)
-    seen = b""
-    try:
-        while chunk := os.read(leader, 65536):
-            seen += chunk
-    except OSError:  # the terminal's other end is closed: all is read
-        pass
-    os.close(leader)
+    command, env = _import_command(tmp_path)
+    done, seen = run_on_a_terminal(command, env=env, timeout=120)
     assert done.stdout == b""
     assert b"importing " in seen and b"long.csv" in seen
     assert b"imported 200 forecasts" in seen
@@ -283,7 +272,8 @@ def test_a_terminal_sees_the_import_progress(tmp_path):
 def test_a_pipe_gets_only_the_summary(tmp_path):
     import subprocess
 
-    done = _import_process(tmp_path, subprocess.PIPE)
+    command, env = _import_command(tmp_path)
+    done = subprocess.run(command, capture_output=True, env=env, check=True, timeout=120)
     lines = done.stderr.decode().splitlines()
     assert done.stdout == b"" and len(lines) == 2, lines
     assert lines[0].startswith("created a new ledger") and lines[1].startswith("imported 200 forecasts")

@@ -1,9 +1,10 @@
 """Progress bars: on a terminal's stderr only; nothing at all when stderr is a pipe."""
 
 import os
-import pty
 import subprocess
 import sys
+
+from tests.terminal import run_on_a_terminal
 
 SCRIPT = (
     "from ledger.cli.progress import progress\n"
@@ -20,18 +21,7 @@ def test_a_pipe_gets_no_progress():
 
 
 def test_a_terminal_sees_the_bar():
-    leader, follower = pty.openpty()
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, stderr=follower, env=env, check=True, timeout=60
-    )
-    os.close(follower)
-    seen = b""
-    try:
-        while chunk := os.read(leader, 65536):
-            seen += chunk
-    except OSError:  # the terminal's other end is closed: all is read
-        pass
-    os.close(leader)
+    done, seen = run_on_a_terminal([sys.executable, "-c", SCRIPT], env=env, timeout=60)
     assert done.stdout == b"data\n"
     assert b"counting rows" in seen
