@@ -140,6 +140,8 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
                 request_route.abort()
 
         page.route("**/*", route)
+        missing = []  # a static host answers 404 for anything the site links to and does not hold
+        page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
 
         def verdict(url=f"{served}/site/index.html"):
             page.goto(url)
@@ -149,6 +151,7 @@ def test_the_page_verifies_itself_in_chromium(cli, tmp_path, served):
         state, sentence = verdict()
         assert state == "true", sentence
         assert f"Brier {brier:.3f} recomputed" in sentence and "Checked in your browser:" in sentence
+        assert missing == []
 
         path = site / "records" / "records-0001.jsonl"
         path.write_text(path.read_text().replace('\\"probability\\":0.3', '\\"probability\\":0.31', 1))
