@@ -10,7 +10,7 @@
   still recomputes, and nothing private is published.
 - ``records/manifest.json``: the commits (every field a head covers), the
   chain head, the selection the page scored and its headline figures, the
-  record files, and ``openings``: per scored question, the moment its
+  record files, and, on a forecaster's page, ``openings``: per scored question, the moment its
   time-averaged window opened (``"YYYY-MM-DD HH:MM:SS[.ffffff]"``, UTC). A
   forecaster's page needs it: a window opens at anyone's first forecast,
   which may be another forecaster's, whose text the page leaves out. It is
@@ -93,8 +93,12 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
 
 
 def _openings(store, selection) -> dict[str, str]:
+    """Only a forecaster's page needs them: any other selection publishes every forecast on its questions,
+    from which the openings follow (so no second scoring pass is spent on them)."""
     from ledger.scoring import Scored
 
+    if selection.forecaster is None:
+        return {}
     with Scored(store, selection) as scored:
         return {question: str(at) for question, at in scored.opening_times().items()}
 

@@ -2,8 +2,8 @@
 
 The library reports progress through a plain callback (``on_progress(n)``: n more
 units done), so it never depends on the CLI; the CLI hands it the ``advance`` that
-:func:`progress` yields. On a terminal that is a rich bar (or a spinner with a count
-when the total is unknown) on stderr, which disappears when the work ends; when
+:func:`progress` yields. On a terminal that is a rich bar (a spinner and the time
+taken when the total is unknown) on stderr, which disappears when the work ends; when
 stderr is not a terminal (a pipe, a file, CI, a test) it is a no-op, so nothing
 reaches logs and stdout stays data only.
 """
@@ -30,12 +30,8 @@ def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], N
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = [SpinnerColumn(), TextColumn("{task.description}")]
-    if total is not None:
-        columns += [BarColumn(), MofNCompleteColumn()]
-    else:
-        columns += [TextColumn("{task.completed:,}")]
-    columns.append(TimeElapsedColumn())
+    columns = [SpinnerColumn(), TextColumn("{task.description}"),
+               *([BarColumn(), MofNCompleteColumn()] if total is not None else []), TimeElapsedColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda advance=1: bar.advance(task, advance)

@@ -307,8 +307,10 @@ def _check_columns(source: _Source, resolve_by: date | None, notes: list[str]) -
         raise LedgerError(f"{source.name} {shape}, not forecast rows: expected one JSON object per row (JSON lines, "
                           "or an array of objects) with statement, probability and resolve_by")
     if missing:
+        from ledger.peers.wide import looks_wide
+
         hint = " (or pass --resolve-by)" if "resolve_by" in missing else ""
-        if "statement" in missing and source.csv_file is not None and _looks_wide(source.csv_file.header):
+        if "statement" in missing and source.csv_file is not None and looks_wide(source.csv_file.header):
             hint = ": if it is a wide contest sheet (one row per entrant, one column per question), use --wide"
         raise LedgerError(f"{source.name}: missing column {', '.join(missing)}{hint}")
     if unknown := [name for name in types if name not in KNOWN_COLUMNS]:
@@ -350,12 +352,6 @@ def _not_rows(path: Path) -> str | None:
         first = strangers[0]
         return f"is a JSON array holding {JSON_KINDS.get(type(first), 'a value')} (item {value.index(first) + 1})"
     return f"is {JSON_KINDS.get(type(value), 'a value')}"
-
-
-def _looks_wide(header: tuple[str, ...]) -> bool:
-    from ledger.peers.wide import looks_wide
-
-    return looks_wide(header)
 
 
 def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:
