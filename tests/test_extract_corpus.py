@@ -63,12 +63,25 @@ def test_every_older_label_quotes_its_text_and_has_valid_ranges(path):
             assert 0 <= low <= high <= 1
 
 
+def _shares_nothing_with(held_out, seen):
+    assert not {d.id for d in held_out} & {d.id for d in seen}
+    assert not {d.url for d in held_out} & {d.url for d in seen}
+    assert not {d.outlet for d in held_out} & {d.outlet for d in seen}
+    texts = {s.text for d in seen for s in d.sentences}
+    assert not any(s.text in texts for d in held_out for s in d.sentences)
+
+
 def test_the_unseen_set_shares_no_text_source_or_outlet_with_the_corpus(documents):
     unseen = corpus.read_all(ROOT / "corpus" / "unseen")
     assert len(unseen) >= 15
-    assert not {d.id for d in unseen} & {d.id for d in documents}
-    assert not {d.url for d in unseen} & {d.url for d in documents}
-    assert not {d.outlet for d in unseen} & {d.outlet for d in documents}
-    texts = {s.text for d in documents for s in d.sentences}
-    assert not any(s.text in texts for d in unseen for s in d.sentences)
+    _shares_nothing_with(unseen, documents)
     assert len({d.domain for d in unseen} - {d.domain for d in documents}) >= 5
+
+
+def test_the_second_unseen_set_shares_nothing_with_the_corpus_or_the_first(documents):
+    seen = documents + corpus.read_all(ROOT / "corpus" / "unseen")
+    unseen2 = corpus.read_all(ROOT / "corpus" / "unseen2")
+    assert len(unseen2) >= 12
+    _shares_nothing_with(unseen2, seen)
+    assert len({d.domain for d in unseen2} - {d.domain for d in seen}) >= 8
+    assert all(d.url and d.licence for d in unseen2)
