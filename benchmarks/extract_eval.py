@@ -234,11 +234,13 @@ def main() -> None:
     speed = None if args.no_timing else timing(documents) | {"reader": reader_timing()}
     if args.json:
         print(json.dumps({kind: {name: t.figures() for name, t in sorted(group.items())} for kind, group in groups.items()}
-                         | {f"{name} set": {"all": total.figures()} | {domain: t.figures() for domain, t in sorted(domains.items())}
+                         | {f"{name} set": {"all": total.figures()}
+                            | {domain: t.figures() for domain, t in sorted(domains.items())}
                             for name, (total, domains) in unseen.items()}
                          | {"legacy unseen set": legacy.figures(), "timing": speed}, indent=2))
         return
-    print(f"{len(documents)} documents; tuned on: train, dev; held out and read: {', '.join(sorted(held_out)) or 'none'}\n")
+    print(f"{len(documents)} documents; tuned on: train, dev; "
+          f"held out and read: {', '.join(sorted(held_out)) or 'none'}\n")
     print(f"{'':<22} {'precision':>9} {'recall':>7} {'in range':>9} {'dated':>6} {'prop.':>6} {'labels':>7}")
     rows = [(f"split {name}", tally) for name, tally in sorted(groups["split"].items())]
     rows += [(f"  test: {name}", tally) for name, tally in sorted(groups["test domain"].items())]

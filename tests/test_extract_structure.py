@@ -43,6 +43,27 @@ def test_a_reporting_or_forecasting_verb_with_a_third_party_subject_is_reported(
     assert structure.reported_by_third_party(parse(sentence)) is reported
 
 
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("The pitch looks flat, but Ravi Shastri believes England will win the series.", "named"),
+    ("Interest in the sport is rising and the analysts expect ticket prices to climb.", "group"),
+    ("The chairman of selectors has confirmed that the captain will miss two matches.", "group"),
+    ("Prices will climb and we expect more buyers next year.", None),
+    ("The series will go to a fifth match.", None),
+])
+def test_a_reporting_verb_in_any_clause_with_a_third_party_subject_is_attributed(sentence, kind):
+    assert structure.attributed_clause(parse(sentence)) == kind
+
+
+def test_a_quotation_over_several_lines_and_its_attributed_neighbours_are_seen():
+    from ledger.extract import features
+
+    texts = ["Asked about the final, the coach was blunt.", "“We will win it.", "Nobody can stop us,” he said.",
+             "The final will be played on Sunday.", "Rain will delay the start."]
+    rows = features.for_document(texts, syntax.parse(texts), date(2026, 5, 1), None)
+    assert [("quote:inside" in row) for row in rows] == [False, True, True, False, False]
+    assert [("neighbour:reported" in row) for row in rows] == [False, True, False, True, False]
+
+
 def test_second_person_subjects_are_generic():
     assert structure.generic_you(parse("You will pay more for petrol if you drive in the city."))
     assert not structure.generic_you(parse("Drivers will pay more for petrol next year."))

@@ -109,12 +109,12 @@ def extract(paragraphs: list[str], *, published: date | None = None, outlet: str
         return []
     parsed = syntax.parse(sentences + ([title] if title else []))
     title_doc = parsed.pop() if title else None
-    context, outlet_words = features.document_context(parsed, outlet)
     day = published or date(2000, 1, 1)  # only years after it count as future without a date
     threshold = detector.model().threshold if min_confidence is None else min_confidence
     found = []
-    for index, (sentence, doc) in enumerate(zip(sentences, parsed)):
-        confidence = detector.confidence(features.features(sentence, doc, day, context, outlet_words))
+    for index, (sentence, found_features) in enumerate(zip(sentences, features.for_document(sentences, parsed, day,
+                                                                                           outlet))):
+        confidence = detector.confidence(found_features)
         if confidence >= threshold:
             found += read_sentence(sentence, confidence, parsed[max(0, index - 3):index], title_doc, published,
                                    time_context(sentences, index, title), default_days)

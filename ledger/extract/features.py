@@ -16,7 +16,7 @@ from datetime import date
 
 from ledger.extract import cues, structure
 
-__all__ = ["HASH_BUCKETS", "features", "document_context", "future_years"]
+__all__ = ["HASH_BUCKETS", "is_lexical", "features", "document_context", "for_document", "future_years"]
 
 HASH_BUCKETS = 1 << 14
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
@@ -26,6 +26,9 @@ _RELATIVE_FUTURE = re.compile(r"\b(?:next|coming|upcoming|this)\s+(?:year|season
 
 
 _WILL = {"'ll": "will", "wo": "will", "shall": "will"}
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|tells|according to|wrote|writes|noted|added|believes|predicts|"
+                          r"predicted|responded|stated|argues|argued|reckons|reported)\b", re.IGNORECASE)
+_OPENING, _CLOSING = "“‘", "”’"
 
 
 def future_years(text: str, published: date) -> tuple[int, int]:
@@ -36,6 +39,11 @@ def future_years(text: str, published: date) -> tuple[int, int]:
 
 def _hash(name: str) -> str:
     return f"h{zlib.crc32(name.encode()) % HASH_BUCKETS}"
+
+
+def is_lexical(name: str) -> bool:
+    """Is ``name`` a hashed lemma n-gram (the training script regularises these harder than named features)?"""
+    return name[:1] == "h" and name[1:].isdigit()
 
 
 def _lexical(sentence) -> list[str]:
@@ -115,16 +123,59 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
         on("quotation")
     if re.search(r"\bif\b|\bunless\b", text, re.IGNORECASE):
         on("if")
-    if re.search(r"\b(?:said|says|told|according to|wrote|writes|noted|added)\b", text, re.IGNORECASE):
+    if _ATTRIBUTION.search(text):
         on("attribution")
+    if (kind := structure.attributed_clause(sentence)) is not None:
+        on(f"attributed:{kind}")
     words = len(text.split())
     on(f"length:{min(words // 10, 4)}")
     # Whose voice depends on the document: the same cue means a forecast in a first-person outlook and a
     # report in a news story about one. A linear model needs the products spelt out.
-    voice = [name for name in ("doc:reporting", "doc:first_person", "subject_is_outlet", "attribution") if name in found]
+    voice = [name for name in ("doc:reporting", "doc:first_person", "subject_is_outlet", "attribution",
+                               "attributed:named", "attributed:group", "quote:inside", "neighbour:reported")
+             if name in found]
     for name in [n for n in found if n == "cue" or n.startswith(("modal:", "forecasting_verb:", "line:", "subject:"))]:
         for other in voice:
             found[f"{name}&{other}"] = 1.0
     for name in _lexical(sentence):
         found[name] = 1.0
     return found
+
+
+def _quote_depths(texts: list[str]) -> list[bool]:
+    """For each sentence, does it lie inside a quotation: opened before it and not yet closed, or opened in
+    it and left open (a quoted speech split over several lines of the text)? Straight double quotes
+    toggle; curly ones open and close. Apostrophes (’ inside a word) are not quotes."""
+    inside, result = False, []
+    for text in texts:
+        marks = re.findall(r'"|“|”|(?<!\w)‘|’(?!\w)', text)
+        starts_inside = inside
+        for mark in marks:
+            inside = (not inside) if mark == '"' else mark in _OPENING
+        result.append(starts_inside or inside)
+    return result
+
+
+def _speaks_for_others(text: str, doc) -> bool:
+    return bool(_ATTRIBUTION.search(text)) or structure.reported_by_third_party(doc) \
+        or structure.attributed_clause(doc) is not None
+
+
+def for_document(texts: list[str], docs, published: date, outlet: str | None) -> list[dict[str, float]]:
+    """The features of every sentence of one text (``texts`` as written, ``docs`` their parses, in order):
+    the one place both extraction and training compute them, so the two never drift apart. Beyond each
+    sentence's own features, whose voice its neighbours are in: a forecast quoted over several lines, or
+    a blockquote whose speaker is named in the line before ("he responded:") or after ("…,” Steyn said"),
+    is reported speech even where the sentence itself names no one."""
+    context, outlet_words = document_context(docs, outlet)
+    quoted = _quote_depths(texts)
+    others = [_speaks_for_others(text, doc) for text, doc in zip(texts, docs)]
+    rows = []
+    for index, (text, doc) in enumerate(zip(texts, docs)):
+        extra = dict(context)
+        if quoted[index]:
+            extra["quote:inside"] = 1.0
+        if (index > 0 and others[index - 1]) or (index + 1 < len(texts) and others[index + 1]):
+            extra["neighbour:reported"] = 1.0
+        rows.append(features(text, doc, published, extra, outlet_words))
+    return rows

@@ -9,6 +9,11 @@ one question the error study of issue 16 found the words alone get wrong:
 - :func:`reported_by_third_party` — is the main verb a reporting or
   forecasting verb whose subject is not the author ("EIA forecasts …",
   "analysts say …");
+- :func:`attributed_clause` — any clause, not only the main one, whose
+  reporting or forecasting verb has a third party for subject: a named
+  person or organisation, or a group such as analysts, experts or polls
+  ("… , but Steyn believes England will win", "Chairman Agarkar confirmed
+  that …");
 - :func:`generic_you` — a second-person subject, a rule of thumb not a forecast;
 - :func:`negative_quantifier_subject` — "no one / none / few … will", which
   reverses the claim;
@@ -28,12 +33,17 @@ from __future__ import annotations
 import re
 
 __all__ = ["REPORTING", "FORECASTING", "root", "subject", "person", "embedded_cue", "reported_by_third_party",
-           "generic_you", "negative_quantifier_subject", "own_plan", "past_report", "line_type"]
+           "third_party", "attributed_clause", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
+           "line_type"]
 
 REPORTING = frozenset("say tell note add write report claim argue warn state explain stress insist caution "
-                      "announce declare suggest".split())
+                      "announce declare suggest confirm reveal respond reply indicate acknowledge admit".split())
 FORECASTING = frozenset("expect forecast project predict anticipate estimate see believe think assess judge "
                         "foresee envision reckon guess bet doubt".split())
+# Subjects that are plainly not the author's own voice when they report or forecast (by lemma).
+_GROUPS = frozenset("analyst expert economist strategist forecaster observer pundit poll pollster survey market "
+                    "trader investor insider researcher critic official source bookmaker oddsmaker bettor "
+                    "consensus participant respondent executive ceo chairman spokesman spokeswoman".split())
 _EXPECTATION_NOUNS = frozenset("expectation expectations hope hopes fear fears belief view consensus".split())
 _NEGATIVE_QUANTIFIERS = frozenset("no none nobody nothing neither few".split())
 _FIRST_PERSON = frozenset("i we us our my".split())
@@ -95,6 +105,25 @@ def reported_by_third_party(sentence) -> bool:
     if head.lemma_ not in REPORTING | FORECASTING:
         return "according to" in sentence.text.lower()
     return person(subject(head)) == "third"
+
+
+def third_party(token) -> str | None:
+    """'named' for a subject naming a person or organisation, 'group' for analysts / experts / polls and the
+    like, else None (the author, "it", "prices" …)."""
+    if token is None or person(token) != "third":
+        return None
+    if token.ent_type_ in ("PERSON", "ORG") or any(t.ent_type_ in ("PERSON", "ORG") for t in token.subtree):
+        return "named"
+    if token.lemma_.lower() in _GROUPS:
+        return "group"
+    return None
+
+
+def attributed_clause(sentence) -> str | None:
+    """The strongest third party ('named' before 'group') that is the subject of a reporting or forecasting
+    verb anywhere in the sentence, or None: the voice of every clause, not only the main one."""
+    kinds = {third_party(subject(token)) for token in sentence if token.lemma_ in REPORTING | FORECASTING}
+    return "named" if "named" in kinds else "group" if "group" in kinds else None
 
 
 def generic_you(sentence) -> bool:
