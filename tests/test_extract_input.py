@@ -53,3 +53,26 @@ def test_max_size_sets_the_bound_for_files_and_stdin(tmp_path):
     raised = run("extract", analysis, "-o", target, "--max-size", "1KB")
     assert raised.exit_code == 0, raised.stderr
     assert load(target).predictions
+
+
+@pytest.mark.parametrize("paragraph", [
+    "Rates Set To Fall Further",
+    "NASSER HUSSAIN — England 3-2",
+    "The bank will cut rates in June.",
+    "“We will win it,” he said.",
+    "Prices will rise. Wages will not.",
+    "The steps include a) slower growth, b) fewer jobs.",
+    "Growth slows… then recovers in 2027.",
+])
+def test_one_sentence_lines_skip_the_segmenter_and_agree_with_it(paragraph):
+    from ledger.extract import document
+
+    whole = [s.strip() for s in document._segmenter().segment(paragraph) if s.strip()]
+    assert document.sentences(paragraph) == whole
+
+
+def test_a_closing_quote_stays_with_its_sentence():
+    from ledger.extract import document
+
+    assert document.sentences("Preparations should be made every season.”") == \
+        ["Preparations should be made every season.”"]

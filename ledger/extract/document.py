@@ -226,6 +226,14 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
+# A paragraph with no sentence-ending mark before its end (a headline, a list item, a one-sentence line) is
+# one sentence: pySBD, the slowest step after the parse, is asked only about the others. No ")" either:
+# pySBD splits "a) …, b) …" enumerations. (Where they differ pySBD was wrong: it cut off a closing quote.)
+_ONE_SENTENCE = re.compile(r"[^\n.!?…)]*[.!?…]?[\"'”’\]]*\s*")
+
+
 def sentences(paragraph: str) -> list[str]:
     """The sentences of one paragraph, exactly as written (whitespace trimmed)."""
+    if _ONE_SENTENCE.fullmatch(paragraph.strip()):
+        return [paragraph.strip()] if paragraph.strip() else []
     return [s.strip() for s in _segmenter().segment(paragraph) if s.strip()]
