@@ -10,7 +10,7 @@ document-level train / dev / test split:
 - resolve-by: drafts whose resolve_by was read from the text (not the default horizon).
 
 Only the ``test`` split is held out: the detector was fitted on train and its
-C and threshold were chosen on dev (so dev's precision and recall are on
+C, n-gram scale and threshold were chosen on dev (so dev's precision and recall are on
 sentences the weights never saw, but that chose them), and the cue values
 were read from the train split, so train and dev figures are on data that
 was tuned on; ``--tuning-only`` scores those two and leaves the held-out sets
@@ -217,7 +217,7 @@ def reader_timing() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", metavar="SPLIT",
-                        help="list misses and false alarms of this split (train, dev, test, unseen, legacy)")
+                        help="list misses and false alarms of this split (train, dev, test, unseen, unseen2, legacy)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--no-timing", action="store_true", help="skip the speed measurement")
     parser.add_argument("--tuning-only", action="store_true",
