@@ -10,10 +10,10 @@ Two shapes, two algorithms, one rule:
 * :func:`pav` fits long sequences (every distinct forecast value of every
   group, possibly millions) in one pass with a stack, segment by segment;
 * :func:`pav_rows` fits many short sequences at once (a thousand resampled
-  outcome vectors per group, at most about a thousand values each), pooling
-  every run of violators of every row in one array operation, pass by pass.
+  outcome vectors per group, at most about a thousand values each), looping
+  over the values and vectorised over the rows.
 
-Both pool a block into its left neighbour when the neighbour's mean is
+Both pool a block into its left neighbour while the neighbour's mean is
 strictly greater, comparing ``yes_a * weight_b > yes_b * weight_a`` so that
 no division decides a merge.
 """
@@ -61,33 +61,46 @@ def pav_rows(weight, yes):
 
     Returns (fitted (R, K), Σ over each row's blocks of yes_b² / weight_b).
     The second is what the Brier score of the fit needs: Σ (w f² − 2 f yes)
-    over a block is −yes_b² / weight_b. Zero-weight values (the padding of a
-    shorter sequence at the end of a row) are never pooled; their fit is 0.
-
-    Pass after pass, every run of adjacent blocks whose means strictly fall
-    is pooled into one block, in every row at once, until no row has a
-    violator: pooling a run is a sequence of PAV's own merges (a pooled
-    block's mean stays above the next one's), so the fit is PAV's. Each pass
-    is a few whole-array operations over the blocks left; a resampled
-    (near-monotone) row needs a handful of passes, the worst row K.
+    over a block is −yes_b² / weight_b. Zero-weight values at the end of a
+    row (padding of a shorter sequence) are never pooled; their fit is 0.
+    Loops over the K values; each step is vectorised over the R rows, which
+    keep their blocks as a stack in one flat array (row r's at r·K …).
     """
     import numpy as np
 
     yes = np.asarray(yes, float)
     n_rows, n_values = yes.shape
     weight = np.broadcast_to(np.asarray(weight, float), yes.shape)
-    cell = np.flatnonzero(weight.ravel() > 0)  # the values with weight, row after row
-    row = cell // n_values
-    block_yes, block_weight = yes.ravel()[cell], weight.ravel()[cell]
-    first = np.arange(cell.size)  # each block's first value, as an index into ``cell``
-    while True:
-        falls = (row[1:] == row[:-1]) & (block_yes[:-1] * block_weight[1:] > block_yes[1:] * block_weight[:-1])
-        if not falls.any():
-            break
-        kept = np.flatnonzero(np.r_[True, ~falls])  # a block that falls below its left neighbour joins it
-        block_yes, block_weight = np.add.reduceat(block_yes, kept), np.add.reduceat(block_weight, kept)
-        row, first = row[kept], first[kept]
-    fitted = np.zeros(n_rows * n_values)
-    fitted[cell] = np.repeat(block_yes / block_weight, np.diff(np.r_[first, cell.size]))
-    squares = np.bincount(row, weights=block_yes * block_yes / block_weight, minlength=n_rows)
-    return fitted.reshape(n_rows, n_values), squares
+    block_weight = np.zeros(n_rows * n_values)
+    block_yes = np.zeros(n_rows * n_values)
+    block_start = np.zeros(n_rows * n_values, dtype=np.int64)
+    bottom = np.arange(n_rows, dtype=np.int64) * n_values  # flat index of each row's first block
+    top = bottom - 1  # flat index of each row's top block
+    for j in range(n_values):
+        top += 1
+        block_weight[top] = weight[:, j]
+        block_yes[top] = yes[:, j]
+        block_start[top] = j
+        t = top[top > bottom]
+        while t.size:
+            below = t - 1
+            t = t[block_yes[below] * block_weight[t] > block_yes[t] * block_weight[below]]
+            if not t.size:
+                break
+            below = t - 1
+            block_weight[below] += block_weight[t]
+            block_yes[below] += block_yes[t]
+            rows = t // n_values
+            top[rows] = below
+            t = below[below > bottom[rows]]
+    live = np.flatnonzero(np.arange(n_values)[None, :] <= (top - bottom)[:, None])
+    row_of = live // n_values
+    marker = np.zeros(n_rows * n_values, dtype=np.int64)
+    marker[row_of * n_values + block_start[live]] = live - row_of * n_values
+    level = np.maximum.accumulate(marker.reshape(n_rows, n_values), axis=1)
+    filled = block_weight > 0
+    mean = np.divide(block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)
+    fitted = np.take_along_axis(mean.reshape(n_rows, n_values), level, axis=1)
+    squares = np.zeros(n_rows * n_values)
+    squares[live] = np.divide(block_yes * block_yes, block_weight, out=np.zeros_like(block_yes), where=filled)[live]
+    return fitted, squares.reshape(n_rows, n_values).sum(axis=1)
