@@ -133,7 +133,11 @@ class Scored:
     Its tables (named uniquely per object; use it as a context manager, or
     :meth:`close` it, to drop them):
 
-    * ``questions``: the scored questions, with an integer ``question_no``,
+    * ``scope``: the questions the filters choose, whatever their status, with
+      an integer ``question_no``; ``candidates``: their forecasts (the only
+      read of the ``forecasts`` view), each with ``in_time`` (on a resolved
+      question, made at or before the outcome);
+    * ``questions`` (a view of ``scope``): the scored questions, with
       ``resolved_yes`` (1/0, yes/no questions) and ``outcome_index`` (1-based,
       multiple choice);
     * ``forecasters``: ``forecaster_no`` and the name;
