@@ -173,6 +173,25 @@ def test_pav_segments_and_padding_are_independent_fits():
     assert pooled[0] == pooled_alone[0]
 
 
+def test_pav_rows_agrees_with_the_stack_pav_row_by_row():
+    """Rows of different lengths, noisy ones and one that needs a pooling pass per value (rising, then a
+    drop below them all), each fitted as the one-sequence PAV fits it alone."""
+    rng = np.random.default_rng(5)
+    n_values = 30
+    weight = rng.integers(1, 6, (4, n_values)).astype(float)
+    weight[1, 20:] = 0  # a shorter row, zero-padded
+    yes = rng.random((4, n_values)) * weight
+    yes[3] = np.r_[np.arange(1, n_values), -1e6] * weight[3]
+    fitted, squares = scoring.pav_rows(weight, yes)
+    for r in range(4):
+        k = int(np.count_nonzero(weight[r]))
+        alone = scoring.pav(yes[r, :k], weight[r, :k])
+        np.testing.assert_allclose(fitted[r, :k], alone, rtol=0, atol=1e-12)
+        assert not fitted[r, k:].any()
+        assert squares[r] == pytest.approx(np.sum(weight[r, :k] * alone * alone), rel=1e-12)
+    assert np.ptp(fitted[3]) == 0  # the drop pools the whole rising row into one block
+
+
 def test_bootstrap_is_seeded_and_covers_mean():
     values = np.random.default_rng(1).random(500)  # 500 distinct values: pooled into 256 cells
     a = scoring.bootstrap_mean_ci(values, seed=7)[0]

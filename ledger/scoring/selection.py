@@ -133,7 +133,11 @@ class Scored:
     Its tables (named uniquely per object; use it as a context manager, or
     :meth:`close` it, to drop them):
 
-    * ``questions``: the scored questions, with an integer ``question_no``,
+    * ``scope``: the questions the filters choose, whatever their status, with
+      an integer ``question_no``; ``candidates``: their forecasts (the only
+      read of the ``forecasts`` view), each with ``in_time`` (on a resolved
+      question, made at or before the outcome);
+    * ``questions`` (a view of ``scope``): the scored questions, with
       ``resolved_yes`` (1/0, yes/no questions) and ``outcome_index`` (1-based,
       multiple choice);
     * ``forecasters``: ``forecaster_no`` and the name;
@@ -158,28 +162,36 @@ class Scored:
         self.selection = selection
         prefix = f"scoring{next(_names)}"
         self._created: list[tuple[str, str]] = []
-        self.questions, self.forecasters, self.openings, self.rows, self.pairs = (
-            f"{prefix}_{name}" for name in ("questions", "forecasters", "openings", "rows", "pairs"))
+        self.scope, self.candidates, self.questions, self.forecasters, self.openings, self.rows, self.pairs = (
+            f"{prefix}_{name}" for name in
+            ("scope", "candidates", "questions", "forecasters", "openings", "rows", "pairs"))
         self._prefix = prefix
         self._grouped: dict[str | None, Grouped] = {}
         question_filter, params = _question_filter(selection)
-        self._create("TABLE", self.questions, f"""
-            SELECT (row_number() OVER ())::INTEGER AS question_no, id AS question_id, kind, options, outcome,
+        # Each view is read once: the filtered questions whatever their status (what the exclusions count),
+        # and their forecasts with only the columns scoring reads; every later step reads these two tables.
+        self._create("TABLE", self.scope, f"""
+            SELECT (row_number() OVER ())::INTEGER AS question_no, id AS question_id, status, kind, options, outcome,
                    resolved_at, created_at, tags, coalesce(source_title, source_url) AS source,
                    source_author AS author,
                    CASE WHEN kind = 'binary' THEN (outcome = 'yes')::INTEGER END AS resolved_yes,
                    CASE WHEN kind = 'multiple_choice' THEN list_position(options, outcome) END AS outcome_index
             FROM {RETRACTIONS_UNDONE if undo_retractions else "questions"}
-            WHERE status = 'resolved' {question_filter}""", params)
-        self._create("TABLE", self.forecasters, """
+            WHERE TRUE {question_filter}""", params)
+        self._create("TABLE", self.candidates, f"""
+            SELECT f.seq, s.question_no, s.status, f.forecaster, f.probability, f.probabilities, f.made_at,
+                   f.backfilled, s.status = 'resolved' AND f.made_at <= s.resolved_at AS in_time
+            FROM forecasts f JOIN {self.scope} s ON s.question_id = f.question_id""")
+        self._create("VIEW", self.questions, f"SELECT * EXCLUDE (status) FROM {self.scope} WHERE status = 'resolved'")
+        self._create("TABLE", self.forecasters, f"""
             SELECT (row_number() OVER (ORDER BY forecaster))::INTEGER AS forecaster_no, forecaster
-            FROM (SELECT DISTINCT forecaster FROM forecasts)""")
+            FROM (SELECT DISTINCT forecaster FROM {self.candidates})""")
         backfill = "AND NOT f.backfilled" if selection.exclude_backfilled else ""
         self._create("TABLE", self.openings, f"""
             SELECT q.question_no, any_value(q.question_id) AS question_id,
                    least(any_value(q.created_at), min(f.made_at)) AS opened_at
-            FROM forecasts f JOIN {self.questions} q ON q.question_id = f.question_id
-            WHERE f.made_at <= q.resolved_at {backfill} GROUP BY q.question_no""")
+            FROM {self.candidates} f JOIN {self.questions} q USING (question_no)
+            WHERE f.in_time {backfill} GROUP BY q.question_no""")
         self._create("TABLE", self.rows, self._rows_sql(backfill), [selection.forecaster] if selection.forecaster else [])
         self._create("TABLE", self.pairs, f"""
             SELECT question_no, forecaster_no, any_value(kind) AS kind,
@@ -192,7 +204,6 @@ class Scored:
                    count(seq) AS n_forecasts,
                    count(seq) FILTER (WHERE backfilled) AS n_backfilled
             FROM {self.rows} GROUP BY question_no, forecaster_no""")
-        self.excluded = self._exclusions(question_filter, params)
 
     def _create(self, kind: str, name: str, sql: str, params: list | None = None) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}", params or [])
@@ -211,21 +222,18 @@ class Scored:
         successor.
         """
         keep, pieces, weight = _weight_sql(self.selection.policy)
-        only = f"WHERE forecaster_no = (SELECT forecaster_no FROM {self.forecasters} WHERE forecaster = ?)" \
-            if self.selection.forecaster else ""
+        only = "AND f.forecaster = ?" if self.selection.forecaster else ""
         return f"""
             WITH candidate AS (
-                SELECT f.seq, q.question_no, n.forecaster_no, f.probability, f.probabilities, f.made_at, f.backfilled
-                FROM forecasts f
-                JOIN {self.questions} q ON q.question_id = f.question_id
-                JOIN {self.forecasters} n ON n.forecaster = f.forecaster
-                WHERE f.made_at <= q.resolved_at {backfill}),
+                SELECT f.seq, f.question_no, n.forecaster_no, f.probability, f.probabilities, f.made_at, f.backfilled
+                FROM {self.candidates} f JOIN {self.forecasters} n USING (forecaster)
+                WHERE f.in_time {backfill} {only}),
             -- One window ordered by (pair, made_at, seq) rather than partitioned by pair: its output, and
             -- so the table and every floating-point sum over it, is in the same order on every run.
             standing AS (
                 SELECT *, CASE WHEN lead(pair) OVER by_pair = pair THEN lead(made_at) OVER by_pair END AS next_made_at,
                        lag(pair) OVER by_pair IS DISTINCT FROM pair AS is_first
-                FROM (SELECT *, question_no::BIGINT << 32 | forecaster_no AS pair FROM candidate {only})
+                FROM (SELECT *, question_no::BIGINT << 32 | forecaster_no AS pair FROM candidate)
                 WINDOW by_pair AS (ORDER BY pair, made_at, seq)),
             -- A first forecast after the opening also yields the imputed stretch before it, in the same
             -- pipeline (a UNION would write the table in an order that varies from run to run).
@@ -252,24 +260,21 @@ class Scored:
                             WHEN resolved_yes = 1 THEN probability ELSE 1 - probability END))) AS log_loss
             FROM weighted WHERE weight > 0"""
 
-    def _exclusions(self, question_filter: str, params: list) -> Exclusions:
+    @cached_property
+    def excluded(self) -> Exclusions:
         """Count, in the filtered scope, the forecasts that do not enter the score, by reason."""
         selection = self.selection
-        forecaster = "AND f.forecaster = ?" if selection.forecaster else ""
+        forecaster = "WHERE forecaster = ?" if selection.forecaster else ""
         row = self.con.execute(f"""
-            WITH q AS (SELECT id AS question_id, status, resolved_at FROM questions WHERE TRUE {question_filter}),
-            f AS (SELECT f.seq, f.made_at, f.backfilled, q.status, q.resolved_at
-                  FROM forecasts f JOIN q USING (question_id) WHERE TRUE {forecaster}),
-            eligible AS (SELECT *, status = 'resolved' AND made_at <= resolved_at AS in_time FROM f)
             SELECT count(*) FILTER (WHERE status IN ('open', 'due')),
                    count(*) FILTER (WHERE status = 'annulled'),
                    count(*) FILTER (WHERE status = 'resolved' AND NOT in_time),
                    count(*) FILTER (WHERE in_time AND backfilled AND ?::BOOLEAN),
                    count(*) FILTER (WHERE in_time AND NOT (backfilled AND ?::BOOLEAN))
                        - (SELECT count(seq) FROM {self.rows})
-            FROM eligible""",
-            [*params, *([selection.forecaster] if selection.forecaster else []),
-             selection.exclude_backfilled, selection.exclude_backfilled]).fetchone()
+            FROM {self.candidates} {forecaster}""",
+            [selection.exclude_backfilled, selection.exclude_backfilled,
+             *([selection.forecaster] if selection.forecaster else [])]).fetchone()
         return Exclusions(*(int(x) for x in row))
 
     def forecaster_names(self) -> list[str]:
