@@ -10,9 +10,11 @@ a correction and an edit — and the report module turns it into a dashboard.
 The history is written the way a ledger kept over three years would have
 been: one commit per day of work (see :func:`_days`), each record carrying
 the moment it was recorded (so only the deliberately backfilled forecasts
-show as backfilled). It goes
-through the store's own append path, so ``ledger verify`` checks it like any
-other ledger. Same seed, same day: same ledger content.
+show as backfilled). It goes through the store's public writes (each one
+checked as a user's command would be) into a ledger in memory, which is then
+copied into the file whole: ``ledger verify`` checks it like any other ledger,
+and an interrupted run leaves no half-written file. Same seed, same day: same
+story (the question ids are drawn afresh, as ``ledger add`` draws them).
 """
 
 from __future__ import annotations
