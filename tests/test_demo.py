@@ -49,12 +49,26 @@ def test_demo_builds_its_own_ledger_and_dashboard(cli, tmp_path, monkeypatch):
     assert sum("The Reverse Kissinger" in q for q in pages) == 6  # the worked example's six questions
 
 
-def test_demo_rebuilds_fresh_each_run(cli, tmp_path):
+def test_demo_rebuilds_fresh_each_run(tmp_path):
+    """Built once from Python (its progress counted), then by the command on a pipe: nothing but its lines."""
+    import os
+    import subprocess
+    import sys
+
+    from ledger.demo import HISTORY_DAYS, build_demo_ledger
+
     out = tmp_path / "site"
     db = tmp_path / "demo.duckdb"
-    cli("demo", "--out", out, "--demo-db", db)
+    days: list[int] = []
+    store, made = build_demo_ledger(db, on_progress=days.append)
+    store.close()
+    assert made.path == db and sum(days) == HISTORY_DAYS and min(days) >= 0 and len(days) > 12
     first = db.stat().st_size
-    cli("demo", "--out", out, "--demo-db", db)
+    done = subprocess.run([sys.executable, "-m", "ledger", "demo", "--out", str(out), "--demo-db", str(db)],
+                          capture_output=True, env={**os.environ, "TERM": "xterm"}, check=True, timeout=600)
+    lines = done.stderr.decode().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("demo ledger: ") and lines[1].startswith("open "), lines
+    assert done.stdout.decode() == f"{out / 'index.html'}\n"
     from ledger.store import Store
 
     with Store.open(db, create=False, read_only=True) as store:
@@ -104,3 +118,17 @@ def test_demo_never_replaces_a_file_it_did_not_make(cli, tmp_path):
     bad = cli("demo", "--demo-db", other, "--out", tmp_path / "site", ok=False)
     assert bad.exit_code == 1 and other.read_bytes() == before
     assert not (tmp_path / "site").exists()
+
+
+def test_a_terminal_sees_the_demo_progress(tmp_path):
+    import os
+    import sys
+
+    from tests.terminal import run_on_a_terminal
+
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "ledger", "demo", "--out", str(out), "--demo-db", str(tmp_path / "demo.duckdb")]
+    done, seen = run_on_a_terminal(command, env={**os.environ, "COLUMNS": "100", "TERM": "xterm"}, timeout=600)
+    assert done.stdout.decode() == f"{out / 'index.html'}\n"  # stdout: the page, nothing else
+    assert b"writing the demo's history" in seen and b"scoring the demo and writing its site" in seen
+    assert b"demo ledger: " in seen

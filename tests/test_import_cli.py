@@ -279,6 +279,37 @@ def test_a_pipe_gets_only_the_summary(tmp_path):
     assert lines[0].startswith("created a new ledger") and lines[1].startswith("imported 200 forecasts")
 
 
+def _exporting(cli, tmp_path) -> tuple[list[str], dict]:
+    """A ledger of 200 forecasts, and ``ledger export`` as a whole process with its environment."""
+    import sys
+
+    command, env = _import_command(tmp_path)
+    cli(*command[3:])  # ledger import long.csv
+    return [sys.executable, "-m", "ledger", "export"], env
+
+
+def test_a_terminal_sees_the_export_spinner(cli, tmp_path):
+    export, env = _exporting(cli, tmp_path)
+    out = tmp_path / "out.csv"
+    done, seen = run_on_a_terminal([*export, "-o", str(out)], env=env, timeout=120)
+    assert b"exporting forecasts" in seen and b"exported 200 forecasts" in seen
+    assert done.stdout == b"" and len(out.read_text().splitlines()) == 201
+    # the rows down a pipe (`ledger export | gzip` in a terminal): the spinner on stderr, the rows on stdout
+    done, seen = run_on_a_terminal(export, env=env, timeout=120)
+    assert b"exporting forecasts" in seen and len(done.stdout.splitlines()) == 200
+
+
+def test_no_spinner_where_the_rows_are_printed_or_on_a_pipe(cli, tmp_path):
+    import subprocess
+
+    export, env = _exporting(cli, tmp_path)
+    done, seen = run_on_a_terminal(export, env=env, timeout=120, stdout_too=True)
+    assert b"exporting" not in seen and seen.count(b'{"question_key":') == 200
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run([*export, "-o", str(out)], capture_output=True, env=env, check=True, timeout=120)
+    assert done.stderr.decode() == f"exported 200 forecasts to {out}\n" and done.stdout == b""
+
+
 def test_the_library_reports_every_step(tmp_path):
     from ledger.io import import_files, import_steps
     from ledger.store import Store

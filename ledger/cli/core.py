@@ -570,9 +570,13 @@ def export(
 
     Example: ledger export -o track-record.csv
     """
+    import sys
+    from contextlib import nullcontext
+
     from ledger.io import FORMATS, detect_format
     from ledger.io import export as export_rows
     from ledger.cli.output import say
+    from ledger.cli.progress import progress
 
     if fmt is not None and fmt not in FORMATS:
         raise LedgerError(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}")
@@ -581,7 +585,10 @@ def export(
         fmt = detect_format(output) if output is not None else "jsonl"
     if fmt == "parquet" and output is None:
         raise LedgerError("parquet is binary: give -o FILE")
-    with open_store(db) as store:
+    # A million forecasts take seconds in one COPY that reports no count: a spinner on a terminal,
+    # unless the rows themselves are printed on that terminal.
+    spinner = progress("exporting forecasts") if output is not None or not sys.stdout.isatty() else nullcontext()
+    with open_store(db) as store, spinner:
         if output is None:
             count = export_rows(store, None, fmt)
         else:

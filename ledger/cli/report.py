@@ -93,16 +93,18 @@ def demo(
 
     Example: ledger demo && xdg-open reports/demo/index.html
     """
-    from ledger.demo import build_demo_ledger
     from ledger.cli.output import say
+    from ledger.cli.progress import progress
+    from ledger.demo import HISTORY_DAYS, build_demo_ledger
     from ledger.report import ReportOptions, build
     from ledger.report.collect import default_reports_root
-    from ledger.store import Store
 
-    made = build_demo_ledger(demo_db)
+    with progress("writing the demo's history (days)", total=HISTORY_DAYS) as advance:
+        store, made = build_demo_ledger(demo_db, on_progress=advance)
     say(f"demo ledger: {made.questions} questions, {made.forecasts} forecasts in {made.path}")
     options = ReportOptions(title="Demo: a forecasting track record", png=png, cdn=cdn, force=force, assets=assets)
-    with Store.open(made.path, create=False) as store:
+    # The report reads the records still open in memory: the same records the file holds, not reopened.
+    with store, progress("scoring the demo and writing its site"):
         page = build(store, out or default_reports_root() / "demo", options)
     say(f"open {shown(page)} in a browser")
     typer.echo(shown(page))

@@ -10,9 +10,11 @@ a correction and an edit — and the report module turns it into a dashboard.
 The history is written the way a ledger kept over three years would have
 been: one commit per day of work (see :func:`_days`), each record carrying
 the moment it was recorded (so only the deliberately backfilled forecasts
-show as backfilled). It goes
-through the store's own append path, so ``ledger verify`` checks it like any
-other ledger. Same seed, same day: same ledger content.
+show as backfilled). It goes through the store's public writes (each one
+checked as a user's command would be) into a ledger in memory, which is then
+copied into the file whole: ``ledger verify`` checks it like any other ledger,
+and an interrupted run leaves no half-written file. Same seed, same day: same
+story (the question ids are drawn afresh, as ``ledger add`` draws them).
 """
 
 from __future__ import annotations
@@ -22,12 +24,21 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.errors import LedgerError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.store import Store
+
+__all__ = ["DEMO_COMMAND", "HISTORY_DAYS", "SEED", "DemoLedger", "build_demo_ledger", "default_demo_path", "generate",
+           "is_demo_ledger", "prediction_files"]
+
 SEED = 20250225
 YEARS = 3
+HISTORY_DAYS = 365 * YEARS  # the span of the story, the unit :func:`build_demo_ledger` reports progress in
 # Every commit the demo writes is named "demo <command>": the mark by which a later run knows the
 # file is a demo ledger it made, and the only kind of file it will ever replace.
 DEMO_COMMAND = "demo"
@@ -141,6 +152,7 @@ _CRITERIA: dict[str, str] = {
 
 @dataclass
 class _History:
+    start: date  # the story's first day: HISTORY_DAYS before today
     questions: list[dict[str, Any]] = field(default_factory=list)
     forecasts: list[dict[str, Any]] = field(default_factory=list)
     resolutions: list[dict[str, Any]] = field(default_factory=list)
@@ -253,7 +265,7 @@ class _Story:
     start: date
     archive_until: date  # Chen Wei's issues published before this are logged late ...
     archive_recorded: datetime  # ... all at this moment (backfilled)
-    history: _History = field(default_factory=_History)
+    history: _History
     used: set[str] = field(default_factory=set)  # statements already asked
     annul_left: list[str] = field(default_factory=lambda: list(_ANNUL_REASONS))
     words: random.Random = field(default_factory=random.Random)  # wording only, so it never shifts the story
@@ -267,9 +279,9 @@ class _Story:
         rng = random.Random(seed)
         now = utc_now()
         today = today or now.date()
-        start = today - timedelta(days=365 * YEARS)
+        start = today - timedelta(days=HISTORY_DAYS)
         return cls(rng=rng, now=now, today=today, start=start, archive_until=start + timedelta(days=330),
-                   words=random.Random(seed + 1),
+                   history=_History(start=start), words=random.Random(seed + 1),
                    archive_recorded=_moment(start + timedelta(days=345), rng))
 
     def new_id(self) -> str:
@@ -326,7 +338,7 @@ def _article(story: _Story, index: int) -> _Article:
     rng, names = story.rng, list(FORECASTERS)
     author = names[index % len(names)] if index % 9 else rng.choice(names[:2])
     outlet, _, noise = FORECASTERS[author]
-    published = story.start + timedelta(days=int(rng.random() ** 0.8 * (365 * YEARS - 20)))
+    published = story.start + timedelta(days=int(rng.random() ** 0.8 * (HISTORY_DAYS - 20)))
     tag = rng.choice(list(_TEMPLATES))
     rng.choice(range(6))  # the draw the six generic titles took: the same seed still tells the same story
     title = story.words.choice(_TITLES[tag])
@@ -527,13 +539,17 @@ def _days(history: _History) -> list[tuple[datetime, list[tuple[str, dict[str, A
     return days
 
 
-def _write_history(store, history: _History) -> None:
-    """Replay the history through the store's public writes, one commit per simulated day."""
+def _write_history(store, history: _History, on_progress: Callable[[int], None]) -> None:
+    """Replay the history through the store's public writes, one commit per simulated day.
+
+    ``on_progress(n)``: n more days of the story written (``HISTORY_DAYS`` in all).
+    """
     import json
 
     from ledger.models import Forecast, Question, Resolution, Source
 
     ids: dict[str, str] = {}
+    written = history.start
     for moment, events in _days(history):
         commands = "+".join(dict.fromkeys(command for command, _ in events))
         with store.write(f"{DEMO_COMMAND} {commands}", at=moment) as writer:
@@ -555,6 +571,9 @@ def _write_history(store, history: _History) -> None:
                 else:
                     writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]),
                                 reason=row["reason"], editor=row["editor"])
+        on_progress((moment.date() - written).days)
+        written = moment.date()
+    on_progress(HISTORY_DAYS - (written - history.start).days)  # the quiet days after the last commit
 
 
 def _forecast(row: dict[str, Any], model):
@@ -564,10 +583,19 @@ def _forecast(row: dict[str, Any], model):
                  made_at=made_at, note=row["note"])
 
 
-def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list[Path] | None = None) -> DemoLedger:
-    """Build the demo ledger afresh at ``path`` (default :func:`default_demo_path`)."""
+def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list[Path] | None = None,
+                      on_progress: Callable[[int], None] | None = None) -> tuple[Store, DemoLedger]:
+    """Build the demo ledger afresh at ``path`` (default :func:`default_demo_path`).
+
+    Returns it with an open store of the same records, for the report; the caller closes it.
+    ``on_progress(n)``: n more days of the story written, :data:`HISTORY_DAYS` in all.
+
+    The history is written into a ledger in memory, then copied into the file whole (see
+    :func:`_save`): hundreds of small commits cost a disk sync each in a file, none in memory,
+    and the records, hashes and commits are the same.
+    """
     from ledger.predictions import log_file, read_file
-    from ledger.store import Store, default_path
+    from ledger.store import default_path
 
     path = Path(path) if path else default_demo_path()
     if path.resolve() == default_path().resolve():
@@ -576,14 +604,65 @@ def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list
         if not is_demo_ledger(path):
             raise LedgerError(f"{path} exists and is not a demo ledger made by `ledger demo`; "
                               "refusing to replace it (choose another --demo-db)")
-        for leftover in (path, path.with_name(path.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        _remove(path)
     files = prediction_files() if files is None else files
     history = generate(seed)
-    with Store.open(path) as store:
-        _write_history(store, history)
+    store = _memory_store(path)
+    try:
+        _write_history(store, history, on_progress or (lambda n: None))
         for file in files:
             loaded = read_file(file)
             log_file(store, loaded.file, lines=loaded.lines, name=file.name)
+        _save(store, path)
         counts = store.record_counts()
-    return DemoLedger(path=path, questions=counts["questions"], forecasts=counts["forecasts"], prediction_files=files)
+    except BaseException:
+        store.close()
+        raise
+    return store, DemoLedger(path=path, questions=counts["questions"], forecasts=counts["forecasts"],
+                             prediction_files=files)
+
+
+def _memory_store(path: Path) -> Store:
+    """An empty ledger in memory, migrated and with the code's views, named for the file it becomes.
+
+    One thread: its statements touch a few hundred rows, and on a busy machine a second thread
+    only adds hand-offs to each of them.
+    """
+    import duckdb
+
+    from ledger import migrations
+    from ledger.store import CONNECT_CONFIG, Store
+
+    con = duckdb.connect(":memory:", config={**CONNECT_CONFIG, "threads": 1})
+    migrations.migrate(con, migrations.MIGRATIONS)
+    migrations.install_views(con)
+    return Store(con, path)
+
+
+def _save(store: Store, path: Path) -> None:
+    """Copy every commit and record of the in-memory ``store`` into a new ledger file at ``path``,
+    verbatim and in one transaction (the file is made by the store, empty and migrated, first).
+    Should the copy fail, the file it made is removed: a run never leaves a ledger it cannot replace."""
+    from ledger.chain import RECORD_TABLES
+    from ledger.store import Store
+
+    Store.open(path).close()
+    con, literal = store.con, str(path).replace("'", "''")
+    con.execute(f"ATTACH '{literal}' AS demo_file")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for table in ("commits", *RECORD_TABLES):
+            con.execute(f"INSERT INTO demo_file.main.{table} SELECT * FROM memory.main.{table}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        con.execute("DETACH demo_file")
+        _remove(path)
+        raise
+    con.execute("DETACH demo_file")
+
+
+def _remove(path: Path) -> None:
+    """A demo ledger file and its write-ahead log."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
