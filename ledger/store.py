@@ -735,10 +735,13 @@ class Writer:
 
         The bulk path (an import appends a million rows in one statement):
         ``select_sql`` yields the table's columns in order, all but ``seq``,
-        ``commit_id`` and ``hash``, which the writer assigns. Rows get
-        consecutive sequence numbers in the order the query yields them.
-        Nothing is validated here: the domain writes below validate through
-        the models, an import through its set-wise checks first.
+        ``commit_id`` and ``hash``, which the writer assigns, then one more:
+        the rows' order (any value that sorts, such as a struct). Rows get
+        consecutive sequence numbers in that order. Numbering by a window over
+        that column (not by an ORDER BY and a running count) lets DuckDB hash
+        the rows on every core. Nothing is validated here: the domain writes
+        below validate through the models, an import through its set-wise
+        checks first.
         """
         columns = [(name, kind) for name, kind in RECORD_FIELDS[table] if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
@@ -747,9 +750,9 @@ class Writer:
             f"""
             INSERT INTO {table}
             SELECT r.*, {chain.record_hash_sql(table, "r", chain.sql_text(self.prev_head))}
-            FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
-                         {typed}
-                  FROM ({select_sql}) AS s({aliases})) r
+            FROM (SELECT {self.next_seq - 1} + row_number() OVER (ORDER BY s.row_order) AS seq,
+                         {self.commit_id}::BIGINT AS commit_id, {typed}
+                  FROM ({select_sql}) AS s({aliases}, row_order)) r
             """,
             params or [],
         ).fetchone()[0]
