@@ -311,11 +311,9 @@ class Store:
             raise
         # The tip is remembered for this process's next write: while this
         # connection is open no other process can write the file (DuckDB
-        # locks it), so it stays true; a bulk commit's head is read anew.
+        # locks it), so it stays true.
         if head is not None:
             self._tip = (writer.commit_id, head, writer.recorded_at, writer.next_seq - 1)
-        elif writer.next_seq - 1 != (last_seq or 0):
-            self._tip = None
 
     def clock(self) -> datetime:
         """The recording clock (UTC, naive): this machine's; a team ledger uses its server's."""
@@ -789,30 +787,24 @@ class Writer:
         ).fetchone()[0]
 
     def seal(self) -> str | None:
-        """Close the commit: its head covers the previous head and every record hash in it.
+        """Close the commit: its head covers the previous head and every record hash in it; return it.
 
         A commit of records hashed here gets its head from the Python
-        reference too, and returns it; one with a bulk append aggregates its
-        hashes in SQL (and returns None). A commit that wrote nothing is not
-        recorded.
+        reference; one with a bulk append aggregates its hashes from the
+        table (:func:`chain.commit_digests`). A commit that wrote nothing is
+        not recorded (and returns None).
         """
         if self._hashed is not None:
-            if not self._hashed:
-                return None
+            n = len(self._hashed)
             head = chain.commit_head(self.prev_head, self.commit_id, self.command, self.recorded_at, self._hashed)
-            self.con.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)",
-                             [self.commit_id, self.recorded_at, self.command, len(self._hashed), self.prev_head, head])
-            return head
-        self.con.execute(
-            f"""
-            INSERT INTO commits
-            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {chain.commit_fields_sql("c")} || digest)
-            FROM (SELECT $id::BIGINT AS id, $at::TIMESTAMP AS committed_at, $command AS command,
-                         $prev AS prev_head, n, digest
-                  FROM ({chain.digests_sql("commit_id = $id")})) c
-            """,
-            {"id": self.commit_id, "at": self.recorded_at, "command": self.command, "prev": self.prev_head},
-        )
+        else:
+            n, digest = chain.commit_digests(self.con, self.commit_id).get(self.commit_id, (0, ""))
+            head = chain.head_of(self.prev_head, self.commit_id, self.command, self.recorded_at, digest)
+        if not n:
+            return None
+        self.con.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)",
+                         [self.commit_id, self.recorded_at, self.command, n, self.prev_head, head])
+        return head
 
     # -- domain writes -----------------------------------------------------
 
