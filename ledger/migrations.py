@@ -295,27 +295,43 @@ def _plan(con, view: str) -> str:
     return "\n".join(value for _, value in con.execute(f'EXPLAIN SELECT * FROM "{view}"').fetchall())
 
 
-def _as_made_here(kind: str, name: str, sql: str | None) -> tuple[str, str, str | None]:
-    """A file's object in the form :func:`_made_by_migrations` gives: a view is planned
-    beside the migrations' own tables (in a fresh scratch database, so views do not mix)."""
-    if kind != "view" or not sql:
-        return kind, name, sql
+def _as_made_here(objects: list[tuple[str, str, str | None]], *, together: bool) -> list[tuple[str, str, str | None]]:
+    """A file's objects in the form :func:`_made_by_migrations` gives: each view planned beside the
+    migrations' own tables, all in one scratch database (``together``) or each in a fresh one, where
+    no other view of the file can change how it plans."""
     import duckdb
 
-    con = _scratch()
+    result = list(objects)
+    shared = _scratch() if together else None
     try:
-        con.execute(re.sub(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW", "CREATE OR REPLACE VIEW", sql, count=1,
-                           flags=re.IGNORECASE))
-        return kind, name, _plan(con, name)
-    except duckdb.Error:
-        return kind, name, sql
+        for i, (kind, name, sql) in enumerate(objects):
+            if kind != "view" or not sql:
+                continue
+            con = shared or _scratch()
+            try:
+                con.execute(re.sub(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?VIEW", "CREATE OR REPLACE VIEW", sql, count=1,
+                                   flags=re.IGNORECASE))
+                result[i] = (kind, name, _plan(con, name))
+            except duckdb.Error:
+                pass
+            finally:
+                if shared is None:
+                    con.close()
     finally:
-        con.close()
+        if shared is not None:
+            shared.close()
+    return result
 
 
 def foreign_objects(con) -> list[tuple[str, str]]:
     """(kind, name) of every object in the ledger file that the migrations did not make as it is:
-    a table, view or macro added, or one of ours redefined, by another DuckDB client."""
+    a table, view or macro added, or one of ours redefined, by another DuckDB client.
+
+    The views are planned together first (one scratch database, not one a view: it is most of
+    verify's fixed cost); only one that then differs is planned again alone, to be sure of it."""
     made = _made_by_migrations()
-    return [(kind, name) for kind, name, sql in con.execute(_OBJECTS).fetchall()
-            if _as_made_here(kind, name, sql) not in made]
+    objects = con.execute(_OBJECTS).fetchall()
+    suspects = [obj for obj, planned in zip(objects, _as_made_here(objects, together=True), strict=True)
+                if planned not in made]
+    return [(kind, name) for kind, name, sql in _as_made_here(suspects, together=False)
+            if (kind, name, sql) not in made]

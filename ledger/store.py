@@ -311,11 +311,9 @@ class Store:
             raise
         # The tip is remembered for this process's next write: while this
         # connection is open no other process can write the file (DuckDB
-        # locks it), so it stays true; a bulk commit's head is read anew.
+        # locks it), so it stays true.
         if head is not None:
             self._tip = (writer.commit_id, head, writer.recorded_at, writer.next_seq - 1)
-        elif writer.next_seq - 1 != (last_seq or 0):
-            self._tip = None
 
     def clock(self) -> datetime:
         """The recording clock (UTC, naive): this machine's; a team ledger uses its server's."""
@@ -724,6 +722,7 @@ class Writer:
         self.prev_head = prev_head
         self.command = command
         self.next_seq = next_seq
+        self.first_seq = next_seq  # this commit's records are those from here on (seqs only grow)
         self.recorded_at = recorded_at
         self.warnings: list[str] = []  # what the command should tell the user, one line each
         # (seq, hash) of the records hashed here in Python; None once a bulk append hashed in SQL
@@ -734,10 +733,13 @@ class Writer:
 
         The bulk path (an import appends a million rows in one statement):
         ``select_sql`` yields the table's columns in order, all but ``seq``,
-        ``commit_id`` and ``hash``, which the writer assigns. Rows get
-        consecutive sequence numbers in the order the query yields them.
-        Nothing is validated here: the domain writes below validate through
-        the models, an import through its set-wise checks first.
+        ``commit_id`` and ``hash``, which the writer assigns, then one more:
+        the rows' order (any value that sorts, such as a struct). Rows get
+        consecutive sequence numbers in that order. Numbering by a window over
+        that column (not by an ORDER BY and a running count) lets DuckDB hash
+        the rows on every core. Nothing is validated here: the domain writes
+        below validate through the models, an import through its set-wise
+        checks first.
         """
         columns = [(name, kind) for name, kind in RECORD_FIELDS[table] if name not in ("seq", "commit_id")]
         aliases = ", ".join(f"c{i}" for i in range(len(columns)))
@@ -746,9 +748,9 @@ class Writer:
             f"""
             INSERT INTO {table}
             SELECT r.*, {chain.record_hash_sql(table, "r", chain.sql_text(self.prev_head))}
-            FROM (SELECT {self.next_seq - 1} + row_number() OVER () AS seq, {self.commit_id}::BIGINT AS commit_id,
-                         {typed}
-                  FROM ({select_sql}) AS s({aliases})) r
+            FROM (SELECT {self.next_seq - 1} + row_number() OVER (ORDER BY s.row_order) AS seq,
+                         {self.commit_id}::BIGINT AS commit_id, {typed}
+                  FROM ({select_sql}) AS s({aliases}, row_order)) r
             """,
             params or [],
         ).fetchone()[0]
@@ -779,36 +781,30 @@ class Writer:
 
     def count_backfilled(self) -> int:
         """How many of this commit's forecasts the forecasts view marks backfilled."""
+        # A range of seq, not a join with this commit's records: a million-row import's count is a scan.
         return self.con.execute(
-            "SELECT count(*) FROM forecasts WHERE backfilled AND seq IN "
-            "(SELECT seq FROM forecast_records WHERE commit_id = ?)", [self.commit_id]
+            "SELECT count(*) FROM forecasts WHERE backfilled AND seq >= ?", [self.first_seq]
         ).fetchone()[0]
 
     def seal(self) -> str | None:
-        """Close the commit: its head covers the previous head and every record hash in it.
+        """Close the commit: its head covers the previous head and every record hash in it; return it.
 
         A commit of records hashed here gets its head from the Python
-        reference too, and returns it; one with a bulk append aggregates its
-        hashes in SQL (and returns None). A commit that wrote nothing is not
-        recorded.
+        reference; one with a bulk append aggregates its hashes from the
+        table (:func:`chain.commit_digests`). A commit that wrote nothing is
+        not recorded (and returns None).
         """
         if self._hashed is not None:
-            if not self._hashed:
-                return None
+            n = len(self._hashed)
             head = chain.commit_head(self.prev_head, self.commit_id, self.command, self.recorded_at, self._hashed)
-            self.con.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)",
-                             [self.commit_id, self.recorded_at, self.command, len(self._hashed), self.prev_head, head])
-            return head
-        self.con.execute(
-            f"""
-            INSERT INTO commits
-            SELECT id, committed_at, command, n, prev_head, sha256(prev_head || {chain.commit_fields_sql("c")} || digest)
-            FROM (SELECT $id::BIGINT AS id, $at::TIMESTAMP AS committed_at, $command AS command,
-                         $prev AS prev_head, n, digest
-                  FROM ({chain.digests_sql("commit_id = $id")})) c
-            """,
-            {"id": self.commit_id, "at": self.recorded_at, "command": self.command, "prev": self.prev_head},
-        )
+        else:
+            n, digest = chain.commit_digests(self.con, self.commit_id).get(self.commit_id, (0, ""))
+            head = chain.head_of(self.prev_head, self.commit_id, self.command, self.recorded_at, digest)
+        if not n:
+            return None
+        self.con.execute("INSERT INTO commits VALUES (?, ?, ?, ?, ?, ?)",
+                         [self.commit_id, self.recorded_at, self.command, n, self.prev_head, head])
+        return head
 
     # -- domain writes -----------------------------------------------------
 

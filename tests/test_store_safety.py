@@ -236,6 +236,21 @@ def test_a_view_replaced_in_the_file_changes_no_score_and_verify_names_it(cli, d
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_verify_names_only_the_replaced_view_not_the_views_that_read_it(cli, db_path):
+    """The forecasts view reads the questions view: replacing questions leaves forecasts as it was made."""
+    import duckdb
+
+    add(cli)
+    con = duckdb.connect(str(db_path))
+    definition = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'questions'").fetchone()[0]
+    con.execute(definition.replace("CREATE VIEW", "CREATE OR REPLACE VIEW")
+                .replace("FROM merged", "FROM merged WHERE kind = 'binary'"))
+    con.close()
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5
+    assert "view questions" in result.stderr and "forecasts" not in result.stderr
+
+
 def test_verify_names_a_table_added_to_the_file(cli, db_path):
     import duckdb
 

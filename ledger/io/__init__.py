@@ -388,6 +388,7 @@ def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:
                 FROM flagged
             )
             SELECT *,
+                   (source::BIGINT << 32) + line AS row_key,  -- (source, line) as one number: it sorts and groups fast
                    coalesce(question_key, source || '#' || line) AS key,
                    CASE WHEN outcome IS NULL THEN NULL
                         WHEN lower(outcome) IN ('annulled', 'annul', 'ambiguous', 'void') THEN 'annulled'
@@ -450,28 +451,24 @@ def _existing(staging: Staging, sources: list[_Source], made_at: datetime | None
     whole; one with only some of its forecasts in the ledger is refused
     either way, since an import never adds to an existing question.
     """
-    staging.create(
-        "import_existing",
-        """
-        SELECT r.key, r.source, r.line, EXISTS (
+    present = """EXISTS (
             SELECT 1 FROM forecasts f JOIN questions q ON q.id = f.question_id
             WHERE q.statement = r.statement AND q.resolve_by = r.resolve_by AND f.forecaster = r.forecaster
               AND f.probability IS NOT DISTINCT FROM CASE WHEN r.options IS NULL THEN r.probability END
               AND f.probabilities IS NOT DISTINCT FROM r.probabilities
               AND (coalesce(r.made_at, $1::TIMESTAMP) IS NULL OR f.made_at = coalesce(r.made_at, $1::TIMESTAMP))
-        ) AS present
-        FROM import_rows r
-        """,
-        [made_at],
-    )
+        )"""
+    # Mostly none is: counted first, so that a million new rows are not copied to say so.
+    if not staging.first(f"SELECT count(*) AS n FROM import_rows r WHERE {present}", [made_at])["n"]:
+        return 0
+    staging.create("import_existing", f"SELECT r.key, r.source, r.line, {present} AS present FROM import_rows r",
+                   [made_at])
     found = staging.first(
         """SELECT count(*) FILTER (WHERE present) AS n, count(*) AS rows,
                   arg_min(source, (source, line)) FILTER (WHERE present) AS source,
                   min(line) FILTER (WHERE present) AS line
            FROM import_existing"""
     )
-    if not found["n"]:
-        return 0
     partial = staging.first(
         """SELECT arg_min(source, (source, line)) AS source, min(line) AS line FROM import_existing
            WHERE key IN (SELECT key FROM import_existing GROUP BY key HAVING bool_or(present) AND NOT bool_and(present))
@@ -517,9 +514,9 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             "import_questions",
             """
             SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id,
-                   min((source, line)) AS first, min(source) AS source, arg_min(line, (source, line)) AS line,
+                   min(row_key) AS first, min(source) AS source, arg_min(line, row_key) AS line,
                    arg_min({'outcome': outcome_value, 'kind': outcome_kind, 'resolved_at': resolved_at,
-                            'note': resolution_note, 'evidence': evidence}, (source, line))
+                            'note': resolution_note, 'evidence': evidence}, row_key)
                        FILTER (WHERE outcome_kind <> 'none') AS resolution
             FROM import_rows GROUP BY key
             """,
@@ -530,8 +527,8 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
                       r.statement, r.criteria, r.resolve_by, r.options,
                       list_filter(r.tags, lambda t, i: list_position(r.tags, t) = i),
                       r.source_title, r.source_author, r.source_outlet, r.source_url, r.source_published,
-                      r.quote, $1::TIMESTAMP
-               FROM import_questions q JOIN import_rows r USING (source, line) ORDER BY q.first""",
+                      r.quote, $1::TIMESTAMP, q.first
+               FROM import_questions q JOIN import_rows r USING (source, line)""",
             [writer.recorded_at],
         )
         step(1)
@@ -540,8 +537,8 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             """SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END, r.probabilities,
                       coalesce(r.made_at, $2::TIMESTAMP, r.source_published::TIMESTAMP,
                                least(coalesce(r.resolved_at, $3::TIMESTAMP), $1::TIMESTAMP)),
-                      $1::TIMESTAMP, r.note
-               FROM import_rows r JOIN import_questions q USING (key) ORDER BY r.source, r.line""",
+                      $1::TIMESTAMP, r.note, r.row_key
+               FROM import_rows r JOIN import_questions q USING (key)""",
             [writer.recorded_at, made_at, resolved_at],
         )
         step(1)
@@ -549,8 +546,8 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             "resolution_records",
             """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
                       q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $2::TIMESTAMP, $1::TIMESTAMP),
-                      q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP
-               FROM import_questions q WHERE q.resolution IS NOT NULL ORDER BY q.first""",
+                      q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP, q.first
+               FROM import_questions q WHERE q.resolution IS NOT NULL""",
             [writer.recorded_at, resolved_at],
         )
         step(1)

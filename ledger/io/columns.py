@@ -100,7 +100,10 @@ def moment_sql(text: str) -> str:
     An offset or zone is converted; a naive time is UTC; a bare 9-13 digit
     number is an epoch in seconds or milliseconds.
     """
-    return (f"CASE WHEN regexp_full_match({text}, '{EPOCH}') THEN {epoch_sql(text)} "
+    # The plain forms (what our export writes) first, by a cheap LIKE: they are most rows, and
+    # neither regular expression below can match them.
+    return (f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' THEN TRY_CAST({text} AS TIMESTAMP) "
+            f"WHEN regexp_full_match({text}, '{EPOCH}') THEN {epoch_sql(text)} "
             f"WHEN regexp_matches({text}, '{ZONED}') THEN TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
             f"ELSE TRY_CAST({text} AS TIMESTAMP) END")
 

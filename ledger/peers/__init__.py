@@ -12,13 +12,20 @@ from pathlib import Path
 from types import ModuleType
 
 from . import cultivate, fatebook, manifold, metaculus, predictionbook, wide
-from .rows import COLUMNS, PeerFormatError, PeerImport
+from . import rows
+from .rows import PeerFormatError, PeerImport
 
 __all__ = ["COLUMNS", "FORMATS", "PeerFormatError", "PeerImport", "detect_format", "read"]
 
 FORMATS: dict[str, ModuleType] = {
     module.NAME: module for module in (fatebook, predictionbook, metaculus, manifold, cultivate, wide)
 }
+
+
+def __getattr__(name: str):
+    if name == "COLUMNS":  # a pyarrow schema, built on first use (rows.COLUMNS)
+        return rows.COLUMNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def detect_format(path: Path) -> str | None:

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
-
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ledger.errors import LedgerError
 from ledger.io.columns import RENORMALISE_TOLERANCE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "COLUMNS",
@@ -46,32 +48,46 @@ __all__ = [
     "utc_date",
 ]
 
-UTC_TIME = pa.timestamp("us", tz="UTC")
 
-# The ledger's import columns, in the README's order, with the types a reader fills.
-COLUMNS = pa.schema([
-    ("statement", pa.string()),
-    ("probability", pa.float64()),
-    ("resolve_by", pa.date32()),
-    ("question_key", pa.string()),
-    ("criteria", pa.string()),
-    ("options", pa.list_(pa.string())),
-    ("probabilities", pa.list_(pa.float64())),
-    ("outcome", pa.string()),
-    ("resolved_at", UTC_TIME),
-    ("resolution_note", pa.string()),
-    ("evidence", pa.string()),
-    ("forecaster", pa.string()),
-    ("made_at", UTC_TIME),
-    ("note", pa.string()),
-    ("tags", pa.list_(pa.string())),
-    ("source_title", pa.string()),
-    ("source_author", pa.string()),
-    ("source_outlet", pa.string()),
-    ("source_url", pa.string()),
-    ("source_published", UTC_TIME),
-    ("quote", pa.string()),
-])
+@cache
+def _columns() -> pa.Schema:
+    """The ledger's import columns, in the README's order, with the types a reader fills.
+
+    Built on first use: pyarrow takes ~0.4 s to import, and an import of the
+    ledger's own files only asks whether a file is a peer's (``detect``).
+    """
+    import pyarrow as pa
+
+    utc_time = pa.timestamp("us", tz="UTC")
+    return pa.schema([
+        ("statement", pa.string()),
+        ("probability", pa.float64()),
+        ("resolve_by", pa.date32()),
+        ("question_key", pa.string()),
+        ("criteria", pa.string()),
+        ("options", pa.list_(pa.string())),
+        ("probabilities", pa.list_(pa.float64())),
+        ("outcome", pa.string()),
+        ("resolved_at", utc_time),
+        ("resolution_note", pa.string()),
+        ("evidence", pa.string()),
+        ("forecaster", pa.string()),
+        ("made_at", utc_time),
+        ("note", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("source_title", pa.string()),
+        ("source_author", pa.string()),
+        ("source_outlet", pa.string()),
+        ("source_url", pa.string()),
+        ("source_published", utc_time),
+        ("quote", pa.string()),
+    ])
+
+
+def __getattr__(name: str):
+    if name == "COLUMNS":
+        return _columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PeerFormatError(LedgerError):
@@ -119,9 +135,12 @@ def table(rows: Iterable[dict], notes: Notes, fmt: str) -> PeerImport:
     """Rows (dicts with some of ``COLUMNS``, and ``at``: where each was read) as a ``PeerImport``;
     missing columns are null."""
     rows = list(rows)
-    data = {name: [row.get(name) for row in rows] for name in COLUMNS.names}
+    import pyarrow as pa
+
+    columns = _columns()
+    data = {name: [row.get(name) for row in rows] for name in columns.names}
     places = tuple(row.get("at") for row in rows)
-    return PeerImport(pa.Table.from_pydict(data, schema=COLUMNS), notes.lines(), fmt,
+    return PeerImport(pa.Table.from_pydict(data, schema=columns), notes.lines(), fmt,
                       places if any(places) else ())
 
 
