@@ -590,3 +590,43 @@ def test_question_histories_come_in_batches_in_the_site_order(tmp_path):
         assert tagged == store.histories(tag=XSS_TAG) and 0 < len(tagged) < 12
     assert [len(b) for b in batches] == [5] * (len(every) // 5) + ([len(every) % 5] if len(every) % 5 else [])
     assert [q for batch in batches for q in batch] == every and len(every) > 5
+
+
+# -- progress -------------------------------------------------------------------
+
+
+def _report_command(tmp_path) -> tuple[list[str], dict]:
+    """`ledger report` of a small hostile ledger as a whole process (stderr a terminal or a pipe)."""
+    import os
+
+    db = hostile_ledger(tmp_path / "ledger.duckdb", tmp_path, n_questions=12)
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    return [sys.executable, "-m", "ledger", "report", "--db", str(db), "--out", str(tmp_path / "out"), "--cdn"], env
+
+
+def test_a_terminal_sees_the_report_progress(tmp_path):
+    from tests.terminal import run_on_a_terminal
+
+    command, env = _report_command(tmp_path)
+    done, seen = run_on_a_terminal(command, env=env, timeout=300)
+    assert done.stdout.decode().strip().endswith("index.html")
+    assert b"writing the report" in seen and b"wrote the report into" in seen
+
+
+def test_a_pipe_gets_no_report_progress(tmp_path):
+    command, env = _report_command(tmp_path)
+    done = subprocess.run(command, capture_output=True, env=env, check=True, timeout=300)
+    assert done.stderr.decode().splitlines() == [f"wrote the report into {tmp_path / 'out'}/"]
+
+
+def test_the_report_counts_every_step(tmp_path):
+    from ledger.report import ReportOptions, build, site_steps
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "ledger.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        for options in (ReportOptions(n_resamples=0, cdn=True), ReportOptions(fmt="md", n_resamples=0)):
+            steps: list[int] = []
+            build(store, tmp_path / options.fmt, options, on_progress=steps.append)
+            # html: the overview's and three forecasters' scoring passes, 12 question pages, the records
+            assert sum(steps) == site_steps(store, options) == (17 if options.fmt == "html" else 1)

@@ -24,13 +24,14 @@ draws, in four steps:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from ledger.errors import LedgerError
 from ledger.publish import publish
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
-    ReportOptions, collect, collect_site, default_reports_root, slugify, table_row,
+    ReportOptions, collect, collect_site, default_reports_root, site_steps, slugify, table_row,
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
@@ -38,7 +39,7 @@ from ledger.report.render import (
     ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, render_markdown, render_page, rows_script, safe_url, script_json,
 )
 
-__all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json"]
+__all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json", "site_steps"]
 
 FORMATS = ("html", "md")
 
@@ -48,8 +49,10 @@ def default_out(options: ReportOptions) -> Path:
     return default_reports_root() / slugify(options.heading())
 
 
-def build(store, out: Path | None = None, options: ReportOptions | None = None) -> Path:
-    """Write the site (or the Markdown summary) and return the path of the page to open."""
+def build(store, out: Path | None = None, options: ReportOptions | None = None,
+          on_progress: Callable[[int], None] = lambda n: None) -> Path:
+    """Write the site (or the Markdown summary) and return the path of the page to open;
+    ``on_progress(n)``: n more of the :func:`~ledger.report.collect.site_steps` steps done."""
     options = options or ReportOptions()
     if options.fmt not in FORMATS:
         raise LedgerError(f"--format must be html or md, got {options.fmt!r}")
@@ -58,8 +61,9 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     if options.fmt == "md":
         target = folder.write("index.md", render_markdown(collect(store, options)))
         folder.finish()
+        on_progress(1)
         return target
-    site = collect_site(store, options)
+    site = collect_site(store, options, on_progress)
     plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
     overview = site["overview"]
 
@@ -83,10 +87,12 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
             folder.write(f"q/{question.id}.html", render_page(
                 "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
             rows.append(table_row(question, scores, site["slugs"]))
+        on_progress(len(batch))
     folder.write(DATA_FILE, rows_script(rows))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
     publish(store, folder, options.selection, overview["score"])
+    on_progress(1)
     if options.png:
         write_images(figures, folder)
     folder.finish()
