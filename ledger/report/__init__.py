@@ -23,8 +23,10 @@ draws, in four steps:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ledger.errors import LedgerError
@@ -81,11 +83,12 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
     rows = []  # the side file's rows: small, unlike the histories, which go a batch at a time
+    stamp = _question_page_stamp(site, options)
     for batch in site["batches"]:
         for question in batch:
             scores = site["scores"].get(question.id, [])
-            folder.write(f"q/{question.id}.html", render_page(
-                "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
+            folder.write_keyed(f"q/{question.id}.html", _question_page_key(stamp, question, scores), partial(
+                render_page, "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
             rows.append(table_row(question, scores, site["slugs"]))
         on_progress(len(batch))
     folder.write(DATA_FILE, rows_script(rows))
@@ -97,6 +100,27 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         write_images(figures, folder)
     folder.finish()
     return target
+
+
+QUESTION_PAGE_SOURCES = ("base.html", "question.html", "render.py", "../format.py")  # what draws a question page
+
+
+def _question_page_stamp(site: dict, options: ReportOptions) -> bytes:
+    """What every question page is made from besides its question: the templates and the code that
+    formats them, the site's title, the forecasters' links, the policy and where scripts may come from."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in QUESTION_PAGE_SOURCES:
+        digest.update((HERE / name).read_bytes())
+    digest.update(repr((site["overview"]["title"], sorted(site["slugs"].items()), options.selection.policy,
+                        options.cdn)).encode("utf-8"))
+    return digest.digest()
+
+
+def _question_page_key(stamp: bytes, question, scores: list) -> str:
+    """A digest of everything a question page shows: the page is rendered again only when it changes."""
+    digest = hashlib.blake2b(stamp, digest_size=16)
+    digest.update(repr((question, sorted(repr(row) for row in scores))).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _assets_folder(folder: ReportFolder, options: ReportOptions) -> tuple[ReportFolder, str]:

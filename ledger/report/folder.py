@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from ledger.errors import LedgerError
@@ -62,22 +63,26 @@ class ReportFolder:
             raise LedgerError(f"{path} exists and is not a folder")
         self.path = path
         self.force = force
-        self.owned = self._read_marker()
+        self.owned, self._kept_keys = self._read_marker()
         if self.owned is None and path.exists() and any(path.iterdir()) and not force:
             raise LedgerError(f"{path} is not empty and is not a report folder of ours; "
                               "choose an empty or new folder, or pass --force")
         self.owned = self.owned or set()
         self.written: set[str] = set()
+        self.keys: dict[str, list] = {}  # relative -> [key, size, mtime_ns] of the files written by key this run
         self._folders: dict[tuple[str, ...], Path] = {}
 
-    def _read_marker(self) -> set[str] | None:
+    def _read_marker(self) -> tuple[set[str] | None, dict[str, list]]:
+        """The files an earlier run wrote, and the keys of those it wrote by key (:meth:`write_keyed`)."""
         marker = self.path / MARKER
         if marker.is_symlink() or not marker.is_file():
-            return None
+            return None, {}
         try:
-            return set(json.loads(marker.read_text(encoding="utf-8"))["files"])
-        except (ValueError, KeyError, TypeError, OSError):
-            return None
+            content = json.loads(marker.read_text(encoding="utf-8"))
+            keys = content.get("keys", {})
+            return set(content["files"]), keys if isinstance(keys, dict) else {}
+        except (ValueError, KeyError, TypeError, OSError, AttributeError):
+            return None, {}
 
     def target(self, relative: str) -> Path:
         """The path of ``relative`` inside the folder, its folders made, after the ownership checks."""
@@ -124,13 +129,33 @@ class ReportFolder:
         path = self.path / relative
         return relative in self.owned and path.is_file() and not path.is_symlink() and path.stat().st_size == size
 
+    def write_keyed(self, relative: str, key: str, make: Callable[[], str]) -> bool:
+        """Write ``make()`` unless the folder holds what an earlier run wrote for the same ``key`` (a digest
+        of everything the file is made from), untouched since (same size and modification time: a run
+        killed after rewriting it left the old key behind): a question page whose question, scores and
+        site did not change is not rendered again. Whether it was written."""
+        kept = self._kept_keys.get(relative)
+        if isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned:
+            try:
+                look = (self.path / relative).lstat()
+            except OSError:
+                look = None
+            if look is not None and stat.S_ISREG(look.st_mode) and [look.st_size, look.st_mtime_ns] == kept[1:]:
+                self.keep(relative)
+                self.keys[relative] = kept
+                return False
+        look = self.write(relative, make()).lstat()
+        self.keys[relative] = [key, look.st_size, look.st_mtime_ns]
+        return True
+
     def keep(self, relative: str) -> None:
         """Count an unchanged file of an earlier run as this run's."""
         self.written.add(relative)
 
     def finish(self) -> None:
         """Record the files that are ours (written now or before) in the marker, atomically."""
-        marker = json.dumps({"generator": "Forecast Ledger", "files": sorted(self.owned | self.written)}, indent=1)
+        marker = json.dumps({"generator": "Forecast Ledger", "files": sorted(self.owned | self.written),
+                             "keys": self.keys}, indent=0, separators=(",", ":"))
         self.path.mkdir(parents=True, exist_ok=True)
         if (self.path / MARKER).is_symlink():
             raise LedgerError(f"{self.path / MARKER} is a symbolic link; refusing to write through it")
