@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,16 +149,19 @@ def run(size: int, cache: Path, extra: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=3, help="Runs per size; the best is reported.")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="Runs per size into the same folder: the first writes every page (first s), the "
+                             "others only the pages that changed, none here (best s is the best of all).")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "ledger-report-bench")
     args, extra = parser.parse_known_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    print(f"{'forecasts':>10}  {'best s':>7}  {'vs score':>8}  {'peak RSS':>9}  {'index':>8}  {'forecaster':>10}  "
+    print(f"{'forecasts':>10}  {'first s':>7}  {'best s':>7}  {'vs score':>8}  {'peak RSS':>9}  {'index':>8}  {'forecaster':>10}  "
           f"{'question (mean)':>15}  {'pages':>7}  {'data/questions.js':>17}  {'plotly':>7}")
     for size in args.sizes:
+        shutil.rmtree(args.cache / f"report-{size}", ignore_errors=True)  # the first run writes every page
         runs = [run(size, args.cache, extra) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
-        print(f"{size:>10,}  {best['seconds']:>7.2f}  {best['seconds'] / best['yardstick']:>7.1f}x  "
+        print(f"{size:>10,}  {runs[0]['seconds']:>7.2f}  {best['seconds']:>7.2f}  {best['seconds'] / best['yardstick']:>7.1f}x  "
               f"{best['peak_mb']:>7.0f}MB  "
               f"{best['index_bytes'] / 1e3:>6.0f}kB  {best['person_bytes'] / 1e3:>8.0f}kB  "
               f"{best['question_bytes'] / 1e3:>13.1f}kB  {best['question_pages']:>7,}  "
