@@ -5,7 +5,8 @@
 - ``index.html``, the overview of the selection;
 - ``f/<slug>.html``, one page per forecaster: their record alone;
 - ``q/<question id>.html``, one page per question, at a URL that stays the
-  same across publishes (the id never changes);
+  same across publishes (the id never changes), rendered again only when
+  what it shows changed (:meth:`~ledger.report.folder.ReportFolder.write_keyed`);
 - ``data/questions.js``, the rows the pages' tables search, filter, sort
   and paginate in the browser (so no page grows with the ledger);
 - ``report.css``, ``report.js``; and plotly.js once per reports root, in

@@ -1,7 +1,9 @@
 """Where a report is written, and the rule that it only ever replaces its own files.
 
 A report folder carries a marker file (:data:`MARKER`) listing every file an
-earlier ``ledger report`` wrote into it. :class:`ReportFolder` refuses:
+earlier ``ledger report`` wrote into it and, for the files written by key
+(:meth:`ReportFolder.write_keyed`: the question pages), a digest of what each
+was made from, so an unchanged one is not made again. :class:`ReportFolder` refuses:
 
 - the file-system root, and a path that exists and is not a folder;
 - a non-empty folder without the marker (not an earlier report of ours),
