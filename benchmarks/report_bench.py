@@ -37,6 +37,19 @@ loaded by other agents, no profiler), with peak RSS of the report process:
   47 kB, question page 5.7 kB mean, 250,000 question pages, data/questions.js 78 MB. While the
   pages were written the process held 0.8-1.2 GB; the peak is elsewhere (the published records,
   read as one list, are the likeliest: not measured).
+
+After pages were renamed into place without an fsync each and rendered again only when what they
+show changed (machine loaded by other agents, load 5-9 on 2 cores, so wall times run high):
+
+- 100,000 forecasts (25,000 pages), before: 190.11 s, peak 496 MB (cProfile of that build: fsync
+  103 s of 256 s, Jinja 56 s, the seven scoring passes 39 s, histories 12 s, publish 9 s).
+  After: first report 116.83 s (another run, load ~9: 202.48 s), a second into the same folder
+  of the unchanged ledger 63.07 s (0 pages rewritten), peak 509-526 MB; index.html 56 kB.
+- 1,000,000 forecasts (250,000 pages), ``ledger report`` alone under GNU time: first 357 s wall
+  (369 s user), peak 2.81 GB; again, unchanged ledger, 223 s (0 of 250,000 pages rewritten), peak
+  2.89 GB; index.html 56 kB. The 3 s aim is not met: what is left is reading every history (the
+  store's ``history_batches``: a key needs the history), the seven scoring passes, the table
+  rows and the published records (one list from the store: the likeliest peak).
 """
 
 from __future__ import annotations
