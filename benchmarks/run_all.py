@@ -206,10 +206,12 @@ def main() -> None:
 
     if "report" in only:
         out = work / "report"
-        r = run([*LEDGER, "report", "--out", str(out), "--force"], env, timeout=timeout)
-        index = out / "index.html"
-        size = f"index.html {index.stat().st_size / 1e6:.2f} MB" if index.exists() and not r.timed_out else ""
-        table.line(f"report, {forecasts:,} forecasts", r, aim="<= 3 s, index <= 2 MB", note=size)
+        shutil.rmtree(out, ignore_errors=True)  # the first report writes every page; the second only what changed
+        for label in ("report", "report again, nothing changed"):
+            r = run([*LEDGER, "report", "--out", str(out), "--force"], env, timeout=timeout)
+            index = out / "index.html"
+            size = f"index.html {index.stat().st_size / 1e6:.2f} MB" if index.exists() and not r.timed_out else ""
+            table.line(f"{label}, {forecasts:,} forecasts", r, aim="<= 3 s, index <= 2 MB", note=size)
 
     if "demo" in only:
         demo_home = work / "demo-home"

@@ -88,7 +88,7 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
     }
     folder.write("records/manifest.json", json.dumps(manifest, indent=1))
     heads.append({"head": head, "records": n_records, "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
-    folder.write("heads.json", json.dumps(heads, indent=1) + "\n")
+    folder.write("heads.json", json.dumps(heads, indent=1) + "\n", durable=True)  # history: the ledger cannot rewrite it
     return manifest
 
 

@@ -275,7 +275,7 @@ def test_question_page_shows_history(tmp_path, cli):
     first = cli("show", qid, "--db", db, "--json").stdout
     outcome = json.loads(first)["resolution"]["outcome"]
     other = "no" if outcome == "yes" else "yes"
-    cli("forecast", qid, "0.42", "--by", "ana", "--db", db, ok=False)  # after the outcome: kept, not scored
+    cli("forecast", qid, "-p", "0.42", "-f", "ana", "--db", db, ok=False)  # after the outcome: kept, not scored
     cli("resolve", qid, other, "--note", "Correction: wrong report", "--db", db)
     cli("report", "--db", db, "--out", tmp_path / "site")
     html = (tmp_path / "site" / "q" / f"{qid}.html").read_text(encoding="utf-8")
@@ -590,3 +590,68 @@ def test_question_histories_come_in_batches_in_the_site_order(tmp_path):
         assert tagged == store.histories(tag=XSS_TAG) and 0 < len(tagged) < 12
     assert [len(b) for b in batches] == [5] * (len(every) // 5) + ([len(every) % 5] if len(every) % 5 else [])
     assert [q for batch in batches for q in batch] == every and len(every) > 5
+
+
+# -- progress -------------------------------------------------------------------
+
+
+def _report_command(tmp_path) -> tuple[list[str], dict]:
+    """`ledger report` of a small hostile ledger as a whole process (stderr a terminal or a pipe)."""
+    import os
+
+    db = hostile_ledger(tmp_path / "ledger.duckdb", tmp_path, n_questions=12)
+    env = {**os.environ, "COLUMNS": "100", "TERM": "xterm", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    return [sys.executable, "-m", "ledger", "report", "--db", str(db), "--out", str(tmp_path / "out"), "--cdn"], env
+
+
+def test_a_terminal_sees_the_report_progress(tmp_path):
+    from tests.terminal import run_on_a_terminal
+
+    command, env = _report_command(tmp_path)
+    done, seen = run_on_a_terminal(command, env=env, timeout=300)
+    assert done.stdout.decode().strip().endswith("index.html")
+    assert b"writing the report" in seen and b"wrote the report into" in seen
+
+
+def test_a_pipe_gets_no_report_progress(tmp_path):
+    command, env = _report_command(tmp_path)
+    done = subprocess.run(command, capture_output=True, env=env, check=True, timeout=300)
+    assert done.stderr.decode().splitlines() == [f"wrote the report into {tmp_path / 'out'}/"]
+
+
+def test_the_report_counts_every_step(tmp_path):
+    from ledger.report import ReportOptions, build, site_steps
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "ledger.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        for options in (ReportOptions(n_resamples=0, cdn=True), ReportOptions(fmt="md", n_resamples=0)):
+            steps: list[int] = []
+            build(store, tmp_path / options.fmt, options, on_progress=steps.append)
+            # html: the overview's and three forecasters' scoring passes, 12 question pages, the records
+            assert sum(steps) == site_steps(store, options) == (17 if options.fmt == "html" else 1)
+
+
+# -- question pages rendered again only when they change ---------------------------
+
+
+def test_only_changed_question_pages_are_written_again(tmp_path, cli):
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    site = tmp_path / "site"
+    cli("report", "--db", db, "--out", site, "--cdn")
+    pages = {p.name: p.stat().st_mtime_ns for p in (site / "q").glob("*.html")}
+    with Store.open(db) as store:
+        changed = next(r.id for r in store.questions(status="open"))
+    cli("forecast", changed, "-p", "0.42", "-f", "ana", "--db", db)
+    edited = sorted(pages)[0] if sorted(pages)[0] != f"{changed}.html" else sorted(pages)[1]
+    (site / "q" / edited).write_text("edited by hand", encoding="utf-8")  # ours by the marker, yet not as we left it
+    cli("report", "--db", db, "--out", site, "--cdn")
+    again = {p.name: p.stat().st_mtime_ns for p in (site / "q").glob("*.html")}
+    rewritten = {name for name in pages if again[name] != pages[name]}
+    assert rewritten == {f"{changed}.html", edited}
+    assert "42%" in (site / "q" / f"{changed}.html").read_text(encoding="utf-8")
+    assert "edited by hand" not in (site / "q" / edited).read_text(encoding="utf-8")
+    cli("report", "--db", db, "--out", site, "--cdn", "--title", "Another title")  # every page names the site
+    assert all(p.stat().st_mtime_ns != again[p.name] for p in (site / "q").glob("*.html"))

@@ -34,6 +34,15 @@ def shown(path: Path) -> str:
         return str(absolute)
 
 
+def build_with_progress(store, out: Path | None, options, *, label: str = "writing the report") -> Path:
+    """:func:`ledger.report.build` with a bar on a terminal: its scoring passes, pages and records."""
+    from ledger.cli.progress import progress
+    from ledger.report import build, site_steps
+
+    with progress(label, total=site_steps(store, options)) as advance:
+        return build(store, out, options, on_progress=advance)
+
+
 @app.command()
 def report(
     out: Out = None,
@@ -59,15 +68,17 @@ def report(
     Example: ledger report --forecaster ana --title "Ana's track record" --png
     """
     from ledger.cli.output import say
-    from ledger.report import ReportOptions, build
+    from ledger.cli.progress import progress
+    from ledger.report import ReportOptions
     from ledger.scoring import Selection
 
     selection = Selection(policy=policy, forecaster=forecaster, tag=tag, exclude_backfilled=exclude_backfilled)
     options = ReportOptions(title=title, selection=selection, fmt=fmt, png=png, cdn=cdn, force=force, assets=assets)
     with open_store(db) as store:
         check_known(store, forecaster=forecaster, tag=tag)
-        store.verify()  # a dashboard of a ledger that fails its own chain would vouch for what it cannot
-        page = build(store, out, options)
+        with progress("verifying the chain"):
+            store.verify()  # a dashboard of a ledger that fails its own chain would vouch for what it cannot
+        page = build_with_progress(store, out, options)
     say(f"wrote the report into {shown(page.parent)}/" + (" and the charts as PNG/SVG" if png and fmt == "html" else ""))
     typer.echo(shown(page))
 
@@ -96,7 +107,7 @@ def demo(
     from ledger.cli.output import say
     from ledger.cli.progress import progress
     from ledger.demo import HISTORY_DAYS, build_demo_ledger
-    from ledger.report import ReportOptions, build
+    from ledger.report import ReportOptions
     from ledger.report.collect import default_reports_root
 
     with progress("writing the demo's history (days)", total=HISTORY_DAYS) as advance:
@@ -104,7 +115,8 @@ def demo(
     say(f"demo ledger: {made.questions} questions, {made.forecasts} forecasts in {made.path}")
     options = ReportOptions(title="Demo: a forecasting track record", png=png, cdn=cdn, force=force, assets=assets)
     # The report reads the records still open in memory: the same records the file holds, not reopened.
-    with store, progress("scoring the demo and writing its site"):
-        page = build(store, out or default_reports_root() / "demo", options)
+    with store:
+        page = build_with_progress(store, out or default_reports_root() / "demo", options,
+                                   label="scoring the demo and writing its site")
     say(f"open {shown(page)} in a browser")
     typer.echo(shown(page))

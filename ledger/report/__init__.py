@@ -5,7 +5,8 @@
 - ``index.html``, the overview of the selection;
 - ``f/<slug>.html``, one page per forecaster: their record alone;
 - ``q/<question id>.html``, one page per question, at a URL that stays the
-  same across publishes (the id never changes);
+  same across publishes (the id never changes), rendered again only when
+  what it shows changed (:meth:`~ledger.report.folder.ReportFolder.write_keyed`);
 - ``data/questions.js``, the rows the pages' tables search, filter, sort
   and paginate in the browser (so no page grows with the ledger);
 - ``report.css``, ``report.js``; and plotly.js once per reports root, in
@@ -23,14 +24,18 @@ draws, in four steps:
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
+from dataclasses import astuple
+from functools import partial
 from pathlib import Path
 
 from ledger.errors import LedgerError
 from ledger.publish import publish
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
-    ReportOptions, collect, collect_site, default_reports_root, slugify, table_row,
+    ReportOptions, collect, collect_site, default_reports_root, site_steps, slugify, table_row,
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
@@ -38,7 +43,7 @@ from ledger.report.render import (
     ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, render_markdown, render_page, rows_script, safe_url, script_json,
 )
 
-__all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json"]
+__all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json", "site_steps"]
 
 FORMATS = ("html", "md")
 
@@ -48,8 +53,10 @@ def default_out(options: ReportOptions) -> Path:
     return default_reports_root() / slugify(options.heading())
 
 
-def build(store, out: Path | None = None, options: ReportOptions | None = None) -> Path:
-    """Write the site (or the Markdown summary) and return the path of the page to open."""
+def build(store, out: Path | None = None, options: ReportOptions | None = None,
+          on_progress: Callable[[int], None] = lambda n: None) -> Path:
+    """Write the site (or the Markdown summary) and return the path of the page to open;
+    ``on_progress(n)``: n more of the :func:`~ledger.report.collect.site_steps` steps done."""
     options = options or ReportOptions()
     if options.fmt not in FORMATS:
         raise LedgerError(f"--format must be html or md, got {options.fmt!r}")
@@ -58,8 +65,9 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
     if options.fmt == "md":
         target = folder.write("index.md", render_markdown(collect(store, options)))
         folder.finish()
+        on_progress(1)
         return target
-    site = collect_site(store, options)
+    site = collect_site(store, options, on_progress)
     plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
     overview = site["overview"]
 
@@ -77,20 +85,47 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None) 
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
     rows = []  # the side file's rows: small, unlike the histories, which go a batch at a time
+    stamp = _question_page_stamp(site, options)
     for batch in site["batches"]:
         for question in batch:
             scores = site["scores"].get(question.id, [])
-            folder.write(f"q/{question.id}.html", render_page(
-                "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
+            folder.write_keyed(f"q/{question.id}.html", _question_page_key(stamp, question, scores), partial(
+                render_page, "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
             rows.append(table_row(question, scores, site["slugs"]))
+        on_progress(len(batch))
     folder.write(DATA_FILE, rows_script(rows))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
     publish(store, folder, options.selection, overview["score"])
+    on_progress(1)
     if options.png:
         write_images(figures, folder)
     folder.finish()
     return target
+
+
+QUESTION_PAGE_SOURCES = ("base.html", "question.html", "render.py", "../format.py")  # what draws a question page
+
+
+def _question_page_stamp(site: dict, options: ReportOptions) -> bytes:
+    """What every question page is made from besides its question: the templates and the code that
+    formats them, the site's title, the forecasters' links, the policy and where scripts may come from."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in QUESTION_PAGE_SOURCES:
+        digest.update((HERE / name).read_bytes())
+    digest.update(repr((site["overview"]["title"], sorted(site["slugs"].items()), options.selection.policy,
+                        options.cdn)).encode("utf-8"))
+    return digest.digest()
+
+
+def _question_page_key(stamp: bytes, question, scores: list) -> str:
+    """A digest of everything a question page shows: the page is rendered again only when it changes.
+    The scores count to 12 significant digits (the page shows 3 or 4): DuckDB's parallel sums differ
+    in the last bits from one run to the next, which would make every page new every time."""
+    digest = hashlib.blake2b(stamp, digest_size=16)
+    shown = sorted(tuple(f"{v:.12g}" if isinstance(v, float) else v for v in astuple(row)) for row in scores)
+    digest.update(repr((question, shown)).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _assets_folder(folder: ReportFolder, options: ReportOptions) -> tuple[ReportFolder, str]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ledger.format import forecast_text, outcome_text
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BREAKDOWNS", "MAX_GROUPS", "MIN_LISTED", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
-    "forecaster_slugs", "project_root", "slugify", "table_row",
+    "forecaster_slugs", "project_root", "site_steps", "slugify", "table_row",
 ]
 
 MAX_GROUPS = 30
@@ -168,17 +169,33 @@ def table_row(question, scores: list[QuestionScore], slugs: dict[str, str]) -> d
     }
 
 
-def collect_site(store, options: ReportOptions) -> dict[str, Any]:
+def site_steps(store, options: ReportOptions) -> int:
+    """How many steps :func:`ledger.report.build` reports through ``on_progress`` for a site: one a
+    scoring pass (the overview's and each forecaster's), one a question page, one for the records."""
+    selection = options.selection
+    if options.fmt != "html":
+        return 1
+    names = 1 if selection.forecaster else len(store.forecasters(tag=selection.tag))
+    questions = sum(store.status_counts(tag=selection.tag, forecaster=selection.forecaster).values())
+    return 1 + (names if names > 1 else 0) + questions + 1
+
+
+def collect_site(store, options: ReportOptions, on_progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """The whole site: the overview, a record per forecaster, and ``batches``: the selection's questions
     (each with its whole history, :class:`~ledger.records.QuestionHistory`) a batch at a time, so a
-    large ledger's site never holds them all; ``scores`` has each forecaster's score on each."""
+    large ledger's site never holds them all; ``scores`` has each forecaster's score on each.
+    ``on_progress(1)`` after each scoring pass."""
     selection = options.selection
     overview = collect(store, options)
+    on_progress(1)
     names = [selection.forecaster] if selection.forecaster else store.forecasters(tag=selection.tag)
     slugs = forecaster_slugs(names)
     if len(names) == 1:
         people = {names[0]: overview}
     else:
-        people = {name: collect(store, options, replace(selection, forecaster=name)) for name in names}
+        people = {}
+        for name in names:
+            people[name] = collect(store, options, replace(selection, forecaster=name))
+            on_progress(1)
     return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"],
             "batches": store.history_batches(tag=selection.tag, forecaster=selection.forecaster)}

@@ -138,6 +138,7 @@ def _environment():
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE)),
         autoescape=True,
+        auto_reload=False,  # the templates do not change during a run: no look at their files for every page
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
