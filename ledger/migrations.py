@@ -175,6 +175,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         HAVING bool_or(NOT annulled) AND arg_max(annulled, seq);
         """,
     ),
+    (
+        "0004_forecasts_from_records",
+        """
+        -- The same `backfilled` as 0003, with the first outcome and the current
+        -- resolve-by read per forecast from the record tables instead of the
+        -- whole questions view: DuckDB decorrelates these subqueries over the
+        -- forecasts' own question ids, so a filter on question ids reaches them
+        -- (one page of a listing reads only its questions' records).
+        CREATE OR REPLACE VIEW forecasts AS
+        SELECT f.seq, f.question_id, f.forecaster, f.probability, f.probabilities,
+               f.made_at, f.recorded_at, f.note,
+               f.made_at < f.recorded_at
+               OR coalesce(f.commit_id >= (SELECT min(o.commit_id) FROM resolution_records o
+                                           WHERE o.question_id = f.question_id AND NOT o.annulled), false)
+               OR f.made_at::DATE > coalesce((SELECT CAST(arg_max(e.value, e.seq) ->> '$' AS DATE)
+                                              FROM edit_records e
+                                              WHERE e.question_id = f.question_id AND e.field = 'resolve_by'),
+                                             q.resolve_by) AS backfilled
+        FROM forecast_records f
+        JOIN question_records q ON q.id = f.question_id;
+        """,
+    ),
 ]
 
 
