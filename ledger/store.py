@@ -1011,12 +1011,16 @@ def _listing_sql(select: str, chosen: str, order: str, *, ids: str | None = None
     mine = f"question_id IN ({ids or 'SELECT id FROM chosen'})"
     return f"""
         WITH chosen AS ({chosen}),
-        standing AS (
+        standing AS (  -- list_sort of (made_at, seq, …): list(… ORDER BY …) sorts group by group, ~75 µs each
             SELECT question_id,
-                   list({{'probability': probability, 'probabilities': probabilities,
-                          'forecaster': forecaster, 'made_at': made_at,
-                          'recorded_at': recorded_at, 'backfilled': backfilled,
-                          'note': note}} ORDER BY made_at, seq) AS forecasts
+                   list_transform(list_sort(list({{'made_at': made_at, 'seq': seq, 'probability': probability,
+                                                  'probabilities': probabilities, 'forecaster': forecaster,
+                                                  'recorded_at': recorded_at, 'backfilled': backfilled,
+                                                  'note': note}})),
+                                  lambda f: {{'probability': f.probability, 'probabilities': f.probabilities,
+                                             'forecaster': f.forecaster, 'made_at': f.made_at,
+                                             'recorded_at': f.recorded_at, 'backfilled': f.backfilled,
+                                             'note': f.note}}) AS forecasts
             FROM forecasts WHERE {mine} GROUP BY question_id
         ),
         superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
