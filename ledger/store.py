@@ -431,15 +431,15 @@ class Store:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE listing_page AS SELECT q.*, count(*) OVER () AS listed "
                          f"FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}", params)
         try:
-            found = self.con.execute("SELECT id, listed FROM listing_page").fetchall()
+            found = self.con.execute("SELECT id, listed FROM temp.listing_page").fetchall()
             if not found:
                 total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
                 return [], total
             ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
-            rows = self.con.execute(_listing_sql(_ROW_SELECT, "SELECT * FROM listing_page", order, ids=ids))
+            rows = self.con.execute(_listing_sql(_ROW_SELECT, "SELECT * FROM temp.listing_page", order, ids=ids))
             return [_stored_question(*row) for row in rows.fetchall()], found[0][1]
         finally:
-            self.con.execute("DROP TABLE IF EXISTS listing_page")
+            self.con.execute("DROP TABLE IF EXISTS temp.listing_page")  # never a table of that name in the file
 
     def question_texts(
         self,
