@@ -17,7 +17,10 @@ and streamed: a screen (``--limit 50``) 3.70 s, 554 MiB; ``--csv`` 31.3 s, 2,142
 38.4 s, 2,295 MiB (issue 13's before: 433 s and 6.6 GB for the table, ``--csv`` 68 s and 5.0 GB).
 Python holds one chunk of rows; the rest is DuckDB evaluating the views: the ``forecasts`` view
 joins the whole ``questions`` view (for ``backfilled``), and no filter on question ids reaches
-through it, so even a 50-id page costs ~2.8 s there. ``verify`` on 1,500,000 records, quiet: 5.2 s
+through it, so even a 50-id page costs ~2.8 s there. After migration 0004 (forecasts from the record tables),
+the page chosen in one pass and list_sort (branch `listing`, load 0.6, one run): a screen 2.41 s, 431 MiB;
+``--csv`` 22.7 s, 1,817 MiB; ``--json`` 15.3 s, 1,992 MiB; cold ``add`` on 100,000 questions 1.03 s, 3.32x the
+import floor (before: 4.75x). The screen is one pass of the questions view (its joins take no id filter). ``verify`` on 1,500,000 records, quiet: 5.2 s
 (records 3.6 s, of which sha256 ~2 s; commits 1.0 s; the foreign-object check 0.56 s, fixed).
 After the ingest branch (same day, load ~2, one run each, main and branch side by side on one 1,000,000-row
 CSV): ``import`` 14.96 s -> 10.13 s (read_csv beside it 1.36 s warm; run_all's own row said 13.11 s against

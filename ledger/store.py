@@ -422,18 +422,22 @@ class Store:
         return self._page_rows(where, params, _order(sort), offset, limit)
 
     def _page_rows(self, where: str, params: list, order: str, offset: int, limit: int | None):
-        """A page in two steps: one pass over the questions finds the page's ids and counts the list (no
-        second count query); then the page's records are read by those ids. Measured: the ids do not
-        reach through the forecasts view's join with the questions view, so that step still costs a
-        pass over the views (~2.8 s on a million questions, benchmarks/run_all.py)."""
-        found = self.con.execute(
-            f"SELECT q.id, count(*) OVER () FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}",
-            params).fetchall()
-        if not found:
-            total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
-            return [], total
-        ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
-        return self._question_rows(f"WHERE q.id IN ({ids})", [], order), found[0][1]
+        """A page in two steps. One pass over the questions view chooses the page and counts the list
+        into a TEMP table; then the page's forecasts and resolutions are read by its ids, which reach
+        the record tables through those views. (Reading the questions view again by id would not: its
+        joins take no filter, and each read is a pass over every question, ~2 s on a million.)"""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE listing_page AS SELECT q.*, count(*) OVER () AS listed "
+                         f"FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}", params)
+        try:
+            found = self.con.execute("SELECT id, listed FROM temp.listing_page").fetchall()
+            if not found:
+                total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
+                return [], total
+            ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
+            rows = self.con.execute(_listing_sql(_ROW_SELECT, "SELECT * FROM temp.listing_page", order, ids=ids))
+            return [_stored_question(*row) for row in rows.fetchall()], found[0][1]
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS temp.listing_page")  # never a table of that name in the file
 
     def question_texts(
         self,
@@ -467,7 +471,8 @@ class Store:
                                         due_within_days=due_within_days, search=search)
         record = StoredQuestion if due_on is None else DueQuestion
         select = _json_select(record, due_on) if form == "json" else ", ".join(_csv_select(record, due_on))
-        cursor = self.con.execute(_listing_sql(select, f"WHERE {where}", _order(sort), _page(offset, limit)), params)
+        cursor = self.con.execute(_listing_sql(select, _chosen_sql(f"WHERE {where}", _order(sort), _page(offset, limit)),
+                                               _order(sort)), params)
         while rows := cursor.fetchmany(chunk):
             yield from rows
 
@@ -599,7 +604,7 @@ class Store:
 
     def _question_rows(self, where: str, params: list, order: str = "q.resolve_by, q.created_at, q.id",
                        page: str = "") -> list[StoredQuestion]:
-        rows = self.con.execute(_listing_sql(_ROW_SELECT, where, order, page), params).fetchall()
+        rows = self.con.execute(_listing_sql(_ROW_SELECT, _chosen_sql(where, order, page), order), params).fetchall()
         return [_stored_question(*row) for row in rows]
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
@@ -989,28 +994,41 @@ def _page(offset: int, limit: int | None) -> str:
     return (f" LIMIT {int(limit)}" if limit is not None else "") + (f" OFFSET {int(offset)}" if offset else "")
 
 
-def _listing_sql(select: str, where: str, order: str, page: str = "") -> str:
-    """One listing query: the chosen questions (one page of them), each with its forecasts in the order
-    they were made (``s.forecasts``), its current resolution (``r``) and what that corrected (``p``)."""
+def _chosen_sql(where: str, order: str, page: str = "") -> str:
+    """The questions a listing chooses (one page of them, in order, when ``page`` is given)."""
+    return f"SELECT * FROM questions q {where}{f' ORDER BY {order}{page}' if page else ''}"
+
+
+def _listing_sql(select: str, chosen: str, order: str, *, ids: str | None = None) -> str:
+    """One listing query: the ``chosen`` questions, each with its forecasts in the order they were made
+    (``s.forecasts``), its current resolution (``r``) and what that corrected (``p``). ``ids``, the
+    chosen ids as SQL text, filters those views by constants, which DuckDB pushes into their records;
+    without it they are joined with the chosen questions."""
+    mine = f"question_id IN ({ids or 'SELECT id FROM chosen'})"
     return f"""
-        WITH chosen AS (SELECT * FROM questions q {where}{f" ORDER BY {order}{page}" if page else ""}),
-        standing AS (
+        WITH chosen AS ({chosen}),
+        standing AS (  -- list_sort of (made_at, seq, …): list(… ORDER BY …) sorts group by group, ~75 µs each
             SELECT question_id,
-                   list({{'probability': probability, 'probabilities': probabilities,
-                          'forecaster': forecaster, 'made_at': made_at,
-                          'recorded_at': recorded_at, 'backfilled': backfilled,
-                          'note': note}} ORDER BY made_at, seq) AS forecasts
-            FROM forecasts WHERE question_id IN (SELECT id FROM chosen) GROUP BY question_id
+                   list_transform(list_sort(list({{'made_at': made_at, 'seq': seq, 'probability': probability,
+                                                  'probabilities': probabilities, 'forecaster': forecaster,
+                                                  'recorded_at': recorded_at, 'backfilled': backfilled,
+                                                  'note': note}})),
+                                  lambda f: {{'probability': f.probability, 'probabilities': f.probabilities,
+                                             'forecaster': f.forecaster, 'made_at': f.made_at,
+                                             'recorded_at': f.recorded_at, 'backfilled': f.backfilled,
+                                             'note': f.note}}) AS forecasts
+            FROM forecasts WHERE {mine} GROUP BY question_id
         ),
         superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
             SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
-            FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
-        )
+            FROM resolutions WHERE NOT current AND {mine} GROUP BY question_id
+        ),
+        standing_resolution AS (SELECT * FROM resolutions WHERE current{f" AND {mine}" if ids else ""})
         SELECT {select}
         FROM chosen q
         LEFT JOIN standing s ON s.question_id = q.id
         LEFT JOIN superseded p ON p.question_id = q.id
-        LEFT JOIN resolutions r ON r.question_id = q.id AND r.current
+        LEFT JOIN standing_resolution r ON r.question_id = q.id
         ORDER BY {order}
         """
 

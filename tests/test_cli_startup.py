@@ -17,8 +17,8 @@ print(json.dumps({{"module": imported_by_module, "command": sorted(m for m in {h
 """
 
 
-def _imports(*args: str, env: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+def _imports(*args: str, env: dict, heavy: tuple[str, ...] = HEAVY) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), *args],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -32,3 +32,14 @@ def test_add_and_list_json_load_no_heavy_library(tmp_path):
     env = {"PATH": "", "HOME": str(tmp_path), "LEDGER_DB": str(tmp_path / "l.duckdb"), "NO_COLOR": "1"}
     assert _imports("add", "Quick question", "-p", "0.6", "--by", "2030", "-c", "as stated", env=env)["command"] == []
     assert _imports("list", "--json", env=env)["command"] == []
+
+
+def test_typer_parses_plain_values_without_pydantic(tmp_path):
+    """Typer coerces through pydantic; ledger.cli takes plain values itself (a listing needs no pydantic,
+    and `add`, whose models are pydantic's, builds no adapter for its ~20 options)."""
+    env = {"PATH": "", "HOME": str(tmp_path), "LEDGER_DB": str(tmp_path / "l.duckdb"), "NO_COLOR": "1"}
+    _imports("add", "Quick", "-p", "0.6", "--by", "2030", "-c", "as stated", "-t", "x", env=env)
+    for command in (("list", "--json", "--limit", "5", "--offset", "1"), ("due", "--csv", "--sort", "id")):
+        assert _imports(*command, env=env, heavy=("pydantic", "typer._adapters"))["command"] == []
+    assert _imports("add", "Second", "-p", "0.6", "--by", "2030", "-c", "as stated", "-t", "x", "--db",
+                    str(tmp_path / "l.duckdb"), env=env, heavy=("typer._adapters",))["command"] == []

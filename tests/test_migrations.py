@@ -1,0 +1,88 @@
+"""Migrations that redefine a view keep its values: the new definition against the one it replaced."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from ledger import migrations
+from ledger.migrations import MIGRATIONS
+from ledger.store import Store
+
+
+def add(cli, statement, p="40%", by="2030", *extra):
+    return cli("add", statement, "-p", p, "--by", by, "-c", "as stated", *extra).stdout.strip()
+
+
+def _view_of(migration: str, view: str, as_name: str) -> str:
+    """``view`` as ``migration`` defined it, as a TEMP view named ``as_name``."""
+    [sql] = [sql for name, sql in MIGRATIONS if name == migration]
+    [statement] = [s.query for s in duckdb.extract_statements(sql)
+                   if re.search(rf"CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+{view}\b", s.query)]
+    return re.sub(rf"CREATE\s+(OR\s+REPLACE\s+)?VIEW\s+{view}\b", f"CREATE TEMP VIEW {as_name}", statement)
+
+
+def _history(cli, tmp_path) -> None:
+    """Every way a forecast becomes backfilled, and the edits that move a resolve-by either way."""
+    early = add(cli, "Claimed earlier than logged", "60%", "2020-12-31", "--at", "2020-06-01")
+    cli("forecast", early, "-p", "70%")  # after the window closed
+    extended = add(cli, "Window reopened", "50%", "2020-12-31")
+    cli("edit", extended, "--by", "2031", "--reason", "postponed")
+    cli("forecast", extended, "-p", "55%")
+    moved = add(cli, "Moved twice", "30%", "2029", "--at", "2019-06-01")
+    cli("forecast", moved, "-p", "35%")
+    cli("edit", moved, "--by", "2032", "--reason", "later")
+    cli("edit", moved, "--criteria", "clearer", "--tag", "x", "--reason", "wording")
+    cli("edit", moved, "--by", "2027", "--reason", "sooner after all")
+    add(cli, "Untouched", "20%", "2035")
+    resolved = add(cli, "Resolved then corrected", "80%", "2031")
+    cli("resolve", resolved, "yes")
+    cli("annul", resolved, "--reason", "vague", "--force")
+    cli("resolve", resolved, "no")
+    annulled = add(cli, "Annulled only", "10%", "2031")
+    cli("annul", annulled, "--reason", "vague")
+    graded = tmp_path / "graded.csv"  # forecasts arriving with their outcomes, in one commit
+    graded.write_text("statement,probability,resolve_by,made_at,outcome\n"
+                      "Graded yes,0.7,2021-12-31,2021-01-05,yes\nGraded open,0.4,2040-01-01,2025-01-01,\n")
+    cli("import", graded)
+
+
+def test_forecasts_from_records_keep_the_backfilled_of_the_honest_record(cli, db_path, tmp_path):
+    _history(cli, tmp_path)
+    with Store.open(db_path, create=False, read_only=True) as store:
+        store.con.execute(_view_of("0003_honest_record", "forecasts", "forecasts_0003"))
+        old = store.con.execute("SELECT * FROM forecasts_0003 ORDER BY seq").fetchall()
+        new = store.con.execute("SELECT * FROM forecasts ORDER BY seq").fetchall()
+    assert new == old
+    backfilled = [row[-1] for row in new]
+    assert len(new) == 11 and 0 < sum(backfilled) < len(new)  # both kinds are compared, not only one
+
+
+def test_a_ledger_from_before_opens_migrated_to_the_new_view(cli, db_path, tmp_path):
+    _history(cli, tmp_path)
+    with Store.open(db_path, create=False, read_only=True) as store:
+        expected = store.con.execute("SELECT seq, backfilled FROM forecasts ORDER BY seq").fetchall()
+    last = MIGRATIONS[-1][0]
+    con = duckdb.connect(str(db_path))  # the file as the previous version left it
+    con.execute(_view_of("0003_honest_record", "forecasts", "forecasts").replace("TEMP VIEW", "OR REPLACE VIEW"))
+    con.execute("DELETE FROM schema_migrations WHERE name = ?", [last])
+    con.close()
+    with Store.open(db_path, create=False, read_only=True) as store:  # a reader migrates it first
+        assert store.applied_migrations()[-1] == last
+        assert migrations.foreign_objects(store.con) == []  # the file's own view is the new one
+        assert store.con.execute("SELECT seq, backfilled FROM main.forecasts ORDER BY seq").fetchall() == expected
+
+
+def test_the_statement_split_is_duckdbs_own():
+    """migrations.statements splits at a `;` ending a line (DuckDB's parser costs every start-up ~0.2 s)."""
+    for _, sql in MIGRATIONS:
+        assert [s.strip() for s in migrations.statements(sql)] == [
+            s.query.strip().removesuffix(";").strip() for s in duckdb.extract_statements(sql)]
+
+
+def test_each_view_is_installed_once_as_its_last_migration_defines_it():
+    installed = migrations._temp_views()
+    names = [re.search(r"TEMP VIEW (\w+)", view).group(1) for view in installed]
+    assert names == ["forecasts", "resolutions", "edits", "questions", "retractions"]
+    assert "(SELECT min(o.commit_id)" in installed[0]  # 0004's forecasts, not 0002's or 0003's
