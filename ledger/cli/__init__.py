@@ -190,12 +190,21 @@ def _plain_coercion() -> None:
     """Typer coerces every parameter through a pydantic TypeAdapter: importing pydantic and building
     an adapter for each of a command's ~20 parameters was ~0.3 s of a cold `ledger add` (cProfile).
     Plain values (:func:`_plain_value`) are taken as the adapter would take them; anything else, and
-    every mistake, goes through typer's own coercion, so its messages stay word for word."""
+    every mistake, goes through typer's own coercion, so its messages stay word for word.
+
+    These are typer's private names (0.29): a typer without them keeps its own coercion, slower
+    at start-up but the same in every answer."""
     from dataclasses import dataclass
     from typing import Any
 
-    from typer._coercion import RuntimeParam, build_runtime_param
-    from typer.core import _TyperParameter
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_path  # noqa: F401  (used by _plain_value)
+        from typer.core import _TyperParameter
+    except ImportError:
+        return
+    if not hasattr(_TyperParameter, "get_runtime_param"):
+        return
 
     @dataclass(frozen=True)
     class PlainParam(RuntimeParam):
