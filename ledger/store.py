@@ -417,8 +417,7 @@ class Store:
         self, *, offset: int = 0, limit: int, sort: str = "resolve-by", **filters: Any
     ) -> tuple[list[StoredQuestion], int]:
         """One page of :meth:`questions` (same ``filters``) and how many questions the whole list has."""
-        where, params = self._selection(**{"status": "all", "tag": None, "forecaster": None, "due_within_days": None,
-                                           "search": None, **filters})
+        where, params = self._selection(**filters)
         return self._page_rows(where, params, _order(sort), offset, limit)
 
     def _page_rows(self, where: str, params: list, order: str, offset: int, limit: int | None):
@@ -443,18 +442,14 @@ class Store:
         self,
         form: str,
         *,
-        status: str = "all",
-        tag: str | None = None,
-        forecaster: str | None = None,
-        due_within_days: int | None = None,
-        search: str | None = None,
         sort: str = "resolve-by",
         offset: int = 0,
         limit: int | None = None,
         due_on: date | None = None,
         chunk: int = 10_000,
+        **filters: Any,
     ) -> Iterator[tuple]:
-        """The rows of :meth:`questions`, rendered by DuckDB and streamed ``chunk`` at a time.
+        """The rows of :meth:`questions` (same ``filters``), rendered by DuckDB and streamed ``chunk`` at a time.
 
         ``form`` ``json``: one 1-tuple a question holding its ``as_json()`` as
         JSON text (the same values; compact, and characters a terminal would
@@ -467,8 +462,7 @@ class Store:
         """
         if form not in ("json", "csv"):
             raise ValueError(f"no listing form {form!r}")
-        where, params = self._selection(status=status, tag=tag, forecaster=forecaster,
-                                        due_within_days=due_within_days, search=search)
+        where, params = self._selection(**filters)
         record = StoredQuestion if due_on is None else DueQuestion
         select = _json_select(record, due_on) if form == "json" else ", ".join(_csv_select(record, due_on))
         cursor = self.con.execute(_listing_sql(select, _chosen_sql(f"WHERE {where}", _order(sort), _page(offset, limit)),
@@ -590,8 +584,8 @@ class Store:
         return " AND ".join(where), params
 
     @classmethod
-    def _selection(cls, *, status: str, tag: str | None, forecaster: str | None, due_within_days: int | None,
-                   search: str | None) -> tuple[str, list]:
+    def _selection(cls, *, status: str = "all", tag: str | None = None, forecaster: str | None = None,
+                   due_within_days: int | None = None, search: str | None = None) -> tuple[str, list]:
         """The WHERE of a question listing: :meth:`_filters`, a due window and a statement search."""
         where, params = cls._filters(status=status, tag=tag, forecaster=forecaster)
         if due_within_days is not None:
