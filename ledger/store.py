@@ -204,6 +204,7 @@ class Store:
         self.path = path
         self.created = created  # this open made the file (see discard_if_unused)
         self._tip: tuple[int, str, datetime, int] | None = None  # the last commit's id, head, time and last seq
+        self._known: dict[str, _Current] = {}  # what the writes check a question against, true while _tip is
 
     # -- opening -----------------------------------------------------------
 
@@ -290,6 +291,8 @@ class Store:
         """
         self.con.execute("BEGIN TRANSACTION")
         try:
+            if self._tip is None:  # what this process knew of its questions is only as true as its tip
+                self._known.clear()
             last = self._tip or self.con.execute(
                 "SELECT id, head, committed_at, "
                 f"greatest({', '.join(f'(SELECT max(seq) FROM {t})' for t in RECORD_TABLES)}) "
@@ -311,7 +314,8 @@ class Store:
             raise
         # The tip is remembered for this process's next write: while this
         # connection is open no other process can write the file (DuckDB
-        # locks it), so it stays true.
+        # locks it), so it stays true, and so does what the writes learnt of
+        # their questions (:meth:`Writer._current`).
         if head is not None:
             self._tip = (writer.commit_id, head, writer.recorded_at, writer.next_seq - 1)
 
@@ -755,6 +759,7 @@ class Writer:
         ).fetchone()[0]
         self.next_seq += count
         self._hashed = None
+        self.store._known.clear()  # the rows may resolve or edit questions the writes knew in memory
         return count
 
     def append_row(self, table: str, values: dict[str, Any]) -> int:
@@ -823,6 +828,10 @@ class Writer:
             "created_at": self.recorded_at,
         })
         self._append_forecast(question_id, forecast)
+        # A question just logged is open, with no resolution: what the questions view would say of it.
+        self.store._known[question_id] = _Current(
+            question.statement, _stored("VARCHAR[]", question.options), _stored("DATE", question.resolve_by),
+            None, None, None, None, _stored("TIMESTAMP", self.recorded_at))
         return question_id
 
     def add_forecast(self, question_id: str, forecast: Forecast) -> None:
@@ -875,6 +884,7 @@ class Writer:
             "resolved_at": resolved_at, "note": resolution.note, "evidence": resolution.evidence,
             "resolver": resolution.resolver, "recorded_at": self.recorded_at,
         })
+        self.store._known.pop(question_id)  # its status and outcome are the view's to derive: read again if asked
         return question.status in ("resolved", "annulled")
 
     def edit(self, question_id: str, field: str, value: Any, *, reason: str | None, editor: str | None) -> None:
@@ -888,8 +898,18 @@ class Writer:
             "question_id": question_id, "field": field, "value": json.dumps(value, default=str), "reason": reason,
             "editor": editor, "recorded_at": self.recorded_at,
         })
+        self.store._known.pop(question_id)  # as edited, by the view: read again if asked
 
     def _current(self, question_id: str) -> _Current:
+        """What a write checks ``question_id`` against: as an earlier write of this process left it,
+        else read from the questions view (one read per question, not one per write: most writes
+        are forecasts, which change none of it)."""
+        known = self.store._known.get(question_id)
+        if known is None:
+            known = self.store._known[question_id] = self._read_current(question_id)
+        return known
+
+    def _read_current(self, question_id: str) -> _Current:
         row = self.con.execute(
             """SELECT statement, options, resolve_by,
                       CASE status WHEN 'annulled' THEN 'annulled' WHEN 'resolved' THEN 'resolved' END, outcome,

@@ -132,3 +132,21 @@ def test_a_terminal_sees_the_demo_progress(tmp_path):
     assert done.stdout.decode() == f"{out / 'index.html'}\n"  # stdout: the page, nothing else
     assert b"writing the demo's history" in seen and b"scoring the demo and writing its site" in seen
     assert b"demo ledger: " in seen
+
+
+def test_the_history_writes_the_records_it_always_wrote(monkeypatch, tmp_path):
+    """Seed, day and question ids fixed: the history's chain head is the one the writes made before the
+    Writer kept what it knows of each question in memory (one read of the questions view per write).
+    How the writes are made may not change what they write; a change to the story changes this head."""
+    import random
+    import secrets
+    from datetime import date
+
+    from ledger.demo import SEED, _memory_store, _write_history, generate
+
+    ids = random.Random(7)
+    monkeypatch.setattr(secrets, "token_hex", lambda n: f"{ids.getrandbits(8 * n):0{2 * n}x}")
+    with _memory_store(tmp_path / "demo.duckdb") as store:
+        _write_history(store, generate(SEED, today=date(2026, 1, 1)), lambda n: None)
+        assert store.head() == (781, "05eaf89f10ab967e6216b2499999d4189f5e90af8949610d45a10a216b5ca06c")
+        assert store.verify().head == store.head()[1]  # and the chain verifies

@@ -191,3 +191,88 @@ def test_a_file_from_a_newer_duckdb_is_one_line_naming_the_fix():
     message = open_error(Path("ledger.duckdb"), error, "2.0.1")
     assert message == ("cannot open ledger.duckdb: it was written by a newer DuckDB than this ledger's 2.0.1; "
                        'upgrade forecast-ledger (README "DuckDB versions")')
+
+
+# -- what the writes check against: one open store, many commits, as the demo writes its history --------
+
+
+def _question_id(store, statement):
+    return store.con.execute("SELECT id FROM question_records WHERE statement = ?", [statement]).fetchone()[0]
+
+
+def test_writes_in_one_process_see_every_outcome_it_recorded(store):
+    """The fixture resolved A in this process: every later write of it is refused, commit after commit."""
+    from ledger.errors import LedgerError
+
+    a = _question_id(store, "A")
+    for attempt, message in [
+        (lambda w: w.add_forecast(a, Forecast(forecaster="cy", probability=0.5)), "retrodiction"),
+        (lambda w: w.resolve(a, Resolution(outcome="yes")), "already resolved yes"),
+        (lambda w: w.resolve(a, Resolution(annulled=True, note="void")), "pass --force"),
+    ]:
+        with pytest.raises(LedgerError, match=message), store.write("refused") as writer:
+            attempt(writer)
+    with store.write("annul") as writer:
+        assert writer.resolve(a, Resolution(annulled=True, note="void"), force=True)  # a retraction, forced
+    for attempt, message in [
+        (lambda w: w.add_forecast(a, Forecast(forecaster="cy", probability=0.5)), "is annulled"),
+        (lambda w: w.resolve(a, Resolution(annulled=True, note="void")), "already annulled"),
+    ]:
+        with pytest.raises(LedgerError, match=message), store.write("refused") as writer:
+            attempt(writer)
+    store.verify()
+
+
+def test_a_question_logged_and_resolved_in_one_process_is_closed_to_it(store):
+    from ledger.errors import LedgerError
+
+    with store.write("add") as writer:
+        c = writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="ann", probability=0.4))
+        writer.add_forecast(c, Forecast(forecaster="bob", probability=0.5))  # open: taken in the same commit
+    with store.write("resolve") as writer:
+        writer.resolve(c, Resolution(outcome="no"))
+    with pytest.raises(LedgerError, match="retrodiction"), store.write("forecast") as writer:
+        writer.add_forecast(c, Forecast(forecaster="cy", probability=0.5))
+
+
+def test_an_edited_resolve_by_is_the_one_the_next_forecast_is_checked_against(tmp_path):
+    from datetime import datetime
+
+    with Store.open(tmp_path / "edits.duckdb") as store:  # a history replayed at past moments, as the demo's
+        with store.write("add", at=datetime(2025, 1, 1)) as writer:
+            b = writer.add_question(Question(statement="B", resolve_by="2025-12-31"),
+                                    Forecast(forecaster="ann", probability=0.2))
+        with store.write("forecast", at=datetime(2025, 2, 1)) as writer:
+            writer.add_forecast(b, Forecast(forecaster="bob", probability=0.3))
+            assert writer.warnings == []  # due by the end of 2025
+        with store.write("edit", at=datetime(2025, 3, 1)) as writer:
+            writer.edit(b, "resolve_by", "2025-04-01", reason="the report moved", editor="ann")
+        with store.write("forecast", at=datetime(2025, 6, 1)) as writer:
+            writer.add_forecast(b, Forecast(forecaster="cy", probability=0.3))
+            assert len(writer.warnings) == 1 and "was due by 2025-04-01" in writer.warnings[0]
+
+
+def test_a_question_of_a_rolled_back_commit_is_unknown_to_the_next(store):
+    from ledger.errors import NotFound
+
+    before = store.head()
+    with pytest.raises(RuntimeError), store.write("add") as writer:
+        c = writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="x", probability=0.1))
+        raise RuntimeError("crash mid-command")
+    with pytest.raises(NotFound), store.write("forecast") as writer:
+        writer.add_forecast(c, Forecast(forecaster="bob", probability=0.5))
+    assert store.head() == before
+
+
+def test_an_outcome_appended_in_bulk_closes_the_question_to_later_writes(store):
+    from ledger.errors import LedgerError
+
+    b = _question_id(store, "B")
+    with store.write("forecast") as writer:
+        writer.add_forecast(b, Forecast(forecaster="bob", probability=0.4))  # B is known open in this process
+    with store.write("import") as writer:
+        assert writer.append("resolution_records", "SELECT ?, 'yes', false, TIMESTAMP '2026-01-02', NULL, NULL, NULL, "
+                             "TIMESTAMP '2026-01-02', 1", [b]) == 1
+    with pytest.raises(LedgerError, match="retrodiction"), store.write("forecast") as writer:
+        writer.add_forecast(b, Forecast(forecaster="cy", probability=0.5))
+    store.verify()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -277,7 +277,8 @@ class _Story:
         from ledger.parse import utc_now
 
         rng = random.Random(seed)
-        now = utc_now()
+        # A story told as of a given day ends that day (noon), so the same seed and day give the same records.
+        now = utc_now() if today is None else datetime.combine(today, time(12))
         today = today or now.date()
         start = today - timedelta(days=HISTORY_DAYS)
         return cls(rng=rng, now=now, today=today, start=start, archive_until=start + timedelta(days=330),
