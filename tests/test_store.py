@@ -276,3 +276,36 @@ def test_an_outcome_appended_in_bulk_closes_the_question_to_later_writes(store):
     with pytest.raises(LedgerError, match="retrodiction"), store.write("forecast") as writer:
         writer.add_forecast(b, Forecast(forecaster="cy", probability=0.5))
     store.verify()
+
+
+def test_a_batch_writes_its_commits_as_separate_writes_would(store):
+    """Rows held until the batch ends are read by the writes that need them; a refused commit leaves the
+    batch's others, and the chain verifies."""
+    from ledger.errors import LedgerError
+
+    records, _ = store.head()
+    with store.batch():
+        with store.write("add") as writer:
+            c = writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="ann", probability=0.4))
+        with store.write("resolve") as writer:
+            writer.resolve(c, Resolution(outcome="no"))  # held, not inserted: the next write reads it
+        with pytest.raises(LedgerError, match="retrodiction"), store.write("forecast") as writer:
+            writer.add_question(Question(statement="D", resolve_by="2027"), Forecast(forecaster="ann", probability=0.5))
+            writer.add_forecast(c, Forecast(forecaster="bob", probability=0.5))
+        with store.write("add") as writer:
+            writer.add_question(Question(statement="E", resolve_by="2027"), Forecast(forecaster="ann", probability=0.5))
+    assert store.head()[0] == records + 5 and store.verify().n_commits == 3 + 3  # the fixture's and the batch's
+    statements = store.con.execute("SELECT list(statement ORDER BY seq) FROM question_records").fetchone()[0]
+    assert statements == ["A", "B", "C", "E"]  # D went with its refused commit
+
+
+def test_an_error_out_of_a_batch_leaves_none_of_it(store):
+    before = store.head()
+    with pytest.raises(RuntimeError), store.batch():
+        with store.write("add") as writer:
+            writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="ann", probability=0.4))
+        raise RuntimeError("crash between commits")
+    assert store.head() == before
+    with store.write("add") as writer:  # and the next write links to the tip the file has
+        writer.add_question(Question(statement="C", resolve_by="2027"), Forecast(forecaster="ann", probability=0.4))
+    store.verify()

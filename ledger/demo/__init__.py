@@ -545,36 +545,40 @@ def _write_history(store, history: _History, on_progress: Callable[[int], None])
 
     ``on_progress(n)``: n more days of the story written (``HISTORY_DAYS`` in all).
     """
+    ids: dict[str, str] = {}  # the story's question ids -> the ledger's
+    written = history.start
+    with store.batch():  # the rows inserted together, a statement a table, not one a record
+        for moment, events in _days(history):
+            commands = "+".join(dict.fromkeys(command for command, _ in events))
+            with store.write(f"{DEMO_COMMAND} {commands}", at=moment) as writer:
+                for command, row in events:
+                    _replay(writer, command, row, ids)
+            on_progress((moment.date() - written).days)
+            written = moment.date()
+    on_progress(HISTORY_DAYS - (written - history.start).days)  # the quiet days after the last commit
+
+
+def _replay(writer, command: str, row: dict[str, Any], ids: dict[str, str]) -> None:
+    """One event of the history, as the command that would have written it writes it."""
     import json
 
     from ledger.models import Forecast, Question, Resolution, Source
 
-    ids: dict[str, str] = {}
-    written = history.start
-    for moment, events in _days(history):
-        commands = "+".join(dict.fromkeys(command for command, _ in events))
-        with store.write(f"{DEMO_COMMAND} {commands}", at=moment) as writer:
-            for command, row in events:
-                if command == "add":
-                    source = Source(title=row["source_title"], author=row["source_author"], outlet=row["source_outlet"],
-                                    url=row["source_url"], published=row["source_published"])
-                    question = Question(statement=row["statement"], criteria=row["criteria"],
-                                        resolve_by=row["resolve_by"], options=row["options"], tags=row["tags"],
-                                        source=source, quote=row["quote"])
-                    ids[row["id"]] = writer.add_question(question, _forecast(row["forecast"], Forecast))
-                elif command == "forecast":
-                    writer.add_forecast(ids[row["question_id"]], _forecast(row, Forecast))
-                elif command == "resolve":
-                    resolution = Resolution(outcome=row["outcome"], annulled=row["annulled"],
-                                            resolved_at=row["resolved_at"], note=row["note"],
-                                            evidence=row["evidence"], resolver=row["resolver"])
-                    writer.resolve(ids[row["question_id"]], resolution)
-                else:
-                    writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]),
-                                reason=row["reason"], editor=row["editor"])
-        on_progress((moment.date() - written).days)
-        written = moment.date()
-    on_progress(HISTORY_DAYS - (written - history.start).days)  # the quiet days after the last commit
+    if command == "add":
+        source = Source(title=row["source_title"], author=row["source_author"], outlet=row["source_outlet"],
+                        url=row["source_url"], published=row["source_published"])
+        question = Question(statement=row["statement"], criteria=row["criteria"], resolve_by=row["resolve_by"],
+                            options=row["options"], tags=row["tags"], source=source, quote=row["quote"])
+        ids[row["id"]] = writer.add_question(question, _forecast(row["forecast"], Forecast))
+    elif command == "forecast":
+        writer.add_forecast(ids[row["question_id"]], _forecast(row, Forecast))
+    elif command == "resolve":
+        resolution = Resolution(outcome=row["outcome"], annulled=row["annulled"], resolved_at=row["resolved_at"],
+                                note=row["note"], evidence=row["evidence"], resolver=row["resolver"])
+        writer.resolve(ids[row["question_id"]], resolution)
+    else:
+        writer.edit(ids[row["question_id"]], row["field"], json.loads(row["value"]), reason=row["reason"],
+                    editor=row["editor"])
 
 
 def _forecast(row: dict[str, Any], model):
