@@ -479,3 +479,19 @@ def test_a_dry_run_import_on_a_server_writes_nothing(cli, team, tmp_path):
     path.write_text("statement,probability,resolve_by\nA,0.5,2030-01-01\n")
     assert "would import 1 forecasts" in cli("import", path, "--dry-run").stderr
     assert cli.json("verify")["commits"] == 0
+
+
+def test_a_long_lived_writer_sees_the_outcome_another_recorded_since(team):
+    """What one process's writes learnt of a question (open, when it logged it) is not kept past another
+    process's commit: an outcome recorded in between closes the question to its next forecast."""
+    from ledger.errors import LedgerError
+    from ledger.models import Forecast, Question, Resolution
+
+    with Store.open(team) as first:
+        with first.write("add") as writer:
+            qid = writer.add_question(Question(statement="A", criteria="c", resolve_by="2030"),
+                                      Forecast(forecaster="ann", probability=0.5))
+        with Store.open(team) as second, second.write("resolve") as writer:
+            writer.resolve(qid, Resolution(outcome="yes"))
+        with pytest.raises(LedgerError, match="retrodiction"), first.write("forecast") as writer:
+            writer.add_forecast(qid, Forecast(forecaster="bob", probability=0.6))
