@@ -328,9 +328,8 @@ class Store:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Many commits in one transaction, their rows inserted together: a statement per table and
-        a few hundred rows (~0.2 ms a row) instead of a statement per record (~1.5 ms, most of it
-        DuckDB's per-statement cost).
+        """Many commits in one transaction, their rows inserted together: a statement per table
+        instead of one per record (~1.5 ms each, most of it DuckDB's per-statement cost).
 
         For a replay of a history into a ledger no one reads while it runs (the demo's, in memory):
         the rows reach the tables when the batch ends or when a write reads the ledger; a commit that
@@ -350,14 +349,14 @@ class Store:
             self._pending = None
 
     def _flush(self) -> None:
-        """Insert a batch's pending rows (nothing outside a batch), a few hundred to a statement
-        (a VALUES list's planning grows with it)."""
+        """Insert a batch's pending rows (nothing outside a batch): each table's in one statement, a
+        list a column, unnested (~0.01 ms a row; a VALUES row of parameters costs ~0.13 ms to plan)."""
         for table, rows in (self._pending or {}).items():
-            for start in range(0, len(rows), 256):
-                chunk = rows[start:start + 256]
-                values = ", ".join(["(" + ", ".join("?" * len(chunk[0])) + ")"] * len(chunk))
-                self.con.execute(f"INSERT INTO {table} VALUES {values}", [value for row in chunk for value in row])
-            rows.clear()
+            if rows:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                unnested = ", ".join(f"unnest(${i})" for i in range(1, len(columns) + 1))
+                self.con.execute(f"INSERT INTO {table} SELECT {unnested}", columns)
+                rows.clear()
 
     def _undo(self, commit_id: int) -> None:
         """Take a failed commit out of the batch it was written in: its rows, inserted or not."""

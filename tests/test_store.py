@@ -292,8 +292,9 @@ def test_a_batch_writes_its_commits_as_separate_writes_would(store):
         with pytest.raises(LedgerError, match="retrodiction"), store.write("forecast") as writer:
             writer.add_question(Question(statement="D", resolve_by="2027"), Forecast(forecaster="ann", probability=0.5))
             writer.add_forecast(c, Forecast(forecaster="bob", probability=0.5))
-        with store.write("add") as writer:
-            writer.add_question(Question(statement="E", resolve_by="2027"), Forecast(forecaster="ann", probability=0.5))
+        with store.write("add") as writer:  # a column of lists beside NULLs, a list beside empty ones
+            writer.add_question(Question(statement="E", resolve_by="2027", options=["x", "y"], tags=["t"]),
+                                Forecast(forecaster="ann", probabilities=[0.25, 0.75]))
     assert store.head()[0] == records + 5 and store.verify().n_commits == 3 + 3  # the fixture's and the batch's
     statements = store.con.execute("SELECT list(statement ORDER BY seq) FROM question_records").fetchone()[0]
     assert statements == ["A", "B", "C", "E"]  # D went with its refused commit
