@@ -11,7 +11,8 @@ The history is written the way a ledger kept over three years would have
 been: one commit per day of work (see :func:`_days`), each record carrying
 the moment it was recorded (so only the deliberately backfilled forecasts
 show as backfilled). It goes through the store's public writes (each one
-checked as a user's command would be) into a ledger in memory, which is then
+checked as a user's command would be) into a ledger in memory, in one batch
+(``Store.batch``: the rows inserted a statement a table), which is then
 copied into the file whole: ``ledger verify`` checks it like any other ledger,
 and an interrupted run leaves no half-written file. Same seed, same day: same
 story (the question ids are drawn afresh, as ``ledger add`` draws them).
@@ -596,8 +597,8 @@ def build_demo_ledger(path: Path | None = None, *, seed: int = SEED, files: list
     ``on_progress(n)``: n more days of the story written, :data:`HISTORY_DAYS` in all.
 
     The history is written into a ledger in memory, then copied into the file whole (see
-    :func:`_save`): hundreds of small commits cost a disk sync each in a file, none in memory,
-    and the records, hashes and commits are the same.
+    :func:`_save`): until the copy there is no file, so a run stopped half-way leaves none, and
+    the records, hashes and commits are the same.
     """
     from ledger.predictions import log_file, read_file
     from ledger.store import default_path
