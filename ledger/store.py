@@ -331,9 +331,10 @@ class Store:
         """Many commits in one transaction, their rows inserted together: a statement per table
         instead of one per record (~1.5 ms each, most of it DuckDB's per-statement cost).
 
-        For a replay of a history into a ledger no one reads while it runs (the demo's, in memory):
-        the rows reach the tables when the batch ends or when a write reads the ledger; a commit that
-        fails leaves the batch's others, an error out of the batch leaves none of them.
+        For a replay of a history into a ledger no one reads while it runs (the demo's, in memory;
+        never a team ledger, whose commits reach the server one by one): the rows reach the tables
+        when the batch ends or when a write reads the ledger; a commit that fails leaves the batch's
+        others, an error out of the batch leaves none of them.
         """
         self.con.execute("BEGIN TRANSACTION")
         self._pending = {}
