@@ -457,22 +457,18 @@ class Store:
         :func:`csv_columns`, formula-guarded, times as ISO text with ``Z``.
         With ``due_on`` each row is a :class:`DueQuestion` on that day (it
         carries ``days_overdue``). Python never builds a record and holds one
-        chunk. DuckDB sorts one stream of question rows and forecast rows (each
-        forecast after its question, in the order they were made) and Python
-        puts each question's forecasts in place: nothing groups a question's
-        forecasts in memory, and the sort, unlike a grouping into lists,
-        spills to disk when it outgrows memory.
+        chunk; DuckDB still sorts and groups the whole selection (its memory,
+        not the rows', is what a million questions cost: see benchmarks/run_all.py).
         """
         if form not in ("json", "csv"):
             raise ValueError(f"no listing form {form!r}")
         where, params = self._selection(**filters)
         record = StoredQuestion if due_on is None else DueQuestion
-        cells = _json_cells(record, due_on) if form == "json" else _csv_cells(record, due_on)
-        order = _order(sort)
-        cursor = self.con.execute(_streamed_sql(cells, _chosen_sql(f"WHERE {where}", order, _page(offset, limit)),
-                                                order), params)
-        rows = iter(lambda: cursor.fetchmany(chunk), [])
-        yield from _with_forecasts((row for batch in rows for row in batch), form, cells.index(None))
+        select = _json_select(record, due_on) if form == "json" else ", ".join(_csv_select(record, due_on))
+        cursor = self.con.execute(_listing_sql(select, _chosen_sql(f"WHERE {where}", _order(sort), _page(offset, limit)),
+                                               _order(sort)), params)
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
 
     def status_counts(self, *, tag: str | None = None, forecaster: str | None = None) -> dict[str, int]:
         """How many questions are open, due, resolved and annulled."""
@@ -1048,36 +1044,6 @@ def _listing_sql(select: str, chosen: str, order: str, *, ids: str | None = None
         """
 
 
-
-def _streamed_sql(cells: list[str | None], chosen: str, order: str) -> str:
-    """The rows of a streamed listing: each chosen question (``part`` 0, its ``cells`` with NULL where
-    its forecasts go) followed by its forecasts (``part`` 1, the JSON text of each in the last column),
-    in the listing's ``order``, then the order they were made. The sort is on the order's keys."""
-    keys = [key.strip() for key in order.split(",")]
-    question = ", ".join("NULL" if cell is None else cell for cell in cells)
-    blanks = ", ".join("NULL" for _ in cells)
-    forecast = _struct_sql(StoredForecast, lambda n: f"f.{n}")
-    return f"""
-        WITH chosen AS ({chosen}),
-        superseded AS (  -- what the current resolution replaced: 'annulled' or the earlier outcome
-            SELECT question_id, arg_max(coalesce(outcome, 'annulled'), seq) AS corrected_from
-            FROM resolutions WHERE NOT current AND question_id IN (SELECT id FROM chosen) GROUP BY question_id
-        ),
-        standing_resolution AS (SELECT * FROM resolutions WHERE current)
-        SELECT * EXCLUDE ({", ".join(f"k{i}" for i in range(len(keys)))}, made_at, seq) FROM (
-            SELECT {", ".join(f"{key} AS k{i}" for i, key in enumerate(keys))}, 0 AS part,
-                   NULL::TIMESTAMP AS made_at, NULL::BIGINT AS seq, {question}, NULL::VARCHAR AS forecast
-            FROM chosen q
-            LEFT JOIN superseded p ON p.question_id = q.id
-            LEFT JOIN standing_resolution r ON r.question_id = q.id
-            UNION ALL
-            SELECT {", ".join(f"{key} AS k{i}" for i, key in enumerate(keys))}, 1, f.made_at, f.seq, {blanks},
-                   CAST(to_json({forecast}) AS VARCHAR)
-            FROM forecasts f JOIN chosen q ON q.id = f.question_id
-        )
-        ORDER BY {", ".join(f"k{i}" for i in range(len(keys)))}, part, made_at, seq
-        """
-
 # The columns :func:`_stored_question` takes, in its order.
 _ROW_SELECT = """q.id, q.kind, q.statement, q.criteria, q.resolve_by, q.original_resolve_by,
        q.options, q.tags, q.status, q.resolved_late, q.created_at, q.quote,
@@ -1112,12 +1078,11 @@ def _value_sql(kind: str, expr: str) -> str:
     return expr
 
 
-def _top_level(record: type, due_on: date | None) -> Iterator[tuple[str, str, str | None]]:
-    """Each field of a listing row: its name, annotation and SQL (before it is rendered); the forecasts
-    have none (they are rows of their own, :func:`_streamed_sql`)."""
+def _top_level(record: type, due_on: date | None) -> Iterator[tuple[str, str, str]]:
+    """Each field of a listing row: its name, annotation and SQL (before it is rendered)."""
     for f in fields(record):
         if f.name == "forecasts":
-            yield f.name, "list", None
+            yield f.name, "list", "coalesce(s.forecasts, [])"
         elif f.name == "corrected_from":
             yield f.name, f.type, "p.corrected_from"
         elif f.name == "days_overdue":
@@ -1130,20 +1095,19 @@ def _struct_sql(record: type, column) -> str:
     return "{" + ", ".join(f"'{f.name}': {_value_sql(f.type, column(f.name))}" for f in fields(record)) + "}"
 
 
-def _json_cells(record: type, due_on: date | None) -> list[str | None]:
-    """The ``as_json()`` of ``record`` as SQL, field for field: the JSON text of the fields before its
-    forecasts, None where they go (:func:`_with_forecasts` puts them there), the JSON text of the rest."""
-    parts: list[list[str]] = [[]]
+def _json_select(record: type, due_on: date | None) -> str:
+    """The SELECT list of one JSON text a row, the ``as_json()`` of ``record`` field for field."""
+    parts = []
     for name, kind, expr in _top_level(record, due_on):
-        if name == "forecasts":
-            parts.append([])
-        elif name in _NESTED:
+        if name in _NESTED:
             nested, column, present = _NESTED[name]
-            parts[-1].append(f"'{name}': CASE WHEN {present} THEN {_struct_sql(nested, column)} END")
+            value = f"CASE WHEN {present} THEN {_struct_sql(nested, column)} END"
+        elif name == "forecasts":
+            value = f"list_transform({expr}, lambda f: {_struct_sql(StoredForecast, lambda n: f'f.{n}')})"
         else:
-            parts[-1].append(f"'{name}': {_value_sql(kind, expr)}")
-    before, after = ("to_json({" + ", ".join(part) + "})" for part in parts)
-    return [before, None, after]
+            value = _value_sql(kind, expr)
+        parts.append(f"'{name}': {value}")
+    return "to_json({" + ", ".join(parts) + "})"
 
 
 def csv_columns(record: type = StoredQuestion) -> list[str]:
@@ -1152,14 +1116,12 @@ def csv_columns(record: type = StoredQuestion) -> list[str]:
     return [name for name, _ in _csv_fields(record, date.today())]  # the day changes no name
 
 
-def _csv_fields(record: type, due_on: date | None) -> Iterator[tuple[str, str | None]]:
-    """Each CSV column of a listing and its cell's SQL; None for the forecasts, which
-    :func:`_with_forecasts` writes as the JSON text of the list (as --csv always had them)."""
+def _csv_fields(record: type, due_on: date | None) -> Iterator[tuple[str, str]]:
     from ledger.io.formula import guard_sql
 
     def cell(kind: str, expr: str) -> str:
         if kind.startswith(("list", "tuple")):
-            return f"CAST(to_json({expr}) AS VARCHAR)"  # lists as JSON text
+            return f"CAST(to_json({expr}) AS VARCHAR)"  # lists as JSON text, as --csv always had them
         if kind.startswith("str"):
             return guard_sql(expr)
         return _value_sql(kind, expr)
@@ -1169,37 +1131,14 @@ def _csv_fields(record: type, due_on: date | None) -> Iterator[tuple[str, str | 
             nested, column, _ = _NESTED[name]
             yield from ((f"{name}_{f.name}", cell(f.type, column(f.name))) for f in fields(nested))
         elif name == "forecasts":
-            yield name, None
+            yield name, cell("list", f"list_transform({expr}, lambda f: "
+                                     f"{_struct_sql(StoredForecast, lambda n: f'f.{n}')})")
         else:
             yield name, cell(kind, expr)
 
 
-def _csv_cells(record: type, due_on: date | None) -> list[str | None]:
-    return [expr for _, expr in _csv_fields(record, due_on)]
-
-
-def _with_forecasts(rows: Iterator[tuple], form: str, at: int) -> Iterator[tuple]:
-    """The rows of :func:`_streamed_sql` as listing rows: each question's forecasts (the rows after it)
-    put in its cell ``at`` as a JSON list; ``form`` ``json`` joins the question's texts into one."""
-    question, forecasts = None, []
-    for part, *cells in rows:
-        if part:
-            forecasts.append(cells[-1])
-            continue
-        if question is not None:
-            yield _listing_row(question, forecasts, form, at)
-        question, forecasts = cells[:-1], []
-    if question is not None:
-        yield _listing_row(question, forecasts, form, at)
-
-
-def _listing_row(cells: list, forecasts: list[str], form: str, at: int) -> tuple:
-    listed = f"[{','.join(forecasts)}]"
-    if form == "json":  # '{…before}' '{after…}' around the forecasts: one JSON object
-        before, _, after = cells
-        return (f'{before[:-1]},"forecasts":{listed},{after[1:]}',)
-    cells[at] = listed
-    return tuple(cells)
+def _csv_select(record: type, due_on: date | None) -> list[str]:
+    return [f'{expr} AS "{name}"' for name, expr in _csv_fields(record, due_on)]
 
 
 def _stored_question(*row: Any) -> StoredQuestion:
