@@ -20,7 +20,11 @@ joins the whole ``questions`` view (for ``backfilled``), and no filter on questi
 through it, so even a 50-id page costs ~2.8 s there. After migration 0004 (forecasts from the record tables),
 the page chosen in one pass and list_sort (branch `listing`, load 0.6, one run): a screen 2.41 s, 431 MiB;
 ``--csv`` 22.7 s, 1,817 MiB; ``--json`` 15.3 s, 1,992 MiB; cold ``add`` on 100,000 questions 1.03 s, 3.32x the
-import floor (before: 4.75x). The screen is one pass of the questions view (its joins take no id filter). ``verify`` on 1,500,000 records, quiet: 5.2 s
+import floor (before: 4.75x). The screen is one pass of the questions view (its joins take no id filter).
+Listing round 3 (load 7-10, so CPU is the figure to read): a screen of 1,000,000 questions, its page a
+min_by kept while the view streams past instead of a window over every row: peak 430-441 -> 255-272 MiB,
+CPU 2.7-3.1 -> 2.5-2.9 s (same bytes); cold ``add`` CPU 1.12 -> 1.05 s beside ``import duckdb``'s 0.33 s
+(3.4x -> 3.2x; pydantic's import and model build are most of the rest). ``verify`` on 1,500,000 records, quiet: 5.2 s
 (records 3.6 s, of which sha256 ~2 s; commits 1.0 s; the foreign-object check 0.56 s, fixed).
 After the ingest branch (same day, load ~2, one run each, main and branch side by side on one 1,000,000-row
 CSV): ``import`` 14.96 s -> 10.13 s (read_csv beside it 1.36 s warm; run_all's own row said 13.11 s against

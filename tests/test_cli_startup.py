@@ -43,3 +43,12 @@ def test_typer_parses_plain_values_without_pydantic(tmp_path):
         assert _imports(*command, env=env, heavy=("pydantic", "typer._adapters"))["command"] == []
     assert _imports("add", "Second", "-p", "0.6", "--by", "2030", "-c", "as stated", "-t", "x", "--db",
                     str(tmp_path / "l.duckdb"), env=env, heavy=("typer._adapters",))["command"] == []
+
+
+def test_add_imports_neither_the_io_package_nor_the_review_stage(tmp_path):
+    """`add` needs the store and its models; ledger.io (import/export, CSV) and ledger.review are other
+    commands' (each ~20-40 ms of a cold start on this machine when imported eagerly)."""
+    env = {"PATH": "", "HOME": str(tmp_path), "LEDGER_DB": str(tmp_path / "l.duckdb"), "NO_COLOR": "1"}
+    unused = ("ledger.io", "ledger.review")
+    found = _imports("add", "Quick question", "-p", "0.6", "--by", "2030", "-c", "as stated", env=env, heavy=unused)
+    assert found == {"module": [], "command": []}

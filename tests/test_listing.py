@@ -98,6 +98,12 @@ def test_streamed_json_and_csv_are_the_records_as_json(cli, db_path, tmp_path):
         expected = [_jsonable(row) for row in store.questions(status="all")]
     assert streamed == expected
     assert len(streamed) == 3 and streamed[0]["corrected_from"] == "no" and streamed[0]["source"]["url"]
+    with Store.open(db_path, create=False, read_only=True) as store:  # a page is its slice of the list, whole
+        for offset, limit in ((0, 1), (1, 1), (1, 2), (2, 5)):
+            page, total = store.question_page(status="all", offset=offset, limit=limit)
+            assert ([_jsonable(row) for row in page], total) == (expected[offset:offset + limit], 3)
+        assert [_jsonable(row) for row in store.questions(status="all", offset=1)] == expected[1:]  # no limit
+        assert store.question_page(status="all", offset=3, limit=2) == ([], 3)
     rows = list(csv.DictReader(io.StringIO(cli("list", "--csv", "--status", "all").stdout)))
     row = rows[0]  # soonest resolve-by first: the tricky one, then the multiple choice, then the annulled
     assert row["statement"] == "'" + expected[0]["statement"]  # formula-guarded, newline and quotes kept

@@ -25,7 +25,6 @@ from itertools import islice
 from typing import Any
 
 from ledger.format import visible
-from ledger.io.formula import guard
 
 __all__ = [
     "console", "emit_csv", "emit_csv_cells", "emit_json", "emit_json_texts", "emit_records_csv", "emit_table", "flatten",
@@ -84,6 +83,8 @@ def emit_json_texts(texts: Iterable[str], *, batch: int = 2000) -> None:
 
 def safe_cell(value: Any) -> Any:
     """A CSV cell: text formula-guarded (``=1+1`` → ``'=1+1``), a list as ``a;b``."""
+    from ledger.io.formula import guard  # ledger.io is the import and export package: off `add`'s start-up
+
     if isinstance(value, str):
         return guard(value)
     if isinstance(value, list | tuple):

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ledger import review as review_stage
 from ledger.cli.common import (
     Csv, Db, Force, ForecasterFilter, Json, Limit, Offset, Search, Sort, TagFilter, check_known, check_output, check_sort,
     open_store, reask, writing_output,
@@ -25,7 +24,8 @@ from ledger.errors import ExitCode, LedgerError
 from ledger.format import forecast_text, local_time, short_id, source_line, visible
 from ledger.parse import parse_date
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ledger.review is imported where it is used: every command's start-up imports this module
+    from ledger import review as review_stage
     from ledger.records import StoredQuestion
 
 __all__ = ["app", "describe", "run_review", "summary_text"]
@@ -68,6 +68,7 @@ def due(
 
     Example: ledger due --within 2w --tag russia --search treaty --limit 10
     """
+    from ledger import review as review_stage
     from ledger.cli.listing import emit_listing
 
     check_sort(sort)
@@ -83,6 +84,8 @@ def due(
 
 def _due_table(rows) -> tuple[list[str], list[list]]:
     """A terminal line is narrow: forecaster and tags are in `ledger show` and --json."""
+    from ledger import review as review_stage
+
     due = [review_stage.due_question(row) for row in rows]
     return (["id", "resolve_by", "when", "forecast", "statement"],
             [[short_id(row.id), row.resolve_by, review_stage.overdue_text(row.days_overdue),
@@ -115,6 +118,8 @@ def review(
 
     Example: ledger review --overdue --summary minutes/2025-11.md
     """
+    from ledger import review as review_stage
+
     if not (sys.stdin.isatty() or os.environ.get(FORCE_TTY_ENV) == "1"):
         raise LedgerError(
             "ledger review is interactive and needs a terminal; in scripts use `ledger due --json` "
@@ -186,6 +191,8 @@ def describe(question: StoredQuestion, *, today: date | None = None) -> str:
     User text is printed as text: control characters and bidi overrides are shown
     as escapes (``\\x1b``, ``\\u202e``), never obeyed.
     """
+    from ledger import review as review_stage
+
     days = review_stage.days_overdue(question, today=today)
     resolve_by = str(question.resolve_by)
     if question.original_resolve_by != question.resolve_by:
@@ -259,6 +266,8 @@ def run_review(
 
 def _ask_and_apply(session: review_stage.ReviewSession, question: StoredQuestion, action: str) -> bool:
     """Ask what ``action`` needs and apply it; False when the reviewer took it back."""
+    from ledger import review as review_stage
+
     if action == "skip":
         session.skip(question)
         typer.echo(f"skipped {short_id(question.id)}")
@@ -299,6 +308,8 @@ def _ask_and_apply(session: review_stage.ReviewSession, question: StoredQuestion
 
 
 def _extension_date(question: StoredQuestion, text: str) -> date:
+    from ledger import review as review_stage
+
     new_date = parse_date(text)
     review_stage.check_extension(question, new_date)
     return new_date
@@ -307,6 +318,8 @@ def _extension_date(question: StoredQuestion, text: str) -> date:
 
 def summary_text(summary: review_stage.Summary) -> str:
     """The end-of-session summary for the terminal."""
+    from ledger import review as review_stage
+
     c = summary.counts
     lines = [
         "",
