@@ -368,6 +368,9 @@ def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:
                                    {typed_sql(source.types, csv=csv)}
                             FROM {source.relation} raw) WHERE NOT blank""")
     union = "\nUNION ALL BY NAME\n".join(parts)
+    # The table holds its rows in file order (the forecasts are numbered as they lie): one file's rows are read
+    # in order; several files' are sorted, since a UNION need not keep its parts' order.
+    order = "ORDER BY row_key" if len(parts) > 1 else ""
     try:
         staging.create(
             "import_rows",
@@ -401,7 +404,7 @@ def _stage_rows(staging: Staging, sources: list[_Source], params: dict) -> None:
                         WHEN outcome_value IS NULL THEN 'bad'
                         WHEN outcome_value = 'annulled' THEN 'annulled'
                         ELSE 'resolved' END AS outcome_kind
-            FROM normal
+            FROM normal {order}
             """,
             params,
         )
@@ -516,6 +519,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             "import_questions",
             """
             SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id,
+                   row_number() OVER (ORDER BY min(row_key)) AS position,  -- questions in the order of their first rows
                    min(row_key) AS first, min(source) AS source, arg_min(line, row_key) AS line,
                    arg_min({'outcome': outcome_value, 'kind': outcome_kind, 'resolved_at': resolved_at,
                             'note': resolution_note, 'evidence': evidence}, row_key)
@@ -529,7 +533,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
                       r.statement, r.criteria, r.resolve_by, r.options,
                       list_filter(r.tags, lambda t, i: list_position(r.tags, t) = i),
                       r.source_title, r.source_author, r.source_outlet, r.source_url, r.source_published,
-                      r.quote, $1::TIMESTAMP, q.first
+                      r.quote, $1::TIMESTAMP, q.position
                FROM import_questions q JOIN import_rows r USING (source, line)""",
             [writer.recorded_at],
         )
@@ -539,8 +543,9 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             """SELECT q.id, r.forecaster, CASE WHEN r.options IS NULL THEN r.probability END, r.probabilities,
                       coalesce(r.made_at, $2::TIMESTAMP, r.source_published::TIMESTAMP,
                                least(coalesce(r.resolved_at, $3::TIMESTAMP), $1::TIMESTAMP)),
-                      $1::TIMESTAMP, r.note, r.row_key
-               FROM import_rows r JOIN import_questions q USING (key)""",
+                      $1::TIMESTAMP, r.note, r.position
+               FROM (SELECT *, row_number() OVER () AS position FROM import_rows) r  -- its rows are in file order
+               JOIN import_questions q USING (key)""",
             [writer.recorded_at, made_at, resolved_at],
         )
         step(1)
@@ -548,7 +553,8 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             "resolution_records",
             """SELECT q.id, CASE WHEN q.resolution.kind = 'resolved' THEN q.resolution.outcome END,
                       q.resolution.kind = 'annulled', coalesce(q.resolution.resolved_at, $2::TIMESTAMP, $1::TIMESTAMP),
-                      q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP, q.first
+                      q.resolution.note, q.resolution.evidence, NULL, $1::TIMESTAMP,
+                      row_number() OVER (ORDER BY q.position)
                FROM import_questions q WHERE q.resolution IS NOT NULL""",
             [writer.recorded_at, resolved_at],
         )
