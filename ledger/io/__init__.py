@@ -520,7 +520,7 @@ def _write_rows(store: Store, staging: Staging, name: str, *, made_at: datetime 
             """
             SELECT key, substr(replace(uuid()::VARCHAR, '-', ''), 1, 16) AS id,
                    row_number() OVER (ORDER BY min(row_key)) AS position,  -- questions in the order of their first rows
-                   min(row_key) AS first, min(source) AS source, arg_min(line, row_key) AS line,
+                   min(source) AS source, arg_min(line, row_key) AS line,
                    arg_min({'outcome': outcome_value, 'kind': outcome_kind, 'resolved_at': resolved_at,
                             'note': resolution_note, 'evidence': evidence}, row_key)
                        FILTER (WHERE outcome_kind <> 'none') AS resolution
