@@ -36,6 +36,15 @@ the record hashes (to_json + sha256, ~2.4 us a record in DuckDB) ~3.5 s, questio
 kept its questions' state in memory and the history was written in one batch (``Store.batch``), 10.1 s, 4.02 s
 CPU (quiet, before: 6.95 s, 7.06 s CPU). In one process, CPU by phase: history writes 3.77 -> 0.18 s, copy into
 the file 0.13 s, imports ~0.35 s; the rest, ~3.3 s, is the report (scoring passes ~2/3, question pages ~1/3).
+Ingest, round 3 (3 December, the machine loaded by the other helpers: wall times are not comparable across runs,
+the ratio to read_csv run beside it is): ``import`` 23.49 s against read_csv 2.68 s (8.78x, 934 MiB, load ~2) ->
+33.80 s against 5.47 s (6.18x, 639 MiB, load ~8.5); ``verify`` 6.06 s, 624 MiB (load ~2) -> 10.18 s, 238 MiB
+(load ~8.5). The commit digests aggregate a span of 131,072 seqs at a time: that step alone 598 -> 202 MiB
+(it was the peak of both commands). Interleaved CPU A/B of the forecast append (1M rows): 4.3-4.4 -> 3.5-3.8 CPU s
+(seqs from a streaming row_number, no sort); the comparison with an empty ledger (0.4-0.6 CPU s) is gone. The
+floor: DuckDB's sha256 is software, ~2.4 CPU us a 270-byte record (hashlib with SHA-NI in a Python loop: ~1.4,
+mostly the loop), so an import's ~1.2M record hashes (to_json ~0.9 + sha256 ~2.4 CPU s) already cost ~2x
+read_csv's whole CPU (1.36 s), and the same hashes are ~3 of verify's ~4.2 CPU s.
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ from typing import Any
 
 __all__ = [
     "DIGEST_CHUNK",
+    "DIGEST_SPAN",
     "GENESIS",
     "RECORD_FIELDS",
     "RECORD_TABLES",
@@ -88,6 +89,7 @@ __all__ = [
 
 GENESIS = "0" * 64
 DIGEST_CHUNK = 8192
+DIGEST_SPAN = DIGEST_CHUNK * 16  # records :func:`commit_digests` aggregates in one statement (its memory)
 
 # Every hashed column of every record table, in the order it is hashed.
 # Frozen with the tables (migration 0001): new facts go into new tables.
@@ -237,16 +239,21 @@ def commit_digests(con, commit_id: int | None = None) -> dict[int, tuple[int, st
 
     DuckDB joins each chunk's hashes in ``seq`` order; the chunks are hashed
     here, as they arrive: hashlib is many times faster than DuckDB's
-    ``sha256`` over long texts (a million records' chunks are 70 MB).
+    ``sha256`` over long texts (a million records' chunks are 70 MB). One
+    statement aggregates one span of :data:`DIGEST_SPAN` seqs (whole chunks):
+    ``string_agg`` over a million records at once held ~500 MiB.
     """
     where = "TRUE" if commit_id is None else f"commit_id = {int(commit_id)}"
     records = " UNION ALL ".join(f"SELECT commit_id, seq, hash FROM {t} WHERE {where}" for t in RECORD_TABLES)
-    cursor = con.execute(f"""
-        SELECT commit_id, count(*), string_agg(hash, '' ORDER BY seq)
-        FROM ({records}) GROUP BY commit_id, seq // {DIGEST_CHUNK} ORDER BY commit_id, seq // {DIGEST_CHUNK}
-    """)
+    # A span's first and last seq bound exactly its records (seq // n groups contiguous ranges of seq).
+    spans = con.execute(f"SELECT min(seq), max(seq) FROM ({records}) GROUP BY seq // {DIGEST_SPAN} ORDER BY 1")
     digests: dict[int, tuple[int, str]] = {}
-    while chunks := cursor.fetchmany(64):
+    for first, last in spans.fetchall():
+        chunks = con.execute(f"""
+            SELECT commit_id, count(*), string_agg(hash, '' ORDER BY seq)
+            FROM ({records}) WHERE seq BETWEEN {first} AND {last}
+            GROUP BY commit_id, seq // {DIGEST_CHUNK} ORDER BY commit_id, seq // {DIGEST_CHUNK}
+        """).fetchall()
         for commit, n, hashes in chunks:
             count, digest = digests.get(commit, (0, ""))
             digests[commit] = (count + n, digest + _sha256(hashes))

@@ -167,6 +167,31 @@ def test_commit_head_golden_in_python_and_from_the_tables():
     assert chain.commit_digests(con)[commit_id] == digests[commit_id]
 
 
+def test_commit_digests_of_commits_across_spans_and_tables_match_the_python_form():
+    """Records of two commits in three record tables, seqs across chunk and span boundaries (aggregated a span
+    at a time), give each commit the head the Python reference computes from its (seq, hash) pairs."""
+    span, chunk = chain.DIGEST_SPAN, chain.DIGEST_CHUNK
+    seqs = [1, chunk - 1, chunk, span - 1, span, span + chunk + 3, 3 * span + 7, 3 * span + 8]
+    golden = {table: row for table, row, _, _ in GOLDEN}  # a full row of each table (any hash will do here)
+    tables = sorted(golden)
+    con = _record_tables()
+    records: dict[int, list[tuple[int, str]]] = {1: [], 2: []}
+    for i, seq in enumerate(seqs):
+        commit_id, digest, table = 1 + i % 2, f"{i:x}" * 64, tables[i % len(tables)]
+        row = golden[table] | {"seq": seq, "commit_id": commit_id}
+        names = [name for name, _ in chain.RECORD_FIELDS[table]]
+        con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in names)}, ?)",
+                    [*(row[name] for name in names), digest])
+        records[commit_id].append((seq, digest))
+    at = datetime(2026, 1, 2, 3, 4, 5)
+    digests = chain.commit_digests(con)
+    for commit_id, pairs in records.items():
+        assert digests[commit_id][0] == len(pairs)
+        assert chain.head_of(PREV, commit_id, "c", at, digests[commit_id][1]) == \
+            chain.commit_head(PREV, commit_id, "c", at, pairs)
+        assert chain.commit_digests(con, commit_id) == {commit_id: digests[commit_id]}
+
+
 def test_record_fields_are_the_migrated_tables_columns():
     con = _record_tables()
     for table, fields in chain.RECORD_FIELDS.items():

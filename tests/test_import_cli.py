@@ -322,3 +322,28 @@ def test_the_library_reports_every_step(tmp_path):
     finally:
         store.close()
     assert sum(steps) == import_steps(2) == 8
+
+
+def test_records_of_several_files_are_numbered_densely_in_file_and_line_order(cli, tmp_path, db_path):
+    """Blank rows dropped and questions skipped as already imported leave no gap in the seqs; the forecasts'
+    seqs follow the files as given and their lines, the questions' their first rows."""
+    import duckdb
+
+    header = "question_key,statement,probability,resolve_by,outcome,note\n"
+    first = _write(tmp_path, "first.csv", header + "k1,Old,0.5,2030-01-01,,\n")
+    cli("import", first)
+    second = _write(tmp_path, "second.csv", header + "k2,Two,0.2,2030-01-01,yes,s1\n,,,,,\n"
+                    "k1,Old,0.5,2030-01-01,,\nk3,Three,0.3,2030-01-01,,s2\nk2,Two,0.4,2030-01-01,yes,s3\n")
+    third = _write(tmp_path, "third.csv", header + "k4,Four,0.6,2030-01-01,no,t1\n")
+    assert "skipped 1 already in the ledger" in cli("import", second, third, "--skip-existing").stderr
+    con = duckdb.connect(str(db_path), read_only=True)
+    seqs = con.execute("SELECT seq FROM question_records WHERE commit_id = 2 UNION ALL SELECT seq FROM "
+                       "forecast_records WHERE commit_id = 2 UNION ALL SELECT seq FROM resolution_records "
+                       "WHERE commit_id = 2 ORDER BY 1").fetchall()
+    notes = con.execute("SELECT note FROM forecast_records WHERE commit_id = 2 ORDER BY seq").fetchall()
+    statements = con.execute("SELECT statement FROM question_records WHERE commit_id = 2 ORDER BY seq").fetchall()
+    con.close()
+    assert [s for (s,) in seqs] == list(range(3, 3 + 3 + 4 + 2))  # 3 questions, 4 forecasts, 2 resolutions
+    assert [n for (n,) in notes] == ["s1", "s2", "s3", "t1"]
+    assert [s for (s,) in statements] == ["Two", "Three", "Four"]
+    assert cli("verify").exit_code == 0
