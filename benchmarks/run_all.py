@@ -128,8 +128,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     home = work / "home"
     home.mkdir(exist_ok=True)
-    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "NO_COLOR": "1",
-           "LEDGER_FORECASTER": "bench"}
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache"),
+           "NO_COLOR": "1", "LEDGER_FORECASTER": "bench"}
     timeout, runs = options.timeout, options.runs
     print(f"sizes: {forecasts:,} forecasts on {questions:,} questions; `list` on {list_questions:,} questions; "
           f"best of {runs}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
@@ -191,10 +191,15 @@ def main() -> None:
     if "score" in only:
         arrays = work / "flat.npz"
         np.savez(arrays, p=p, o=outcome[q].astype(np.int64))
+        # The first score of the file verifies it in full; later ones find that verify remembered (ledger.verified).
+        shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
+        first = run([*LEDGER, "score", "--json"], env, timeout=timeout)
         ours = best([*LEDGER, "score", "--json"], env, runs=runs, timeout=timeout)
         sk = best([sys.executable, "-c", SKLEARN_CHILD, str(arrays)], env, runs=runs, timeout=timeout)
+        table.line("score --json, first (full verify)", first, yardstick=("sklearn script", sk.wall),
+                   aim="<= 0.6x", note=f"CPU {first.cpu:.2f} s")
         table.line(f"score --json, {forecasts:,} f on {questions:,} q", ours, yardstick=("sklearn script", sk.wall),
-                   aim="<= 0.6x")
+                   aim="<= 0.6x", note=f"CPU {ours.cpu:.2f} s")
 
     if "groups" in only:
         base = best([*LEDGER, "score", "--json"], env, runs=runs, timeout=timeout)
