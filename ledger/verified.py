@@ -19,8 +19,14 @@ Never remembered: a file with a write-ahead log beside it (its content is more
 than the file); a file whose ctime is within :data:`SETTLED` seconds of now (a
 second write in the same clock tick of the file system could leave the ctime as
 it was); a file whose identity changed while it was being verified; a team
-ledger on PostgreSQL (no file: always verified in full). ``ledger verify``
-itself always verifies in full, and remembers a success.
+ledger on PostgreSQL (no file: always verified in full); any file on Windows
+(its ``st_ctime`` is the creation time, which a write does not move).
+``ledger verify`` itself always verifies in full, and remembers a success.
+
+The entry is as trustworthy as the user's cache directory: whoever can write
+it can as well change the installed program. A file changed by a writer that
+ignores DuckDB's lock while it is being verified is beyond any check, cached or
+not (the scores are read after the verify).
 """
 
 from __future__ import annotations
@@ -74,7 +80,9 @@ def remember(store) -> None:
 def _identity(store) -> dict[str, Any] | None:
     """What must be the same for a past verify to hold; None when no verify of this ledger may be remembered."""
     path = store.path
-    if not isinstance(path, Path) or os.path.exists(f"{path}.wal"):  # a server ledger; content beyond the file
+    # A server ledger; content beyond the file; Windows, whose st_ctime is the creation time, which a write
+    # does not move.
+    if not isinstance(path, Path) or os.path.exists(f"{path}.wal") or os.name == "nt":
         return None
     import duckdb
 
