@@ -21,7 +21,7 @@ second write in the same clock tick of the file system could leave the ctime as
 it was); a file whose identity changed while it was being verified; a team
 ledger on PostgreSQL (no file: always verified in full); any file on Windows
 (its ``st_ctime`` is the creation time, which a write does not move).
-``ledger verify`` itself always verifies in full, and remembers a success.
+``ledger verify`` always verifies in full (``again``), and remembers a success.
 
 The entry is as trustworthy as the user's cache directory: whoever can write
 it can as well change the installed program. A file changed by a writer that
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SETTLED", "cache_dir", "entry_path", "remember", "verify_once"]
+__all__ = ["SETTLED", "cache_dir", "entry_path", "verify_once"]
 
 SETTLED = 1.0  # seconds: far above a file system's timestamp tick (a jiffy, a few ms), below a user's pause
 
@@ -55,26 +55,21 @@ def entry_path(path: Path) -> Path:
     return cache_dir() / "verified" / f"{digest}.json"
 
 
-def verify_once(store) -> bool:
-    """Verify ``store`` unless this very file is remembered as verified; True if it verified in full.
+def verify_once(store, *, again: bool = False):
+    """Verify ``store`` unless this very file is remembered as verified (or ``again``), and remember a success.
 
-    Raises :class:`~ledger.errors.Tampered` as :meth:`Store.verify` does; a
-    failed verify is never remembered (and forgets nothing it should not:
-    the file's identity changed, so the old entry no longer matches).
+    Returns the :class:`~ledger.store.VerifyReport` of a full verify, or None
+    when a remembered one holds. Raises :class:`~ledger.errors.Tampered` as
+    :meth:`Store.verify` does; a failed verify is never remembered, and no old
+    entry matches the changed file.
     """
     before = _identity(store)
-    if before is not None and _recalled(store.path) == before:
-        return False
-    store.verify()
+    if not again and before is not None and _recalled(store.path) == before:
+        return None
+    report = store.verify()
     if before is not None and _identity(store) == before:
         _write(store.path, before)
-    return True
-
-
-def remember(store) -> None:
-    """Remember that ``store`` just verified in full (``ledger verify`` calls it after a success)."""
-    if (identity := _identity(store)) is not None:
-        _write(store.path, identity)
+    return report
 
 
 def _identity(store) -> dict[str, Any] | None:

@@ -36,8 +36,9 @@ def _tamper(db_path) -> None:
 
 
 def _verify_once(db_path) -> bool:
+    """Whether the check verified in full (False: a remembered verify held, nothing was hashed)."""
     with Store.open(db_path, create=False, read_only=True) as store:
-        return verify_once(store)
+        return verify_once(store) is not None
 
 
 def test_a_cache_hit_skips_the_rehash_and_scores_are_the_same(cli, db_path):
