@@ -7,7 +7,9 @@ them), then, in the same run:
 
 * ``ledger score --json`` in a fresh process (cold start: Python, imports,
   opening the ledger, selection with time-averaging, every metric,
-  CORP + 1000 resamples, bootstrap), wall time and peak RSS of that process;
+  CORP + 1000 resamples, bootstrap), wall time and peak RSS of that process,
+  best of 3 (the first verifies the chain in full; the later ones find that
+  verify remembered, :mod:`ledger.verified`, as a user's second score does);
 * sklearn's ``brier_score_loss`` + ``log_loss`` + ``calibration_curve`` on the
   same 1,000,000 (p, o) as flat numpy arrays already in memory (calls only),
   and the same in a fresh process (import sklearn, read the arrays, calls).

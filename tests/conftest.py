@@ -24,6 +24,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("LEDGER_DB", str(tmp_path / "ledger.duckdb"))
     monkeypatch.setenv("LEDGER_FORECASTER", "tester")
     monkeypatch.setenv("NO_COLOR", "1")

@@ -39,6 +39,9 @@ def score(
     """Score resolved questions: Brier, log loss, skill, Murphy and CORP decompositions, calibration.
 
     Annulled questions and forecasts made after the outcome was known never count.
+    A ledger that does not verify is still scored, with a warning; a ledger file
+    unchanged since it last verified (same inode, size, mtime and ctime, chain
+    head) is not hashed again (remembered in $XDG_CACHE_HOME/forecast-ledger).
     --csv prints the --json fields as one row for the whole selection (group
     "all") and one per --by group; nested fields are JSON text.
 
@@ -74,12 +77,16 @@ def score(
 
 
 def _warn_if_tampered(store) -> None:
-    """Scores of a ledger whose chain fails are still shown, with one line saying so."""
+    """Scores of a ledger whose chain fails are still shown, with one line saying so.
+
+    An unchanged file that verified before is not hashed again (:mod:`ledger.verified`).
+    """
     from ledger.cli.output import say
     from ledger.errors import Tampered
+    from ledger.verified import verify_once
 
     try:
-        store.verify()
+        verify_once(store)
     except Tampered as error:
         say(f"warning: this ledger does not verify, so these scores cannot be trusted: {error}")
 

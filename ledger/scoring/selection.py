@@ -119,12 +119,15 @@ RETRACTIONS_UNDONE = """(
 
 def retracted_ids(source: Any, selection: Selection) -> list[str]:
     """The selection's questions (tag, resolution date, forecaster) annulled after an outcome."""
+    con = connection(source)
+    if not con.execute("SELECT 1 FROM retractions LIMIT 1").fetchone():  # the usual case, without a pass of questions
+        return []
     question_filter, params = _question_filter(selection)
     sql = f"SELECT id FROM {RETRACTIONS_UNDONE} WHERE id IN (SELECT question_id FROM retractions) {question_filter}"
     if selection.forecaster:
         sql += " AND id IN (SELECT question_id FROM forecasts WHERE forecaster = ?)"
         params = [*params, selection.forecaster]
-    return [row[0] for row in connection(source).execute(f"{sql} ORDER BY id", params).fetchall()]
+    return [row[0] for row in con.execute(f"{sql} ORDER BY id", params).fetchall()]
 
 
 class Scored:
