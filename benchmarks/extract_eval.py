@@ -9,11 +9,10 @@ document-level train / dev / test split:
 - in range: found forecasts whose probability lies in one of the labelled bands (±0.005);
 - resolve-by: drafts whose resolve_by was read from the text (not the default horizon).
 
-Only the ``test`` split is held out: the detector was fitted on train and its
-C, n-gram scale and threshold were chosen on dev (so dev's precision and recall are on
-sentences the weights never saw, but that chose them), and the cue values
-were read from the train split, so train and dev figures are on data that
-was tuned on; ``--tuning-only`` scores those two and leaves the held-out sets
+Only the ``test`` split is held out: the detector was fitted on train + dev,
+with C, n-gram scale and threshold chosen by cross-validation over their
+documents, and the cue values were read from the train split, so train and
+dev figures are in-sample; ``--tuning-only`` scores those two and leaves the held-out sets
 unread. The ``awards`` domain is in test whole: a domain the
 detector never saw. ``corpus/unseen`` (texts from outlets and domains the
 corpus does not have, labelled by the same rules, gathered before any tuning
@@ -28,7 +27,7 @@ forecasts a text reports) is scored as a second unseen set.
 
 Then times a 5,000-word analysis in a fresh process, including imports and
 model load, against a yardstick measured in the same run: loading spaCy's
-pipeline and parsing the same text, nothing else.
+pipeline (the pipes the extractor loads) and parsing the same text, nothing else.
 
     python benchmarks/extract_eval.py             # figures by split and domain, timing
     python benchmarks/extract_eval.py --errors test   # every miss and false alarm of a split
@@ -175,7 +174,7 @@ if sys.argv[1] == "extract":
 else:
     import spacy
     from ledger.extract import syntax
-    nlp = spacy.load(syntax.model_directory())
+    nlp = spacy.load(syntax.model_directory(), exclude=syntax.EXCLUDED)
     found = len(list(nlp.pipe(text.splitlines())))
 print(time.perf_counter() - start, found)
 """
