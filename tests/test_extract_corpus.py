@@ -85,3 +85,12 @@ def test_the_second_unseen_set_shares_nothing_with_the_corpus_or_the_first(docum
     _shares_nothing_with(unseen2, seen)
     assert len({d.domain for d in unseen2} - {d.domain for d in seen}) >= 8
     assert all(d.url and d.licence for d in unseen2)
+
+
+def test_the_third_unseen_set_shares_nothing_with_the_corpus_or_the_first_two(documents):
+    seen = documents + [d for name in ("unseen", "unseen2") for d in corpus.read_all(ROOT / "corpus" / name)]
+    unseen3 = corpus.read_all(ROOT / "corpus" / "unseen3")
+    assert len(unseen3) >= 12
+    _shares_nothing_with(unseen3, seen)
+    assert len({d.domain for d in unseen3} - {d.domain for d in seen}) >= 10
+    assert all(d.url and d.licence for d in unseen3)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from ledger.extract import cues, horizon, lexicon, numbers, read_sentence, statement, structure, syntax
+from ledger.extract import cues, features, horizon, lexicon, numbers, read_sentence, statement, structure, syntax
 
 
 def parse(text: str):
@@ -45,6 +45,7 @@ def test_a_reporting_or_forecasting_verb_with_a_third_party_subject_is_reported(
 
 @pytest.mark.parametrize(("sentence", "kind"), [
     ("The pitch looks flat, but Ravi Shastri believes England will win the series.", "named"),
+    ("Oil demand is soft, and Goldman Sachs now expects two more cuts this year.", "named"),
     ("Interest in the sport is rising and the analysts expect ticket prices to climb.", "group"),
     ("The chairman of selectors has confirmed that the captain will miss two matches.", "group"),
     ("Prices will climb and we expect more buyers next year.", None),
@@ -54,9 +55,18 @@ def test_a_reporting_verb_in_any_clause_with_a_third_party_subject_is_attributed
     assert structure.attributed_clause(parse(sentence)) == kind
 
 
-def test_a_quotation_over_several_lines_and_its_attributed_neighbours_are_seen():
-    from ledger.extract import features
+@pytest.mark.parametrize(("sentence", "dated"), [
+    ("The river will crest above flood stage in March.", True),
+    ("Rates will fall by the end of next year.", True),
+    ("The river crested above flood stage in March 2019.", False),
+    ("The river will crest above flood stage.", False),
+])
+def test_a_future_time_expression_is_a_feature_without_the_entity_recogniser(sentence, dated):
+    found = features.features(sentence, parse(sentence), date(2024, 1, 10))
+    assert ("time_expression" in found) is dated
 
+
+def test_a_quotation_over_several_lines_and_its_attributed_neighbours_are_seen():
     texts = ["Asked about the final, the coach was blunt.", "“We will win it.", "Nobody can stop us,” he said.",
              "The final will be played on Sunday.", "Rain will delay the start."]
     rows = features.for_document(texts, syntax.parse(texts), date(2026, 5, 1), None)

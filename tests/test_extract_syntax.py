@@ -19,6 +19,11 @@ def test_the_installed_pipeline_passes_the_identity_check():
     syntax.verify(syntax.model_directory())
 
 
+def test_the_entity_recogniser_is_not_loaded():
+    assert "ner" not in syntax.pipeline().pipe_names
+    assert {"tagger", "parser", "lemmatizer"} <= set(syntax.pipeline().pipe_names)
+
+
 def test_a_changed_weight_file_is_refused_with_one_line(model_copy):
     weights = model_copy / "parser" / "model"
     data = bytearray(weights.read_bytes())

@@ -125,7 +125,7 @@ def extract(
     min_confidence: Annotated[
         float | None, typer.Option("--min-confidence", min=0.0, max=1.0,
                                    help="Keep sentences the detector is at least this sure of (default: its "
-                                        "dev-chosen threshold); higher trades recall for precision.")
+                                        "cross-validated threshold); higher trades recall for precision.")
     ] = None,
     max_size: Annotated[
         str, typer.Option("--max-size", help="Largest input read: 2MB, 500KB or bytes (an analysis is rarely 100KB).")

@@ -100,7 +100,7 @@ def extract(paragraphs: list[str], *, published: date | None = None, outlet: str
             title: str | None = None, min_confidence: float | None = None,
             default_days: int = horizon.DEFAULT_HORIZON_DAYS) -> list[Candidate]:
     """Every candidate in the paragraphs whose detector confidence reaches ``min_confidence``
-    (default: the threshold chosen on the dev split), most confident first; ``default_days`` is the
+    (default: the threshold chosen by cross-validation on train + dev), most confident first; ``default_days`` is the
     resolve-by horizon proposed when neither the sentence nor its context names a time."""
     from ledger.extract import detector, features, syntax
 

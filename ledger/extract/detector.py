@@ -3,7 +3,8 @@
 A logistic regression over :mod:`~ledger.extract.features`, trained by
 ``scripts/train_detector.py`` on the labelled corpus in ``corpus/`` and
 shipped as ``model/detector.json`` (named weights, hashed-feature weights,
-the bias and the decision threshold chosen on the dev split). Why a linear
+the bias and the decision threshold chosen by cross-validation over the
+train and dev documents). Why a linear
 model and not spaCy's ``textcat``: with a few hundred positive sentences a
 linear model over features the rules already compute (cue, voice, tense,
 dates, line type) generalises from less data, trains in seconds on a laptop
@@ -26,7 +27,7 @@ __all__ = ["Model", "model", "confidence"]
 
 @dataclass(frozen=True)
 class Model:
-    """A trained detector: weights by feature name, bias, and the dev-chosen threshold."""
+    """A trained detector: weights by feature name, bias, and the cross-validated threshold."""
 
     weights: dict[str, float]
     bias: float

@@ -14,7 +14,7 @@ import re
 import zlib
 from datetime import date
 
-from ledger.extract import cues, structure
+from ledger.extract import cues, horizon, structure
 
 __all__ = ["HASH_BUCKETS", "is_lexical", "features", "document_context", "for_document", "future_years"]
 
@@ -85,8 +85,8 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
     on(f"root_tag:{head.tag_}")
     who = structure.subject(head)
     on(f"subject:{structure.person(who)}")
-    if who is not None and who.ent_type_:
-        on(f"subject_entity:{who.ent_type_}")
+    if who is not None and structure.names_someone(who):
+        on("subject_proper_noun")
     if who is not None and outlet_words & {token.lower_ for token in who.subtree}:
         on("subject_is_outlet")
     if head.lemma_ in structure.FORECASTING:
@@ -115,8 +115,8 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
         on("past_year")
     if _RELATIVE_FUTURE.search(text):
         on("relative_future")
-    if any(entity.label_ == "DATE" for entity in sentence.ents):
-        on("date_entity")
+    if not horizon.resolve_by(text, published).default:
+        on("time_expression")
     if text.rstrip(" \"'”’)").endswith("?"):
         on("question")
     if re.search(r"[\"“”]", text):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["REPORTING", "FORECASTING", "root", "subject", "person", "embedded_cue", "reported_by_third_party",
-           "third_party", "attributed_clause", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
+           "names_someone", "third_party", "attributed_clause", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
            "line_type"]
 
 REPORTING = frozenset("say tell note add write report claim argue warn state explain stress insist caution "
@@ -107,12 +107,18 @@ def reported_by_third_party(sentence) -> bool:
     return person(subject(head)) == "third"
 
 
+def names_someone(token) -> bool:
+    """Does the phrase headed by ``token`` hold a proper noun ("Goldman Sachs", "Ravi Shastri")? The tagger's
+    PROPN stands in for the entity recogniser, which the pipeline does not load (see syntax)."""
+    return any(t.pos_ == "PROPN" for t in token.subtree)
+
+
 def third_party(token) -> str | None:
     """'named' for a subject naming a person or organisation, 'group' for analysts / experts / polls and the
     like, else None (the author, "it", "prices" …)."""
     if token is None or person(token) != "third":
         return None
-    if token.ent_type_ in ("PERSON", "ORG") or any(t.ent_type_ in ("PERSON", "ORG") for t in token.subtree):
+    if names_someone(token):
         return "named"
     if token.lemma_.lower() in _GROUPS:
         return "group"

