@@ -358,14 +358,16 @@ class Store:
         return self._histories(*self._filters(tag=tag, forecaster=forecaster))
 
     def history_batches(self, *, tag: str | None = None, forecaster: str | None = None,
-                        size: int = 5_000) -> Iterator[list[QuestionHistory]]:
-        """:meth:`histories` in the same order, ``size`` questions at a time: a site of a large ledger
-        holds one batch of histories in memory, not all of them."""
+                        size: int = 5_000, by_id: bool = False) -> Iterator[list[QuestionHistory]]:
+        """:meth:`histories` in the same order (or in id order, ``by_id``), ``size`` questions at a time:
+        a site of a large ledger holds one batch of histories in memory, not all of them."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
+        order = "q.id" if by_id else "q.resolve_by, q.created_at, q.id"
         ids = [row[0] for row in self.con.execute(
-            f"SELECT q.id FROM questions q WHERE {where} ORDER BY q.resolve_by, q.created_at, q.id", params).fetchall()]
+            f"SELECT q.id FROM questions q WHERE {where} ORDER BY {order}", params).fetchall()]
         for start in range(0, len(ids), size):
-            yield self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
+            batch = self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
+            yield sorted(batch, key=lambda q: q.id) if by_id else batch
 
     def _histories(self, where: str, params: list) -> list[QuestionHistory]:
         rows = self._question_rows(f"WHERE {where}", params)

@@ -182,7 +182,7 @@ def site_steps(store, options: ReportOptions) -> int:
 
 def collect_site(store, options: ReportOptions, on_progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
     """The whole site: the overview, a record per forecaster, and ``batches``: the selection's questions
-    (each with its whole history, :class:`~ledger.records.QuestionHistory`) a batch at a time, so a
+    (each with its whole history, :class:`~ledger.records.QuestionHistory`) a batch at a time in id order, so a
     large ledger's site never holds them all; ``scores`` has each forecaster's score on each.
     ``on_progress(1)`` after each scoring pass."""
     selection = options.selection
@@ -198,4 +198,4 @@ def collect_site(store, options: ReportOptions, on_progress: Callable[[int], Non
             people[name] = collect(store, options, replace(selection, forecaster=name))
             on_progress(1)
     return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"],
-            "batches": store.history_batches(tag=selection.tag, forecaster=selection.forecaster)}
+            "batches": store.history_batches(tag=selection.tag, forecaster=selection.forecaster, by_id=True)}

@@ -150,6 +150,15 @@ class ReportFolder:
         self.keys[relative] = [key, look.st_size, look.st_mtime_ns]
         return True
 
+    def remove(self, relative: str) -> None:
+        """Delete a file an earlier run wrote that this one does not (a page with nothing left to show)."""
+        if relative in self.owned and relative not in self.written:
+            path = self.target(relative)
+            if path.exists():
+                path.unlink()
+            self.owned.discard(relative)
+            self.keys.pop(relative, None)
+
     def keep(self, relative: str) -> None:
         """Count an unchanged file of an earlier run as this run's."""
         self.written.add(relative)
