@@ -548,8 +548,10 @@ class Store:
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def published_records(self, *, tag: str | None = None, forecaster: str | None = None) -> list[tuple]:
-        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site.
+    def published_records(self, *, tag: str | None = None, forecaster: str | None = None,
+                          size: int = 50_000) -> Iterator[tuple]:
+        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site,
+        fetched ``size`` at a time (a million records' texts are never all held at once).
 
         ``text`` is the exact canonical text the hash covers for records in
         the selection (its questions, their resolutions and edits, and the
@@ -557,8 +559,6 @@ class Store:
         record, whose hash alone lets the chain recompute.
         """
         where, params = self._filters(tag=tag, forecaster=forecaster)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE published_questions AS SELECT q.id FROM questions q WHERE {where}",
-                         params)
         parts = []
         for table in RECORD_TABLES:
             question = "r.id" if table == "question_records" else "r.question_id"
@@ -568,7 +568,12 @@ class Store:
             parts.append(f"""SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
                                     CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
                              FROM {table} r""")
-        return self.con.execute(" UNION ALL ".join(parts) + " ORDER BY seq").fetchall()
+        cursor = self.con.cursor()  # its own: the store may be asked other things before the last record is read
+        cursor.execute(f"WITH published_questions AS MATERIALIZED (SELECT q.id FROM questions q WHERE {where}) "
+                       + " UNION ALL ".join(parts) + " ORDER BY seq", params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+        cursor.close()
 
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:
