@@ -697,3 +697,14 @@ def test_an_earlier_sites_question_pages_lead_to_their_new_place(tmp_path, cli):
         assert f'id="{i}"' in (site / "q" / f"{i[:3]}.html").read_text(encoding="utf-8")
     assert not (site / "q" / "fff.html").exists()
     assert "q/fff.html" not in json.loads((site / MARKER).read_text(encoding="utf-8"))["files"]
+
+
+def test_question_sections_escape_as_the_templates_do():
+    """The question sections are made without Jinja: their escaping is markupsafe's, character for character."""
+    from markupsafe import escape
+
+    from ledger.report.questions import _escape
+
+    for text in (XSS_STATEMENT, XSS_FORECASTER, XSS_QUOTE, XSS_NOTE, BIDI_STATEMENT, JS_URL, "a & b's \"c\" <d>", ""):
+        assert _escape(text) == str(escape(text))
+    assert _escape(["a", "<b>"]) == str(escape(["a", "<b>"]))  # an edit's new tags: a list

@@ -9,7 +9,7 @@ files whatever the ledger's size, each question a ``<section>`` whose
 (:func:`question_href`), and the page needs no script to be read.
 
 A section is made by plain string formatting, every piece of user text
-escaped by markupsafe (as Jinja's autoescaping does) and isolated in
+escaped as Jinja's autoescaping (markupsafe) does it and isolated in
 ``<bdi>``; links only from ``http(s)`` URLs. The page around the sections
 (head, navigation, footer) comes from ``question.html`` once a run. A page
 is written again only when its bytes change (the digest of what it shows is
@@ -21,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from markupsafe import escape
 
 from ledger.format import count, number
 from ledger.report.render import forecast_history, safe_url
@@ -62,7 +62,7 @@ def shards(questions: Iterable[QuestionHistory]) -> Iterator[tuple[str, list[Que
 def fill_page(shell: str, page: str, sections: str) -> str:
     """The page ``page`` (``q/<prefix>.html``): question.html's shell with its prefix and its sections."""
     prefix = page.removeprefix("q/").removesuffix(".html")
-    return shell.replace(PREFIX_MARK, str(escape(prefix))).replace(SECTIONS_MARK, sections)
+    return shell.replace(PREFIX_MARK, _escape(prefix)).replace(SECTIONS_MARK, sections)
 
 
 def page_digest(page: str) -> str:
@@ -76,13 +76,20 @@ def moved_page(question_id: str) -> str:
             f'<title>Moved</title></head><body><p>This question is now at <a href="{href}">{href}</a>.</p></body></html>\n')
 
 
-def _day(at) -> str:
-    """``YYYY-MM-DD`` of a date or datetime (``strftime`` was a second of a 25,000-question site)."""
-    return str(at)[:10]
+def _day(at: datetime) -> str:
+    """``YYYY-MM-DD`` (``strftime`` was a second of a 25,000-question site; this is a sixth of it)."""
+    return at.date().isoformat()
+
+
+def _escape(value) -> str:
+    """What markupsafe's ``escape`` (Jinja's autoescaping) gives, as a plain string: a third of its cost."""
+    text = value if type(value) is str else str(value)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
 
 
 def _text(value) -> str:
-    return f"<bdi>{escape(value)}</bdi>"
+    return f"<bdi>{_escape(value)}</bdi>"
 
 
 def _outcome_class(outcome: str | None) -> str:
@@ -111,7 +118,7 @@ def _facts(q: QuestionHistory) -> str:
     s = q.source
     if s:
         url = safe_url(s.url)
-        shown = (f'<a href="{escape(url)}" rel="noopener nofollow">{_text(s.title or url)}</a>' if url
+        shown = (f'<a href="{_escape(url)}" rel="noopener nofollow">{_text(s.title or url)}</a>' if url
                  else _text(s.title or s.url or ""))
         if s.author:
             shown += f" · {_text(s.author)}"
@@ -133,11 +140,11 @@ def _forecasts(q: QuestionHistory, slugs: dict[str, str]) -> str:
         backfilled = ' <a class="badge" href="../index.html#m-backfilled">backfilled</a>' if f["backfilled"] else ""
         note = _text(f["note"]) if f["note"] else ""
         rows.append(
-            f'<tr><td data-label="Forecaster"><a href="../f/{escape(slugs.get(f["forecaster"], ""))}.html">'
+            f'<tr><td data-label="Forecaster"><a href="../f/{_escape(slugs.get(f["forecaster"], ""))}.html">'
             f'{_text(f["forecaster"])}</a></td>'
-            f'<td data-label="Forecast"><strong title="{escape(f["exact"])}">{_text(f["value"])}</strong></td>'
+            f'<td data-label="Forecast"><strong title="{_escape(f["exact"])}">{_text(f["value"])}</strong></td>'
             f'<td data-label="Change">{f["change"] or "first"}</td>'
-            f'<td data-label="Made">{str(f["made_at"])[:16]} UTC</td>'
+            f'<td data-label="Made">{f["made_at"].isoformat(" ", "minutes")} UTC</td>'
             f'<td data-label="Recorded">{_day(f["recorded_at"])}{backfilled}</td>'
             f'<td data-label="Note">{note}</td></tr>')
     return ('<h3>Forecasts</h3><table class="stack"><thead><tr><th scope="col">Forecaster</th><th scope="col">Forecast'
@@ -159,7 +166,7 @@ def _scores(q: QuestionHistory, scores: list[QuestionScore], policy: str) -> str
         f'<td data-label="Log loss">{number(row.log_loss)}</td>'
         f'<td data-label="Forecasts counted">{count(row.n_forecasts)}</td></tr>'
         for row in sorted(scores, key=lambda row: row.forecaster))
-    return (f'<h3>Scores</h3><p class="lede">Per forecaster, under the <a href="../index.html#m-policy">{escape(policy)}'
+    return (f'<h3>Scores</h3><p class="lede">Per forecaster, under the <a href="../index.html#m-policy">{_escape(policy)}'
             '</a> policy. 0 is perfect; always saying 50% on a yes/no question scores 0.25.</p>'
             f'<table class="num stack"><thead><tr><th scope="col">Forecaster</th><th scope="col">Brier'
             f'{"" if binary else " (Good Judgment)"}</th><th scope="col">Log loss</th><th scope="col">Forecasts counted'
@@ -175,7 +182,7 @@ def _resolution(res, first: bool) -> str:
     note = f'<p class="note">{_text(res.note)}</p>' if res.note else ""
     evidence = safe_url(res.evidence)
     if evidence:
-        note += f'<p class="note"><a href="{escape(evidence)}" rel="noopener nofollow">evidence</a></p>'
+        note += f'<p class="note"><a href="{_escape(evidence)}" rel="noopener nofollow">evidence</a></p>'
     elif res.evidence:
         note += f'<p class="note">{_text(res.evidence)}</p>'
     return (f'<li class="{"current" if res.current else "superseded"}"><strong>{what}</strong> {badge}'
@@ -192,7 +199,7 @@ def _history(q: QuestionHistory) -> str:
         out = f'<h3>Resolution history</h3>{corrected}<ol class="history">{items}</ol>'
     if q.edits:
         edits = "".join(
-            f'<li><strong>{escape(e.field)}</strong> set to <code>{_text(e.value)}</code> on '
+            f'<li><strong>{_escape(e.field)}</strong> set to <code>{_text(e.value)}</code> on '
             f'{_day(e.recorded_at)}{f" by {_text(e.editor)}" if e.editor else ""}'
             f'{f": {_text(e.reason)}" if e.reason else ""}</li>' for e in q.edits)
         out += f'<h4>Edits</h4><ol class="history">{edits}</ol>'
