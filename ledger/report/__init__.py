@@ -30,8 +30,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from markupsafe import Markup
-
 from ledger.errors import LedgerError
 from ledger.publish import publish
 from ledger.report.charts import build_figures
@@ -71,6 +69,8 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         folder.finish()
         on_progress(1)
         return target
+    from markupsafe import Markup
+
     site = collect_site(store, options, on_progress)  # question histories in id order: a page's are consecutive
     plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
     overview = site["overview"]
