@@ -569,6 +569,7 @@ class Store:
                                     CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
                              FROM {table} r""")
         cursor = self.con.cursor()  # its own: the store may be asked other things before the last record is read
+        migrations.install_views(cursor)  # a cursor is a connection of its own: it must read this code's views
         cursor.execute(f"WITH published_questions AS MATERIALIZED (SELECT q.id FROM questions q WHERE {where}) "
                        + " UNION ALL ".join(parts) + " ORDER BY seq", params)
         while rows := cursor.fetchmany(size):

@@ -708,3 +708,21 @@ def test_question_sections_escape_as_the_templates_do():
     for text in (XSS_STATEMENT, XSS_FORECASTER, XSS_QUOTE, XSS_NOTE, BIDI_STATEMENT, JS_URL, "a & b's \"c\" <d>", ""):
         assert _escape(text) == str(escape(text))
     assert _escape(["a", "<b>"]) == str(escape(["a", "<b>"]))  # an edit's new tags: a list
+
+
+def test_published_records_read_this_codes_views(tmp_path):
+    """The records are streamed through a cursor of their own, which reads the views this code defines,
+    not the copies in the file (which any DuckDB client can replace)."""
+    import duckdb
+
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        honest = list(store.published_records(tag="plain"))
+    con = duckdb.connect(str(db))
+    con.execute("CREATE OR REPLACE VIEW questions AS SELECT * FROM question_records WHERE false")
+    con.close()
+    with Store.open(db) as store:
+        assert list(store.published_records(tag="plain", size=3)) == honest
+    assert sum(text is not None for *_, text in honest) > 0
