@@ -12,8 +12,8 @@ start-up and imports count) and the script prints the wall time, its ratio to
 scoring pass), and the sizes: ``index.html``, the largest forecaster page, the
 mean question page, how many question pages, the rows side file
 ``data/questions.js`` and plotly.js (once per reports root). Aim: the pages'
-sizes do not grow with the ledger; only the side file and the number of
-question pages do.
+sizes do not grow with the ledger; only the side file does, and the question
+pages (a page per three-character id prefix: at most 4,096) by their questions.
 
 Figures on the 2-core shared machine, 3 December 2026 (``--repeat 1``):
 
@@ -50,6 +50,31 @@ show changed (machine loaded by other agents, load 5-9 on 2 cores, so wall times
   2.89 GB; index.html 56 kB. The 3 s aim is not met: what is left is reading every history (the
   store's ``history_batches``: a key needs the history), the seven scoring passes, the table
   rows and the published records (one list from the store: the likeliest peak).
+
+After question pages became a page per id prefix (``q/<prefix>.html#<id>``, 4,089 pages at
+100,000 forecasts), each section made by plain string formatting and a page written only when
+its bytes change, and the published records streamed and written without ``json.dumps`` a line
+(``--repeat 2``; machine loaded by other agents, load 5-8 on 2 cores):
+
+- 100,000 forecasts, before (same day, load 1-2.5): first 59.65 s, again 37.58 s, 7.3x ``ledger
+  score --json``, peak 482 MB; 25,000 question pages of 5.6 kB. After: first 37.98 s (the
+  second run no faster: rendering every section is now the cost, writing 4,089 files is not),
+  11.7x a yardstick that ran at a quieter moment, peak 423 MB; 4,089 pages of 22.5 kB mean;
+  index.html 56 kB. cProfile of the republish (50.7 s under the profiler, load 7): the seven
+  scoring passes 18.0 s (six are the forecasters' own: the scoring API has no grouped call that
+  gives a forecaster's over-time, exclusions, folded calibration and tag/source breakdowns),
+  question sections 12.2 s, reading the histories 6.5 s, publish 6.2 s before its lines lost
+  ``json.dumps`` (5.5 s of it), the side file's rows 2.8 s.
+- 100,000 forecasts, final code, side by side with main on a quiet machine (load 0.6-0.9),
+  ``ledger report`` alone under GNU time: first report main 32.60 s wall (31.16 s user), 478 MB;
+  this branch 21.48 s (20.22 s user), 498 MB. Again into the same folder, nothing changed: main
+  20.27 s, this branch 20.17 s (both render what they compare: the time is the seven scoring
+  passes, reading the histories and the sections, not the writing).
+- 1,000,000 forecasts, 4,096 pages of 209 kB mean, machine loaded (load 7-11): first 923.99 s
+  wall (~262 s CPU; started before the sections' escaping and the 25,000-history reads landed),
+  again 325.89 s wall (164 s CPU), peak 1,874 MB (was 2.81-2.89 GB: the records are streamed);
+  index.html 56 kB (<= 2 MB met). The 3 s aim is not met: the seven scoring passes, reading
+  250,000 histories through the store and formatting them remain.
 """
 
 from __future__ import annotations

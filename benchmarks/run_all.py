@@ -242,7 +242,9 @@ def main() -> None:
         for label in ("report", "report again, nothing changed"):
             r = run([*LEDGER, "report", "--out", str(out), "--force"], env, timeout=timeout)
             index = out / "index.html"
-            size = f"index.html {index.stat().st_size / 1e6:.2f} MB" if index.exists() and not r.timed_out else ""
+            pages = len(list((out / "q").glob("???.html")))  # a page per id prefix of the questions
+            size = (f"index.html {index.stat().st_size / 1e6:.2f} MB, {pages:,} question pages"
+                    if index.exists() and not r.timed_out else "")
             table.line(f"{label}, {forecasts:,} forecasts", r, aim="<= 3 s, index <= 2 MB", note=size)
 
     if "demo" in only:

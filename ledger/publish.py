@@ -35,6 +35,8 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from itertools import islice
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +60,12 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
     report's :class:`ledger.report.folder.ReportFolder` (atomically, as files the report owns)."""
     heads = _read_heads(folder.path / "heads.json")
     records_dir = folder.path / "records"
-    rows = store.published_records(tag=selection.tag, forecaster=selection.forecaster)
+    rows = store.published_records(tag=selection.tag, forecaster=selection.forecaster, size=RECORDS_PER_FILE)
     files = []
-    for start in range(0, max(len(rows), 1), RECORDS_PER_FILE):
-        name = f"records-{start // RECORDS_PER_FILE + 1:04d}.jsonl"
-        lines = []
-        for table, seq, commit_id, digest, text in rows[start:start + RECORDS_PER_FILE]:
-            line = {"table": table, "seq": seq, "commit_id": commit_id, "hash": digest}
-            if text is not None:
-                line["text"] = text
-            lines.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
-        folder.write(f"records/{name}", "".join(line + "\n" for line in lines))
-        files.append(f"records/{name}")
+    while (chunk := list(islice(rows, RECORDS_PER_FILE))) or not files:  # one file even for an empty ledger
+        name = f"records/records-{len(files) + 1:04d}.jsonl"
+        folder.write(name, "".join(_record_line(*row) for row in chunk))
+        files.append(name)
     for stale in records_dir.glob("records-*.jsonl"):  # ours, from a larger earlier publish
         if f"records/{stale.name}" not in files and f"records/{stale.name}" in folder.owned:
             stale.unlink()
@@ -90,6 +86,13 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
     heads.append({"head": head, "records": n_records, "published_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
     folder.write("heads.json", json.dumps(heads, indent=1) + "\n", durable=True)  # history: the ledger cannot rewrite it
     return manifest
+
+
+def _record_line(table: str, seq: int, commit_id: int, digest: str, text: str | None) -> str:
+    """One line of a records file, as ``json.dumps`` of the record would write it (the text escaped by
+    its own string encoder: one ``json.dumps`` a record was most of a publish's time)."""
+    shown = "" if text is None else f',"text":{encode_basestring(text)}'
+    return f'{{"table":"{table}","seq":{seq},"commit_id":{commit_id},"hash":"{digest}"{shown}}}\n'
 
 
 def _openings(store, selection) -> dict[str, str]:

@@ -409,14 +409,16 @@ class Store:
         return self._histories(*self._filters(tag=tag, forecaster=forecaster))
 
     def history_batches(self, *, tag: str | None = None, forecaster: str | None = None,
-                        size: int = 5_000) -> Iterator[list[QuestionHistory]]:
-        """:meth:`histories` in the same order, ``size`` questions at a time: a site of a large ledger
-        holds one batch of histories in memory, not all of them."""
+                        size: int = 5_000, by_id: bool = False) -> Iterator[list[QuestionHistory]]:
+        """:meth:`histories` in the same order (or in id order, ``by_id``), ``size`` questions at a time:
+        a site of a large ledger holds one batch of histories in memory, not all of them."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
+        order = "q.id" if by_id else "q.resolve_by, q.created_at, q.id"
         ids = [row[0] for row in self.con.execute(
-            f"SELECT q.id FROM questions q WHERE {where} ORDER BY q.resolve_by, q.created_at, q.id", params).fetchall()]
+            f"SELECT q.id FROM questions q WHERE {where} ORDER BY {order}", params).fetchall()]
         for start in range(0, len(ids), size):
-            yield self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
+            batch = self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
+            yield sorted(batch, key=lambda q: q.id) if by_id else batch
 
     def _histories(self, where: str, params: list) -> list[QuestionHistory]:
         rows = self._question_rows(f"WHERE {where}", params)
@@ -597,8 +599,10 @@ class Store:
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def published_records(self, *, tag: str | None = None, forecaster: str | None = None) -> list[tuple]:
-        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site.
+    def published_records(self, *, tag: str | None = None, forecaster: str | None = None,
+                          size: int = 50_000) -> Iterator[tuple]:
+        """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site,
+        fetched ``size`` at a time (a million records' texts are never all held at once).
 
         ``text`` is the exact canonical text the hash covers for records in
         the selection (its questions, their resolutions and edits, and the
@@ -606,8 +610,6 @@ class Store:
         record, whose hash alone lets the chain recompute.
         """
         where, params = self._filters(tag=tag, forecaster=forecaster)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE published_questions AS SELECT q.id FROM questions q WHERE {where}",
-                         params)
         parts = []
         for table in RECORD_TABLES:
             question = "r.id" if table == "question_records" else "r.question_id"
@@ -617,7 +619,13 @@ class Store:
             parts.append(f"""SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
                                     CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
                              FROM {table} r""")
-        return self.con.execute(" UNION ALL ".join(parts) + " ORDER BY seq").fetchall()
+        cursor = self.con.cursor()  # its own: the store may be asked other things before the last record is read
+        migrations.install_views(cursor)  # a cursor is a connection of its own: it must read this code's views
+        cursor.execute(f"WITH published_questions AS MATERIALIZED (SELECT q.id FROM questions q WHERE {where}) "
+                       + " UNION ALL ".join(parts) + " ORDER BY seq", params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+        cursor.close()
 
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:

@@ -170,8 +170,10 @@ def test_corrections_and_retractions_say_what_they_were(browser, site):
         row = page.locator("#resolved tbody tr").filter(has=page.get_by_text(statement, exact=True))
         notes[statement] = row.locator("td.outcome .corrected").inner_text()
         href = row.locator(".stmt a").get_attribute("href")
-        on_its_page = (site / href).read_text(encoding="utf-8")
-        assert f"{notes[statement].split(' (')[0]} (was: <bdi>" in on_its_page
+        file, question = href.split("#")
+        on_its_page = (site / file).read_text(encoding="utf-8")
+        section = on_its_page[on_its_page.index(f'id="{question}"'):]
+        assert f"{notes[statement].split(' (')[0]} (was: <bdi>" in section[:section.index("</section>")]
     assert notes[CORRECTED] in ("corrected (was: yes)", "corrected (was: no)")
     assert notes[RETRACTED] in ("retracted (was: yes)", "retracted (was: no)")
     assert page.locator("#resolved tbody td.outcome .corrected").count() == 1  # only the searched row
@@ -186,12 +188,15 @@ def test_a_question_link_opens_its_page(browser, site):
     link.click()
     page.wait_for_load_state()
     assert page.url.endswith(href) and page.url.split("/")[-2] == "q"
-    assert page.locator("h1").inner_text() == statement
+    question = href.split("#")[1]  # the page of its id prefix, at its section
+    assert page.locator("section.question:target").get_attribute("id") == question
+    assert page.locator("section.question:target h2").inner_text() == statement
     page.close()
     bidi = next(p for p in (site / "q").glob("*.html") if "\u202e" in p.read_text(encoding="utf-8"))
     page, _ = _open(browser, bidi, 1280)
-    assert page.locator("h1 bdi").inner_text() == BIDI_STATEMENT
-    assert page.eval_on_selector("h1 bdi", "e => getComputedStyle(e).unicodeBidi") == "isolate"
+    heading = page.locator("section.question h2.stmt bdi").filter(has_text="\u202e")
+    assert heading.inner_text() == BIDI_STATEMENT
+    assert heading.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
     page.close()
 
 

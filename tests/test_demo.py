@@ -45,8 +45,9 @@ def test_demo_builds_its_own_ledger_and_dashboard(cli, tmp_path, monkeypatch):
 
     html = (tmp_path / page).read_text(encoding="utf-8")
     assert 'id="leaderboard"' in html and "Demo: a forecasting track record" in html
-    pages = [q.read_text(encoding="utf-8") for q in (tmp_path / "reports/demo/q").glob("*.html")]
-    assert sum("The Reverse Kissinger" in q for q in pages) == 6  # the worked example's six questions
+    sections = [section for q in (tmp_path / "reports/demo/q").glob("*.html")  # a page per id prefix
+                for section in q.read_text(encoding="utf-8").split('<section class="question"')[1:]]
+    assert sum("The Reverse Kissinger" in s for s in sections) == 6  # the worked example's six questions
 
 
 def test_demo_rebuilds_fresh_each_run(tmp_path):

@@ -95,8 +95,12 @@ def test_site_has_a_page_per_forecaster_and_question(site):
 
     with Store.open(folder.parent / "ledger.duckdb", create=False, read_only=True) as store:
         ids = {row.id for row in store.questions(status="all")}
-    assert {p.stem for p in (folder / "q").glob("*.html")} == ids  # the URL is the question id
+    # a page per id prefix, each question a section of it: q/<first three characters>.html#<id>
+    assert {p.stem for p in (folder / "q").glob("*.html")} == {i[:3] for i in ids}
     assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    for i in ids:
+        page = (folder / "q" / f"{i[:3]}.html").read_text(encoding="utf-8")
+        assert page.count(f'<section class="question" id="{i}"') == 1
     people = sorted(p.name for p in (folder / "f").glob("*.html"))
     assert people == ["ana.html", "ben.html", "script-img-src-x-onerror-alert-2.html"]
     index = site.read_text(encoding="utf-8")
@@ -107,6 +111,13 @@ def test_site_has_a_page_per_forecaster_and_question(site):
     ana = (folder / "f" / "ana.html").read_text(encoding="utf-8")
     assert "Track record of <bdi>ana</bdi>" in ana and 'data-forecaster="ana"' in ana
     assert 'src="../data/questions.js"' in ana and 'href="../report.css"' in ana
+
+
+def question_section(folder: Path, question_id: str) -> str:
+    """A question's section of its page, q/<prefix>.html#<id>."""
+    page = (folder / "q" / f"{question_id[:3]}.html").read_text(encoding="utf-8")
+    start = page.index(f'<section class="question" id="{question_id}"')
+    return page[start:page.index("</section>", start)]
 
 
 def _rows(folder: Path) -> list[dict]:
@@ -125,7 +136,7 @@ def test_user_text_is_escaped_in_html(site):
     assert "<title>\u2068Track &lt;record&gt; &amp; co\u2069</title>" in html
     first = next(q for q in _pages(site) if "alert(1)" in q.read_text(encoding="utf-8") and "/q/" in q.as_posix())
     page = first.read_text(encoding="utf-8")
-    assert '<h1 class="stmt"><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></h1>' in page
+    assert '"><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></h2>' in page
     assert "&#34;&gt;&lt;svg onload=alert(4)&gt;" in page and "&lt;iframe src=javascript:alert(5)&gt;" in page
 
 
@@ -140,7 +151,7 @@ def test_bidi_text_is_isolated(site):
     page = next(p for p in (site.parent / "q").glob("*.html") if "\u202e" in p.read_text(encoding="utf-8"))
     html = page.read_text(encoding="utf-8")
     title, body = html.split("</title>")
-    assert "<title>\u2068" + BIDI_STATEMENT + "\u2069 · " in title  # no markup there: isolate characters
+    assert "\u202e" not in title  # a question page's title names its id prefix, no user text
     for match in re.finditer("\u202e", body):
         before = body[: match.start()]
         assert before.rfind("<bdi>") > before.rfind("</bdi>"), "the override is outside a <bdi>"
@@ -278,7 +289,7 @@ def test_question_page_shows_history(tmp_path, cli):
     cli("forecast", qid, "-p", "0.42", "-f", "ana", "--db", db, ok=False)  # after the outcome: kept, not scored
     cli("resolve", qid, other, "--note", "Correction: wrong report", "--db", db)
     cli("report", "--db", db, "--out", tmp_path / "site")
-    html = (tmp_path / "site" / "q" / f"{qid}.html").read_text(encoding="utf-8")
+    html = question_section(tmp_path / "site", qid)
     assert html.count('<li class="superseded">') == 1 and html.count('<li class="current">') == 1
     assert 'class="badge">correction</span>' in html and "Correction: wrong report" in html
     assert re.search(r"<td data-label=\"Made\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</td>", html)
@@ -321,6 +332,11 @@ def test_report_numbers_come_from_scoring(tmp_path):
     assert data["status"] == {"resolved": 17, "open": 2, "due": 0, "annulled": 1}
 
 
+def _bytes_a_question(page: Path) -> float:
+    html = page.read_text(encoding="utf-8")
+    return len(html.encode("utf-8")) / html.count('<section class="question"')
+
+
 def test_page_size_does_not_grow_with_the_ledger(tmp_path):
     from ledger.report import ReportOptions, build
     from ledger.store import Store
@@ -331,10 +347,10 @@ def test_page_size_does_not_grow_with_the_ledger(tmp_path):
         with Store.open(db) as store:
             page = build(store, tmp_path / f"site{n}", ReportOptions(n_resamples=0))
         sizes[n] = (page.stat().st_size, (page.parent / "data" / "questions.js").stat().st_size,
-                    max(p.stat().st_size for p in (page.parent / "q").glob("*.html")))
+                    max(_bytes_a_question(p) for p in (page.parent / "q").glob("*.html")))
     (small, small_data, small_q), (large, large_data, large_q) = sizes[40], sizes[400]
     assert large < small * 1.25  # ten times the questions, about the same page
-    assert large_q < small_q * 1.25  # a question page holds one question
+    assert large_q < small_q * 1.25  # a question page grows by its questions only, not by the ledger
     assert large_data > small_data * 8  # the rows live in the side file
 
 
@@ -645,13 +661,68 @@ def test_only_changed_question_pages_are_written_again(tmp_path, cli):
     with Store.open(db) as store:
         changed = next(r.id for r in store.questions(status="open"))
     cli("forecast", changed, "-p", "0.42", "-f", "ana", "--db", db)
-    edited = sorted(pages)[0] if sorted(pages)[0] != f"{changed}.html" else sorted(pages)[1]
+    page = f"{changed[:3]}.html"
+    edited = sorted(pages)[0] if sorted(pages)[0] != page else sorted(pages)[1]
     (site / "q" / edited).write_text("edited by hand", encoding="utf-8")  # ours by the marker, yet not as we left it
     cli("report", "--db", db, "--out", site, "--cdn")
     again = {p.name: p.stat().st_mtime_ns for p in (site / "q").glob("*.html")}
     rewritten = {name for name in pages if again[name] != pages[name]}
-    assert rewritten == {f"{changed}.html", edited}
-    assert "42%" in (site / "q" / f"{changed}.html").read_text(encoding="utf-8")
+    assert rewritten == {page, edited}
+    assert "42%" in question_section(site, changed)
     assert "edited by hand" not in (site / "q" / edited).read_text(encoding="utf-8")
     cli("report", "--db", db, "--out", site, "--cdn", "--title", "Another title")  # every page names the site
     assert all(p.stat().st_mtime_ns != again[p.name] for p in (site / "q").glob("*.html"))
+
+
+def test_an_earlier_sites_question_pages_lead_to_their_new_place(tmp_path, cli):
+    """A site published when each question had a page (q/<id>.html) keeps those addresses: each becomes a
+    link (followed at once) to q/<prefix>.html#<id>; a prefix page left with no question is removed."""
+    from ledger.report.folder import MARKER
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    site = tmp_path / "site"
+    cli("report", "--db", db, "--out", site, "--cdn")
+    ids = [row["id"] for row in _rows(site)]
+    marker = json.loads((site / MARKER).read_text(encoding="utf-8"))
+    for i in ids:  # what the marker of an earlier report listed
+        (site / "q" / f"{i}.html").write_text("<p>the old page</p>", encoding="utf-8")
+    (site / "q" / "fff.html").write_text("<p>no question left here</p>", encoding="utf-8")
+    marker["files"] += [f"q/{i}.html" for i in ids] + ["q/fff.html"]
+    (site / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    assert not any(i.startswith("fff") for i in ids)
+    cli("report", "--db", db, "--out", site, "--cdn")
+    for i in ids:
+        old = (site / "q" / f"{i}.html").read_text(encoding="utf-8")
+        assert f'<meta http-equiv="refresh" content="0; url={i[:3]}.html#{i}">' in old and "the old page" not in old
+        assert f'id="{i}"' in (site / "q" / f"{i[:3]}.html").read_text(encoding="utf-8")
+    assert not (site / "q" / "fff.html").exists()
+    assert "q/fff.html" not in json.loads((site / MARKER).read_text(encoding="utf-8"))["files"]
+
+
+def test_question_sections_escape_as_the_templates_do():
+    """The question sections are made without Jinja: their escaping is markupsafe's, character for character."""
+    from markupsafe import escape
+
+    from ledger.report.questions import _escape
+
+    for text in (XSS_STATEMENT, XSS_FORECASTER, XSS_QUOTE, XSS_NOTE, BIDI_STATEMENT, JS_URL, "a & b's \"c\" <d>", ""):
+        assert _escape(text) == str(escape(text))
+    assert _escape(["a", "<b>"]) == str(escape(["a", "<b>"]))  # an edit's new tags: a list
+
+
+def test_published_records_read_this_codes_views(tmp_path):
+    """The records are streamed through a cursor of their own, which reads the views this code defines,
+    not the copies in the file (which any DuckDB client can replace)."""
+    import duckdb
+
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    with Store.open(db) as store:
+        honest = list(store.published_records(tag="plain"))
+    con = duckdb.connect(str(db))
+    con.execute("CREATE OR REPLACE VIEW questions AS SELECT * FROM question_records WHERE false")
+    con.close()
+    with Store.open(db) as store:
+        assert list(store.published_records(tag="plain", size=3)) == honest
+    assert sum(text is not None for *_, text in honest) > 0

@@ -4,9 +4,10 @@
 
 - ``index.html``, the overview of the selection;
 - ``f/<slug>.html``, one page per forecaster: their record alone;
-- ``q/<question id>.html``, one page per question, at a URL that stays the
-  same across publishes (the id never changes), rendered again only when
-  what it shows changed (:meth:`~ledger.report.folder.ReportFolder.write_keyed`);
+- ``q/<prefix>.html``, the questions whose ids start with the same three
+  characters, each at ``q/<prefix>.html#<question id>``, a URL that stays
+  the same across publishes (the id never changes); a page is written again
+  only when it changed (:mod:`~ledger.report.questions`);
 - ``data/questions.js``, the rows the pages' tables search, filter, sort
   and paginate in the browser (so no page grows with the ledger);
 - ``report.css``, ``report.js``; and plotly.js once per reports root, in
@@ -24,10 +25,8 @@ draws, in four steps:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import astuple
 from functools import partial
 from pathlib import Path
 
@@ -39,6 +38,9 @@ from ledger.report.collect import (
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
+from ledger.report.questions import (
+    MOVED_PAGE, PREFIX_MARK, PREFIX_PAGE, SECTIONS_MARK, SHARD, fill_page, moved_page, page_digest, question_section, shards,
+)
 from ledger.report.render import (
     ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, render_markdown, render_page, rows_script, safe_url, script_json,
 )
@@ -67,7 +69,9 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         folder.finish()
         on_progress(1)
         return target
-    site = collect_site(store, options, on_progress)
+    from markupsafe import Markup
+
+    site = collect_site(store, options, on_progress)  # question histories in id order: a page's are consecutive
     plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
     overview = site["overview"]
 
@@ -75,7 +79,7 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         return cdn_url() if plotly_path is None else Path(os.path.relpath(plotly_path, page_dir)).as_posix()
 
     common = {"site": site, "cdn": options.cdn, "options": options, "generated_at": overview["generated_at"],
-              "integrity": overview["integrity"]}
+              "integrity": overview["integrity"], "question_prefix": SHARD}
     figures = build_figures(overview)
     target = folder.write("index.html", render_page(
         "record.html", root="", plotly_src=plotly_src(folder.path), figures=figures, d=overview, person=None,
@@ -84,15 +88,9 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         folder.write(f"f/{site['slugs'][name]}.html", render_page(
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
-    rows = []  # the side file's rows: small, unlike the histories, which go a batch at a time
-    stamp = _question_page_stamp(site, options)
-    for batch in site["batches"]:
-        for question in batch:
-            scores = site["scores"].get(question.id, [])
-            folder.write_keyed(f"q/{question.id}.html", _question_page_key(stamp, question, scores), partial(
-                render_page, "question.html", root="../", plotly_src=None, q=question, scores=scores, **common))
-            rows.append(table_row(question, scores, site["slugs"]))
-        on_progress(len(batch))
+    rows = _write_question_pages(folder, site, options, render_page(
+        "question.html", root="../", plotly_src=None, prefix=Markup(PREFIX_MARK), sections=Markup(SECTIONS_MARK),
+        **common), on_progress)
     folder.write(DATA_FILE, rows_script(rows))
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
@@ -104,28 +102,32 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
     return target
 
 
-QUESTION_PAGE_SOURCES = ("base.html", "question.html", "render.py", "../format.py")  # what draws a question page
+def _write_question_pages(folder: ReportFolder, site: dict, options: ReportOptions, shell: str,
+                          on_progress: Callable[[int], None]) -> list[dict]:
+    """Every question page (:mod:`~ledger.report.questions`), written only when its bytes changed; at an
+    earlier report's page of one question, a link to its place now; an earlier prefix page with no
+    question left, removed. The side file's rows, in the site's order (soonest resolve-by first)."""
+    rows = []
+    policy, slugs, scores = options.selection.policy, site["slugs"], site["scores"]
+    for page, questions in shards(_each(site["batches"], on_progress)):
+        html = fill_page(shell, page, "".join(
+            question_section(q, scores.get(q.id, []), slugs, policy) for q in questions))
+        folder.write_keyed(page, page_digest(html), lambda html=html: html)
+        rows.extend(((q.resolve_by, q.created_at, q.id), table_row(q, scores.get(q.id, []), slugs)) for q in questions)
+    for relative in sorted(folder.owned - folder.written):
+        if moved := MOVED_PAGE.fullmatch(relative):
+            folder.write_keyed(relative, "moved", partial(moved_page, moved[1]))
+        elif PREFIX_PAGE.fullmatch(relative):
+            folder.remove(relative)
+    rows.sort(key=lambda pair: pair[0])
+    return [row for _, row in rows]
 
 
-def _question_page_stamp(site: dict, options: ReportOptions) -> bytes:
-    """What every question page is made from besides its question: the templates and the code that
-    formats them, the site's title, the forecasters' links, the policy and where scripts may come from."""
-    digest = hashlib.blake2b(digest_size=16)
-    for name in QUESTION_PAGE_SOURCES:
-        digest.update((HERE / name).read_bytes())
-    digest.update(repr((site["overview"]["title"], sorted(site["slugs"].items()), options.selection.policy,
-                        options.cdn)).encode("utf-8"))
-    return digest.digest()
-
-
-def _question_page_key(stamp: bytes, question, scores: list) -> str:
-    """A digest of everything a question page shows: the page is rendered again only when it changes.
-    The scores count to 12 significant digits (the page shows 3 or 4): DuckDB's parallel sums differ
-    in the last bits from one run to the next, which would make every page new every time."""
-    digest = hashlib.blake2b(stamp, digest_size=16)
-    shown = sorted(tuple(f"{v:.12g}" if isinstance(v, float) else v for v in astuple(row)) for row in scores)
-    digest.update(repr((question, shown)).encode("utf-8"))
-    return digest.hexdigest()
+def _each(batches, on_progress: Callable[[int], None]):
+    """The questions of the batches one by one, ``on_progress`` counting each batch done."""
+    for batch in batches:
+        yield from batch
+        on_progress(len(batch))
 
 
 def _assets_folder(folder: ReportFolder, options: ReportOptions) -> tuple[ReportFolder, str]:

@@ -2,8 +2,8 @@
 
 A report folder carries a marker file (:data:`MARKER`) listing every file an
 earlier ``ledger report`` wrote into it and, for the files written by key
-(:meth:`ReportFolder.write_keyed`: the question pages), a digest of what each
-was made from, so an unchanged one is not made again. :class:`ReportFolder` refuses:
+(:meth:`ReportFolder.write_keyed`: the question pages, keyed by the digest of
+their bytes), that key, so an unchanged one is not written again. :class:`ReportFolder` refuses:
 
 - the file-system root, and a path that exists and is not a folder;
 - a non-empty folder without the marker (not an earlier report of ours),
@@ -133,9 +133,9 @@ class ReportFolder:
 
     def write_keyed(self, relative: str, key: str, make: Callable[[], str]) -> bool:
         """Write ``make()`` unless the folder holds what an earlier run wrote for the same ``key`` (a digest
-        of everything the file is made from), untouched since (same size and modification time: a run
-        killed after rewriting it left the old key behind): a question page whose question, scores and
-        site did not change is not rendered again. Whether it was written."""
+        of the file's content, or of everything it is made from), untouched since (same size and
+        modification time: a run killed after rewriting it left the old key behind): a question page
+        that did not change is not written again. Whether it was written."""
         kept = self._kept_keys.get(relative)
         if isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned:
             try:
@@ -149,6 +149,15 @@ class ReportFolder:
         look = self.write(relative, make()).lstat()
         self.keys[relative] = [key, look.st_size, look.st_mtime_ns]
         return True
+
+    def remove(self, relative: str) -> None:
+        """Delete a file an earlier run wrote that this one does not (a page with nothing left to show)."""
+        if relative in self.owned and relative not in self.written:
+            path = self.target(relative)
+            if path.exists():
+                path.unlink()
+            self.owned.discard(relative)
+            self.keys.pop(relative, None)
 
     def keep(self, relative: str) -> None:
         """Count an unchanged file of an earlier run as this run's."""

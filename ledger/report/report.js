@@ -86,12 +86,14 @@
     return scores.length ? Math.min.apply(null, scores) : null;
   }
 
+  var questionPrefix = 0;  // how many id characters name a question page: set from the page's data-prefix
+
   function statementCell(row, root) {
     var td = el("td", null, "statement");
     td.setAttribute("data-label", "Question");
     var p = el("p", null, "stmt");
     var link = el("a");
-    link.href = root + "q/" + row.id + ".html";
+    link.href = root + "q/" + row.id.slice(0, questionPrefix) + ".html#" + row.id;  // a page holds a prefix's questions
     link.appendChild(bdi(row.s));
     p.appendChild(link);
     td.appendChild(p);
@@ -170,6 +172,7 @@
     var kind = finder.getAttribute("data-set");
     var forecaster = finder.getAttribute("data-forecaster");
     var root = finder.getAttribute("data-root");
+    questionPrefix = Number(finder.getAttribute("data-prefix"));
     var form = finder.querySelector("form");
     var body = finder.querySelector("tbody");
     var counter = finder.querySelector(".count");
