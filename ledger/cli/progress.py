@@ -22,11 +22,17 @@ def _noop(advance: int = 1) -> None:
 
 
 @contextmanager
-def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-    """A context yielding ``advance(n)``; shows a bar on a terminal, nothing elsewhere."""
+def progress(label: str, total: int | Callable[[], int] | None = None) -> Iterator[Callable[[int], None]]:
+    """A context yielding ``advance(n)``; shows a bar on a terminal, nothing elsewhere.
+
+    ``total`` may be a function, called only when the bar is shown: sizing a bar can cost
+    a pass over the ledger, which a pipe has no use for.
+    """
     if not sys.stderr.isatty():
         yield _noop
         return
+    if callable(total):
+        total = total()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

@@ -39,7 +39,7 @@ def build_with_progress(store, out: Path | None, options, *, label: str = "writi
     from ledger.cli.progress import progress
     from ledger.report import build, site_steps
 
-    with progress(label, total=site_steps(store, options)) as advance:
+    with progress(label, total=lambda: site_steps(store, options)) as advance:
         return build(store, out, options, on_progress=advance)
 
 

@@ -25,7 +25,6 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-
 from ledger.format import count, number
 from ledger.report.render import forecast_history, safe_url
 
