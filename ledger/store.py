@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -34,7 +35,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ledger import chain, migrations
+from ledger import chain, filelock, migrations
 from ledger.chain import GENESIS, RECORD_FIELDS, RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, NotFound, Tampered
 from ledger.format import short_id as short
@@ -98,10 +99,6 @@ CONNECT_CONFIG = {
 }
 
 
-class _Replaced(Exception):
-    """The file at the path was removed or replaced while this process waited for its lock."""
-
-
 def _inode(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -110,40 +107,57 @@ def _inode(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _close(con: duckdb.DuckDBPyConnection, hold: filelock.Hold | None) -> None:
+    """Close the file, then let its lock go: in this order, or DuckDB's lock goes with it."""
+    con.close()
+    if hold is not None:
+        hold.release()
+
+
+def _connect(path: Path, *, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, filelock.Hold | None]:
     """Open the file, waiting up to busy_timeout() seconds while another process holds it.
 
-    A process that created a ledger and failed removes it while it still
-    holds the lock (:meth:`Store.discard_if_unused`); a process that waited
-    on that lock then holds a file nobody will see, so it checks that the
-    path still names the file it locked, and raises :class:`_Replaced` if not.
+    The file's lock (:mod:`ledger.filelock`) is taken first, so DuckDB never
+    reads the file while another ledger process writes it. A process that
+    created a ledger and failed removes it while it still holds the lock
+    (:meth:`Store.discard_if_unused`); a process that waited on that lock
+    then holds a file nobody will see, so it checks that the path still
+    names the file it locked, and raises :class:`filelock.Replaced` if not.
     """
     import duckdb
 
     deadline = time.monotonic() + busy_timeout()
+    busy = f"ledger is busy: another process is using {path}; try again in a moment"
+    try:
+        hold = filelock.hold(path, exclusive=not read_only, deadline=deadline)
+    except TimeoutError:
+        raise LedgerBusy(busy) from None
     delay = 0.02
-    while True:
-        try:
-            before = _inode(path)
-            if before is None:
-                raise _Replaced
-            con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
-            if _inode(path) != before:
-                con.close()
-                raise _Replaced
-            con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
-            return con
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise LedgerError(open_error(path, str(error), duckdb.__version__)) from None
-            if time.monotonic() >= deadline:
-                raise LedgerBusy(
-                    f"ledger is busy: another process is using {path}; try again in a moment"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
-        except duckdb.Error as error:
-            raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+    try:
+        while True:
+            try:
+                before = _inode(path)
+                if before is None:
+                    raise filelock.Replaced
+                con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+                if _inode(path) != before:
+                    con.close()
+                    raise filelock.Replaced
+                con.execute("SET enable_progress_bar = false")  # stdout carries data only, even in a long import
+                return con, hold
+            except duckdb.IOException as error:  # DuckDB's own lock: a program that is not a ledger holds it
+                if "lock" not in str(error).lower():
+                    raise LedgerError(open_error(path, str(error), duckdb.__version__)) from None
+                if time.monotonic() >= deadline:
+                    raise LedgerBusy(busy) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.25)
+            except duckdb.Error as error:
+                raise LedgerError(f"cannot open {path} as a ledger: {str(error).splitlines()[0]}") from None
+    except BaseException:
+        if hold is not None:
+            hold.release()
+        raise
 
 
 def _create(path: Path) -> bool:
@@ -199,9 +213,12 @@ class VerifyReport:
 class Store:
     """An open ledger file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, created: bool = False):
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, created: bool = False,
+                 hold: filelock.Hold | None = None):
         self.con = con
         self.path = path
+        # A store dropped unclosed closes its file, then lets its lock go, when it is collected.
+        self._close = weakref.finalize(self, _close, con, hold)
         self.created = created  # this open made the file (see discard_if_unused)
         self._tip: tuple[int, str, datetime, int] | None = None  # the last commit's id, head, time and last seq
         self._known: dict[str, _Current] = {}  # what the writes check a question against, true while _tip is
@@ -227,23 +244,23 @@ class Store:
                     raise NotFound(f"no ledger at {path} (run `ledger init`, or add a prediction)")
                 created = _create(path) or created
             try:
-                con = _connect(path, read_only=read_only)
+                con, hold = _connect(path, read_only=read_only)
                 break
-            except _Replaced:
+            except filelock.Replaced:
                 created = False
         else:
             raise LedgerBusy(f"ledger is busy: {path} keeps being created and removed; try again in a moment")
-        store = cls(con, path, created=created)
+        store = cls(con, path, created=created, hold=hold)
         try:
             pending = migrations.pending(con, path)
             if pending and read_only:
-                con.close()
+                store.close()
                 cls.open(path, create=False).close()  # migrate with a writable connection first
                 return cls.open(path, create=False, read_only=True)
             migrations.migrate(con, pending)
             migrations.install_views(con)
         except BaseException:
-            con.close()
+            store.close()
             raise
         return store
 
@@ -268,7 +285,8 @@ class Store:
         return True
 
     def close(self) -> None:
-        self.con.close()
+        self.con.close()  # the store's connection now, which a team ledger's reload replaces
+        self._close()
 
     def __enter__(self) -> Store:
         return self

@@ -154,6 +154,72 @@ def test_two_processes_adding_at_once_lose_nothing(db_path, tmp_path):
         assert store.verify().n_commits == 30
 
 
+def _other_process(code: str, path) -> str:
+    """'free' if a second process can take what ``code`` takes on the file, 'held' if it is refused
+    for the lock (any other failure prints nothing, and fails the comparison)."""
+    result = subprocess.run([sys.executable, "-c", f"import sys, duckdb\ntry:\n    {code}\n    print('free')\n"
+                             "except (BlockingIOError, duckdb.IOException):\n    print('held')", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    return result.stdout.strip()
+
+
+FLOCK = {mode: f"import fcntl, os; fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.{mode} | fcntl.LOCK_NB)"
+         for mode in ("LOCK_SH", "LOCK_EX")}
+DUCKDB_WRITE = "import duckdb; duckdb.connect(sys.argv[1])"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX; DuckDB's lock is mandatory on Windows")
+def test_a_store_holds_its_files_lock_until_duckdb_has_closed_it(db_path):
+    """DuckDB reads a file's headers before it locks it (ledger.filelock): a writing store holds an
+    exclusive flock from before DuckDB opens the file until after it has closed it; readers share it."""
+    import gc
+
+    Store.open(db_path).close()
+    assert _other_process(FLOCK["LOCK_EX"], db_path) == "free"
+    writer = Store.open(db_path)
+    assert _other_process(FLOCK["LOCK_SH"], db_path) == "held"
+    writer.close()
+    assert _other_process(FLOCK["LOCK_EX"], db_path) == "free"
+    reader = Store.open(db_path, read_only=True)
+    assert (_other_process(FLOCK["LOCK_SH"], db_path), _other_process(FLOCK["LOCK_EX"], db_path)) == ("free", "held")
+    del reader  # a store dropped unclosed lets both locks go when it is collected
+    gc.collect()
+    assert (_other_process(FLOCK["LOCK_EX"], db_path), _other_process(DUCKDB_WRITE, db_path)) == ("free", "free")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_closing_one_of_two_stores_on_a_file_keeps_duckdbs_lock(db_path):
+    """Closing any descriptor of a file drops the process's fcntl locks on it, DuckDB's among them:
+    a second store on the same file takes no descriptor of its own, and the first is closed last."""
+    Store.open(db_path).close()
+    first = Store.open(db_path)
+    second = Store.open(db_path)
+    second.close()
+    assert _other_process(DUCKDB_WRITE, db_path) == "held"
+    with first.write("add") as writer:  # and the first still writes
+        writer.add_question(Question(statement="A", resolve_by="2027"), Forecast(forecaster="a", probability=0.5))
+    first.close()
+    assert _other_process(DUCKDB_WRITE, db_path) == "free"
+
+
+def test_a_store_waits_for_the_lock_then_reports_busy(db_path, monkeypatch):
+    """A process holding the ledger's flock (another ledger process) makes an open wait, then give up in one line."""
+    Store.open(db_path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)", str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("LEDGER_BUSY_TIMEOUT", "0.3")
+        with pytest.raises(LedgerBusy, match="ledger is busy: another process is using"):
+            Store.open(db_path, read_only=True)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_no_progress_bar_reaches_stdout(store):
     """DuckDB draws a progress bar on stdout for long queries; stdout is for data only."""
     assert store.con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
