@@ -193,3 +193,38 @@ def test_csv_output_guards_formulas_by_the_same_rule(cli):
     cli("add", "'x", "-p", "0.5", "--by", "2030", "-c", "c")
     text = cli("list", "--csv").stdout
     assert ",'=HYPERLINK(x)" in text and ",'x" in text and ",''x" not in text
+
+
+def test_a_bad_row_past_blank_rows_and_row_groups_is_named_by_its_file_line(cli, tmp_path, db_path):
+    """Rows are numbered as the file holds them, blank rows counted, past DuckDB's 122,880-row groups."""
+    good = "Q,0.5,2027-01-01\n"
+    rows = [good] * 130_000
+    rows[10] = ",,\n"  # a blank row (every cell empty): skipped, but still a line
+    rows[-1] = "Q,2,2027-01-01\n"
+    path = _write(tmp_path, "big.csv", "statement,probability,resolve_by\n" + "".join(rows))
+    cli("add", "Existing", "-p", "0.5", "--by", "2027", "-c", "as stated")
+    before = ledger_bytes(db_path)
+    result = cli("import", path, ok=False)
+    assert "big.csv line 130001: probability 2.0 is not between 0 and 1" in result.stderr
+    assert ledger_bytes(db_path) == before
+
+
+def test_forecasts_are_numbered_in_file_order_across_files_blank_rows_and_skipped_questions(cli, tmp_path):
+    header = "question_key,statement,probability,resolve_by\n"
+    first = _write(tmp_path, "a.csv", header + "a,A,0.1,2027-01-01\n,,,\nb,B,0.2,2027-01-01\na,A,0.3,2027-01-01\n")
+    second = _write(tmp_path, "b.csv", header + "c,C,0.4,2027-01-01\n,,,\nd,D,0.5,2027-01-01\n")
+
+    def in_seq_order():
+        rows = cli.json("sql", "SELECT probability FROM forecasts ORDER BY seq")
+        return [row["probability"] for row in rows]
+
+    cli("import", first)
+    assert in_seq_order() == [0.1, 0.2, 0.3]
+    # a.csv's questions are in the ledger: skipped, and the rest keep their order
+    assert "skipped 3 already in the ledger" in cli("import", first, second, "--skip-existing").stderr
+    assert in_seq_order() == [0.1, 0.2, 0.3, 0.4, 0.5]
+    third = _write(tmp_path, "c.csv", header + "e,E,0.6,2027-01-01\n,,,\ne,E,0.7,2027-01-01\n")
+    fourth = _write(tmp_path, "d.csv", header + "f,F,0.8,2027-01-01\n")
+    cli("import", fourth, third)  # files in the order given
+    assert in_seq_order() == [0.1, 0.2, 0.3, 0.4, 0.5, 0.8, 0.6, 0.7]
+    cli("verify")
