@@ -278,6 +278,32 @@ def test_calibration_null_of_groups_in_one_batch(tmp_path):
     assert calibration_null(values, np.zeros(2), seed=3, n_resamples=0) is None
 
 
+def test_every_group_of_a_batch_scores_as_it_does_alone(tmp_path):
+    """Many groups resampled in one batch (sizes 1 to 1,100, whole-percent ties and distinct floats, above and
+    below the bootstrap's 256 cells and the null's 1,000 values): each group's figures, intervals, p-values
+    and bands included, are those it has scored by itself."""
+    rng = np.random.default_rng(13)
+    sizes = {"a1": 1, "b3": 3, "c40": 40, "d40": 40, "e120": 120, "f300": 300, "g1100": 1100}
+    rows = []
+    for name, n in sizes.items():
+        p = rng.uniform(0.02, 0.98, n)
+        if name in ("c40", "e120"):
+            p = p.round(2)  # ties: fewer distinct values than forecasts
+        o = (rng.random(n) < p).astype(int)
+        rows += [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+                 for row in question_rows(f"{name}-{i}", [(pi, 0)], oi, forecaster=name)]
+    rows += question_rows("shared", [(0.7, 0), (0.4, 3)], 1, forecaster="c40")  # a revision: a time-averaged pair
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        groups = scoring.score(store, by="forecaster", n_resamples=120, relative=False).as_json()["groups"]
+        assert [g["group"] for g in groups] == sorted(sizes)
+        for group in groups:
+            alone = scoring.score(store, forecaster=group["group"], n_resamples=120).as_json()
+            assert_same({k: v for k, v in group.items() if k != "group"}, {k: alone[k] for k in group if k != "group"},
+                        group["group"])
+            assert group["brier_ci"] is not None and group["corp"]["mcb_p_value"] is not None  # resampled
+        assert [g["corp"]["resampling_note"] is not None for g in groups] == [False] * 6 + [True]  # g1100 pooled
+
+
 forecast_pairs = st.lists(
     st.tuples(st.floats(0, 1, allow_nan=False), st.floats(0, 1, allow_nan=False), st.integers(0, 1),
               st.floats(0.05, 0.95)), min_size=1, max_size=30)

@@ -1,13 +1,15 @@
-"""Resampling: bootstrap intervals and CORP's calibration null, every group in one batched draw.
+"""Resampling: bootstrap intervals and CORP's calibration null, every group of a breakdown in one batch.
 
 Each function takes all the groups of a breakdown at once (``groups``: an
-integer code per value) and draws from one seeded generator, in a fixed
-order: the groups sorted by how many cells they draw over (stable, in code
-order), in chunks that bound memory. So the result is reproducible from the
-seed and the data, the work is set-wise over all groups (no Python step per
-group), and a single group (the whole selection) draws exactly the stream it
-would draw alone. A group's draws do depend on the other groups of its
-breakdown; its definition does not.
+integer code per value). Every group draws from the same seeded stream,
+restarted for it (the generator's state set back to the seed's): so a group's
+figures depend on its own data and the seed alone, and equal those it has when
+scored by itself, whatever the other groups of its breakdown; the whole
+selection draws the stream it always has. The draws are one call per group (a
+few microseconds); everything after them (the PAV refits, the sums, the
+quantiles) runs over many groups' resamples at once, in chunks that bound
+memory (the groups sorted by how many cells they draw over, so a chunk holds
+groups of like widths).
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def _chunks(cells: np.ndarray, n_resamples: int) -> Iterator[np.ndarray]:
             stop += 1
         yield order[start:stop]
         start = stop
+
+
+def _restarts(seed):
+    """A generator, and a function that sets it back to the state the seed gives it (one a group)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    state = rng.bit_generator.state
+
+    def restart() -> np.random.Generator:
+        rng.bit_generator.state = state
+        return rng
+
+    return restart
 
 
 def _pad(values: np.ndarray, start: np.ndarray, size: np.ndarray, chunk: np.ndarray, *, left: bool) -> np.ndarray:
@@ -101,15 +117,19 @@ def bootstrap_mean_ci(values, groups=None, *, n_groups: int | None = None, seed:
     mean = np.where(in_quantile_cell, np.add.reduceat(v, cell_start) / count, v[cell_start])
     var = np.where(in_quantile_cell, np.maximum(np.add.reduceat(v * v, cell_start) / count - mean * mean, 0.0), 0.0)
     first_cell, cells = _group_bounds(cell_group, n_groups)
-    rng = np.random.default_rng(seed)
+    restart = _restarts(seed)
     for chunk in _chunks(cells, n_resamples):
-        # Left-padded with zero probabilities: the multinomial skips them without a draw.
-        share = _pad(count, first_cell, cells, chunk, left=True) / n[chunk, None]
-        draws = rng.multinomial(n[chunk, None], share[:, None, :], size=(chunk.size, n_resamples)).astype(float)
+        # Left-padded with zero counts and zero values, so the padding adds nothing.
+        draws = np.zeros((chunk.size, n_resamples, int(cells[chunk].max())))
+        noise = np.zeros((chunk.size, n_resamples))
+        for i, code in enumerate(chunk.tolist()):
+            rng, at = restart(), slice(first_cell[code], first_cell[code] + cells[code])
+            draws[i, :, draws.shape[2] - cells[code]:] = rng.multinomial(n[code], count[at] / n[code], n_resamples)
+            if pooled[code]:
+                noise[i] = rng.standard_normal(n_resamples)
         totals = (draws @ _pad(mean, first_cell, cells, chunk, left=True)[:, :, None])[..., 0]
         spread = _pad(var, first_cell, cells, chunk, left=True)
-        if spread.any():
-            totals = totals + np.sqrt((draws @ spread[:, :, None])[..., 0]) * rng.standard_normal(totals.shape)
+        totals = totals + np.sqrt((draws @ spread[:, :, None])[..., 0]) * noise
         low, high = np.quantile(totals / n[chunk, None], [(1 - level) / 2, (1 + level) / 2], axis=1)
         for i, code in enumerate(chunk.tolist()):
             out[code] = (float(low[i]), float(high[i]))
@@ -176,8 +196,9 @@ def calibration_null(values: Values, mcb: np.ndarray, *, seed: int = DEFAULT_SEE
     is refitted to each draw; MCB_null = (B(x) − B(fit)) / N per draw, and
     p = (1 + #{MCB_null ≥ MCB − 1e-12}) / (1 + n_resamples). The band is the
     central ``level`` of the refitted curves at each value. ``mcb`` is each
-    group's observed MCB on these values. Seeded with (seed, 0), the stream
-    the whole selection has always drawn.
+    group's observed MCB on these values. Each group draws the stream seeded
+    with (seed, 0), restarted for it (a group's k-th value takes the k-th
+    binomial of each resample).
     """
     import numpy as np
 
@@ -190,12 +211,14 @@ def calibration_null(values: Values, mcb: np.ndarray, *, seed: int = DEFAULT_SEE
     p_value, null_mean, null_q95 = (np.full(values.n_groups, np.nan) for _ in range(3))
     band_low, band_high = np.full(values.x.size, np.nan), np.full(values.x.size, np.nan)
     effective = np.maximum(1, np.rint(values.weight ** 2 / values.weight_sq))
-    rng = np.random.default_rng([seed, 0])
+    restart = _restarts([seed, 0])
     for chunk in _chunks(size, n_resamples):
         x, weight, m = (_pad(a, start, size, chunk, left=False) for a in (values.x, values.weight, effective))
-        m = m.astype(np.int64)  # zero on padding: the binomial skips it without a draw
-        scale = np.divide(weight, m, out=np.zeros_like(weight), where=m > 0)
-        draws = rng.binomial(m[:, None, :], x[:, None, :], size=(chunk.size, n_resamples, x.shape[1]))
+        scale = np.divide(weight, m, out=np.zeros_like(weight), where=m > 0)  # zero on the padding
+        draws = np.zeros((chunk.size, n_resamples, x.shape[1]))
+        for i, code in enumerate(chunk.tolist()):
+            draws[i, :, :size[code]] = restart().binomial(m[i, :size[code]].astype(np.int64), x[i, :size[code]],
+                                                          (n_resamples, size[code]))
         draws = draws * scale[:, None, :]
         rows = draws.reshape(-1, x.shape[1])
         fitted, pooled = pav_rows(np.repeat(weight, n_resamples, axis=0), rows)
