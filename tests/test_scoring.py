@@ -304,6 +304,22 @@ def test_every_group_of_a_batch_scores_as_it_does_alone(tmp_path):
         assert [g["corp"]["resampling_note"] is not None for g in groups] == [False] * 6 + [True]  # g1100 pooled
 
 
+def test_the_nulls_binomial_draws_have_their_distribution():
+    """Cells of one effective forecast draw a uniform below x, the others numpy's binomial: each cell's
+    draws have mean m x and variance m x (1 − x), whatever the mix, and the same seed draws the same."""
+    from ledger.scoring.resampling import _binomials
+
+    m, x = np.array([1, 1, 5, 1, 20, 1]), np.array([0.03, 0.5, 0.3, 0.97, 0.6, 0.2])
+    draws = _binomials(np.random.default_rng(8), m, x, 40_000)
+    assert set(np.unique(draws[:, m == 1])) <= {0.0, 1.0} and draws.min() >= 0 and np.all(draws <= m)
+    mean, var = m * x, m * x * (1 - x)
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < 4.5 * np.sqrt(var / 40_000))
+    np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
+    assert np.array_equal(draws, _binomials(np.random.default_rng(8), m, x, 40_000))
+    only_numpy = _binomials(np.random.default_rng(8), m[[2, 4]], x[[2, 4]], 10)  # no single cell: numpy's stream
+    assert np.array_equal(only_numpy, np.random.default_rng(8).binomial(m[[2, 4]], x[[2, 4]], (10, 2)))
+
+
 forecast_pairs = st.lists(
     st.tuples(st.floats(0, 1, allow_nan=False), st.floats(0, 1, allow_nan=False), st.integers(0, 1),
               st.floats(0.05, 0.95)), min_size=1, max_size=30)
