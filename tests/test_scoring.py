@@ -202,6 +202,17 @@ def test_bootstrap_is_seeded_and_covers_mean():
     assert (a[1] - a[0]) == pytest.approx(2 * 1.96 * values.std() / math.sqrt(500), rel=0.15)
 
 
+def test_bootstrap_of_a_small_group_draws_its_indices_and_covers_the_mean():
+    """At most 256 values: each resample draws n indices into the group's sorted values, as a textbook
+    bootstrap does; the interval covers the mean with about the normal-theory width."""
+    values = np.random.default_rng(3).random(120)
+    low, high = scoring.bootstrap_mean_ci(values, seed=5, n_resamples=2000)[0]
+    means = np.sort(values)[np.random.default_rng(5).integers(0, 120, (2000, 120))].sum(axis=1) / 120
+    assert (low, high) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])), rel=1e-12)
+    assert low < values.mean() < high
+    assert (high - low) == pytest.approx(2 * 1.96 * values.std() / math.sqrt(120), rel=0.15)
+
+
 def test_bootstrap_batches_groups_in_one_stream():
     rng = np.random.default_rng(2)
     small = rng.choice([0.1, 0.2, 0.4], 60)  # 3 cells: drawn first, so as it would be alone
