@@ -4,9 +4,9 @@ Each function takes all the groups of a breakdown at once (``groups``: an
 integer code per value). Every group draws from the same seeded stream,
 restarted for it (the generator's state set back to the seed's): so a group's
 figures depend on its own data and the seed alone, and equal those it has when
-scored by itself, whatever the other groups of its breakdown; the whole
-selection draws the stream it always has. The draws are one call per group (a
-few microseconds); everything after them (the PAV refits, the sums, the
+scored by itself, whatever the other groups of its breakdown. The draws are
+one call per group (a few microseconds, and a group's draws are the work it
+needs anyway: B resamples of its cells); everything after them (the PAV refits, the sums, the
 quantiles) runs over many groups' resamples at once, in chunks that bound
 memory (the groups sorted by how many cells they draw over, so a chunk holds
 groups of like widths).
