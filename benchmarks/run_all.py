@@ -52,6 +52,16 @@ script, itself 7.45 s on that load; an earlier run at load 9: 8.66 s -> 3.70 s C
 2.43 s (1.07x, load 3.4); after, load 6-9, first 3.07 s CPU, later 2.19 s CPU. ``--by source`` is unchanged:
 2,000 groups 57 ms CPU a group at full size (--small 14.7 before, 18.3 after, on heavier load); its cost is
 per (group, distinct value) cell, 1000 binomial draws and PAV refits each (PAV ~65%, the draws ~20%).
+Scoring round 4 (4 December, load 7-11, CPU the figure to read): every group of a breakdown now draws the seeded
+stream afresh (its figures are those it has scored alone); a cell of one effective forecast draws a uniform
+below x, and a group of at most 256 pairs draws pair indices, instead of numpy's binomial and multinomial
+(~30-40 ns a draw). ``score(con, by="source")`` in one process on the groups bench's ledger (100,000 forecasts,
+2,000 sources, 67,670 cells), interleaved, 6 runs each: main 9.5-10.4 s CPU, branch 7.8-8.7 s (the draws 2.18 ->
+0.93 s, the pair bootstrap 1.04 -> 0.18 s; PAV ~4.6 s and the band's quantiles ~0.9 s unchanged, now ~70% of
+it). ``score_groups_bench.py`` (fresh processes, best of 2, two rounds): source 8.81-9.42 -> 8.65-8.69 s CPU,
+author 3.87-4.19 -> 3.83-4.26, tag ~1.5 both. ``score --json`` at 1,000,000 unchanged (1.74-1.79 vs
+1.66-1.77 s CPU, 1.19-1.42x the sklearn script at load ~9): in one process 1.22 s CPU, of which the selection
+0.83 (the rows window 0.45, pairs 0.13, candidates 0.11), three bootstraps 0.2; the process adds ~0.3.
 """
 
 from __future__ import annotations
