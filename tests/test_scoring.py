@@ -315,6 +315,25 @@ def test_every_group_of_a_batch_scores_as_it_does_alone(tmp_path):
         assert [g["corp"]["resampling_note"] is not None for g in groups] == [False] * 6 + [True]  # g1100 pooled
 
 
+def test_the_null_of_many_calibrated_groups_gives_them_uniform_p_values(tmp_path):
+    """Coverage of the calibration null as the groups of one breakdown draw it (each the stream afresh): 60
+    calibrated forecasters' p-values are about uniform (about a tenth below 0.1), and 20 overconfident ones
+    are flagged."""
+    rng = np.random.default_rng(21)
+    rows = []
+    for k in range(80):
+        p = rng.choice(np.round(np.linspace(0.05, 0.95, 10), 2), 30)
+        o = (rng.random(30) < (p if k < 60 else 0.5 + (p - 0.5) / 5)).astype(int)  # the last 20 overconfident
+        rows += [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+                 for row in question_rows(f"f{k}-{i}", [(pi, 0)], oi, forecaster=f"f{k:02d}")]
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        groups = scoring.score(store, by="forecaster", n_resamples=400, relative=False).groups
+    p_values = np.array([g.corp.mcb_p_value for g in groups])
+    calibrated, overconfident = p_values[:60], p_values[60:]
+    assert 2 <= np.sum(calibrated < 0.1) <= 12 and 0.4 < np.median(calibrated) < 0.6
+    assert np.sum(overconfident < 0.05) >= 12
+
+
 def test_the_nulls_binomial_draws_have_their_distribution():
     """Cells of one effective forecast draw a uniform below x, the others numpy's binomial: each cell's
     draws have mean m x and variance m x (1 − x), whatever the mix, and the same seed draws the same."""
