@@ -5,8 +5,8 @@ integer code per value). Every group draws from the same seeded stream,
 restarted for it (the generator's state set back to the seed's): so a group's
 figures depend on its own data and the seed alone, and equal those it has when
 scored by itself, whatever the other groups of its breakdown. The draws are
-one call per group (a few microseconds, and a group's draws are the work it
-needs anyway: B resamples of its cells); everything after them (the PAV refits, the sums, the
+one call per group (a few microseconds beside the B resamples of its cells
+it draws anyway); everything after them (the PAV refits, the sums, the
 quantiles) runs over many groups' resamples at once, in chunks that bound
 memory (the groups sorted by how many cells they draw over, so a chunk holds
 groups of like widths).
@@ -218,9 +218,9 @@ def calibration_null(values: Values, mcb: np.ndarray, *, seed: int = DEFAULT_SEE
     p = (1 + #{MCB_null ≥ MCB − 1e-12}) / (1 + n_resamples). The band is the
     central ``level`` of the refitted curves at each value. ``mcb`` is each
     group's observed MCB on these values. Each group draws the stream seeded
-    with (seed, 0), restarted for it: per resample, the uniforms of its
-    values with m = 1 (Binomial(1, x) is a uniform below x), then the
-    binomials of the others (:func:`_binomials`).
+    with (seed, 0), restarted for it: first the uniforms of its values with
+    m = 1 (Binomial(1, x) is a uniform below x), n_resamples rows of them,
+    then the binomials of the others (:func:`_binomials`).
     """
     import numpy as np
 
