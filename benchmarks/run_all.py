@@ -66,6 +66,16 @@ and the 1M import's peak RSS went 255 -> 583 MiB in run_all's one run each (bran
 of 1.2M records: 1.66 CPU s in-process, of which recomputed hashes 1.30 (the floor) and commit digests 0.31, so
 <= 3 s holds with a free core (run_all at load 9: 5.30 s); one pass recomputing and aggregating together was
 slower (1.67-1.74 -> 1.81-1.84 CPU s) and was dropped.
+Scoring round 4 (4 December, load 7-11, CPU the figure to read): every group of a breakdown now draws the seeded
+stream afresh (its figures are those it has scored alone); a cell of one effective forecast draws a uniform
+below x, and a group of at most 256 pairs draws pair indices, instead of numpy's binomial and multinomial
+(~30-40 ns a draw). ``score(con, by="source")`` in one process on the groups bench's ledger (100,000 forecasts,
+2,000 sources, 67,670 cells), interleaved, 6 runs each: main 9.5-10.4 s CPU, branch 7.8-8.7 s (the draws 2.18 ->
+0.93 s, the pair bootstrap 1.04 -> 0.18 s; PAV ~4.6 s and the band's quantiles ~0.9 s unchanged, now ~70% of
+it). ``score_groups_bench.py`` (fresh processes, best of 2, two rounds): source 8.81-9.42 -> 8.65-8.69 s CPU,
+author 3.87-4.19 -> 3.83-4.26, tag ~1.5 both. ``score --json`` at 1,000,000 unchanged (1.74-1.79 vs
+1.66-1.77 s CPU, 1.19-1.42x the sklearn script at load ~9): in one process 1.22 s CPU, of which the selection
+0.83 (the rows window 0.45, pairs 0.13, candidates 0.11), three bootstraps 0.2; the process adds ~0.3.
 """
 
 from __future__ import annotations

@@ -202,6 +202,17 @@ def test_bootstrap_is_seeded_and_covers_mean():
     assert (a[1] - a[0]) == pytest.approx(2 * 1.96 * values.std() / math.sqrt(500), rel=0.15)
 
 
+def test_bootstrap_of_a_small_group_draws_its_indices_and_covers_the_mean():
+    """At most 256 values: each resample draws n indices into the group's sorted values, as a textbook
+    bootstrap does; the interval covers the mean with about the normal-theory width."""
+    values = np.random.default_rng(3).random(120)
+    low, high = scoring.bootstrap_mean_ci(values, seed=5, n_resamples=2000)[0]
+    means = np.sort(values)[np.random.default_rng(5).integers(0, 120, (2000, 120))].sum(axis=1) / 120
+    assert (low, high) == pytest.approx(tuple(np.quantile(means, [0.025, 0.975])), rel=1e-12)
+    assert low < values.mean() < high
+    assert (high - low) == pytest.approx(2 * 1.96 * values.std() / math.sqrt(120), rel=0.15)
+
+
 def test_bootstrap_batches_groups_in_one_stream():
     rng = np.random.default_rng(2)
     small = rng.choice([0.1, 0.2, 0.4], 60)  # 3 cells: drawn first, so as it would be alone
@@ -276,6 +287,67 @@ def test_calibration_null_of_groups_in_one_batch(tmp_path):
     assert null.p_value.tolist() == [1.0, 1.0]  # no resample has a smaller MCB than 0
     assert np.all((0 <= null.band_low) & (null.band_low <= null.band_high) & (null.band_high <= 1))
     assert calibration_null(values, np.zeros(2), seed=3, n_resamples=0) is None
+
+
+def test_every_group_of_a_batch_scores_as_it_does_alone(tmp_path):
+    """Many groups resampled in one batch (sizes 1 to 1,100, whole-percent ties and distinct floats, above and
+    below the bootstrap's 256 cells and the null's 1,000 values): each group's figures, intervals, p-values
+    and bands included, are those it has scored by itself."""
+    rng = np.random.default_rng(13)
+    sizes = {"a1": 1, "b3": 3, "c40": 40, "d40": 40, "e120": 120, "f300": 300, "g1100": 1100}
+    rows = []
+    for name, n in sizes.items():
+        p = rng.uniform(0.02, 0.98, n)
+        if name in ("c40", "e120"):
+            p = p.round(2)  # ties: fewer distinct values than forecasts
+        o = (rng.random(n) < p).astype(int)
+        rows += [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+                 for row in question_rows(f"{name}-{i}", [(pi, 0)], oi, forecaster=name)]
+    rows += question_rows("shared", [(0.7, 0), (0.4, 3)], 1, forecaster="c40")  # a revision: a time-averaged pair
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        groups = scoring.score(store, by="forecaster", n_resamples=120, relative=False).as_json()["groups"]
+        assert [g["group"] for g in groups] == sorted(sizes)
+        for group in groups:
+            alone = scoring.score(store, forecaster=group["group"], n_resamples=120).as_json()
+            assert_same({k: v for k, v in group.items() if k != "group"}, {k: alone[k] for k in group if k != "group"},
+                        group["group"])
+            assert group["brier_ci"] is not None and group["corp"]["mcb_p_value"] is not None  # resampled
+        assert [g["corp"]["resampling_note"] is not None for g in groups] == [False] * 6 + [True]  # g1100 pooled
+
+
+def test_the_null_of_many_calibrated_groups_gives_them_uniform_p_values(tmp_path):
+    """Coverage of the calibration null as the groups of one breakdown draw it (each the stream afresh): 60
+    calibrated forecasters' p-values are about uniform (about a tenth below 0.1), and 20 overconfident ones
+    are flagged."""
+    rng = np.random.default_rng(21)
+    rows = []
+    for k in range(80):
+        p = rng.choice(np.round(np.linspace(0.05, 0.95, 10), 2), 30)
+        o = (rng.random(30) < (p if k < 60 else 0.5 + (p - 0.5) / 5)).astype(int)  # the last 20 overconfident
+        rows += [row for i, (pi, oi) in enumerate(zip(p, o, strict=True))
+                 for row in question_rows(f"f{k}-{i}", [(pi, 0)], oi, forecaster=f"f{k:02d}")]
+    with imported(tmp_path / "l.duckdb", rows) as store:
+        groups = scoring.score(store, by="forecaster", n_resamples=400, relative=False).groups
+    p_values = np.array([g.corp.mcb_p_value for g in groups])
+    calibrated, overconfident = p_values[:60], p_values[60:]
+    assert 2 <= np.sum(calibrated < 0.1) <= 12 and 0.4 < np.median(calibrated) < 0.6
+    assert np.sum(overconfident < 0.05) >= 12
+
+
+def test_the_nulls_binomial_draws_have_their_distribution():
+    """Cells of one effective forecast draw a uniform below x, the others numpy's binomial: each cell's
+    draws have mean m x and variance m x (1 − x), whatever the mix, and the same seed draws the same."""
+    from ledger.scoring.resampling import _binomials
+
+    m, x = np.array([1, 1, 5, 1, 20, 1]), np.array([0.03, 0.5, 0.3, 0.97, 0.6, 0.2])
+    draws = _binomials(np.random.default_rng(8), m, x, 40_000)
+    assert set(np.unique(draws[:, m == 1])) <= {0.0, 1.0} and draws.min() >= 0 and np.all(draws <= m)
+    mean, var = m * x, m * x * (1 - x)
+    assert np.all(np.abs(draws.mean(axis=0) - mean) < 4.5 * np.sqrt(var / 40_000))
+    np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
+    assert np.array_equal(draws, _binomials(np.random.default_rng(8), m, x, 40_000))
+    only_numpy = _binomials(np.random.default_rng(8), m[[2, 4]], x[[2, 4]], 10)  # no single cell: numpy's stream
+    assert np.array_equal(only_numpy, np.random.default_rng(8).binomial(m[[2, 4]], x[[2, 4]], (10, 2)))
 
 
 forecast_pairs = st.lists(

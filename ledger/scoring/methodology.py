@@ -51,18 +51,19 @@ METHODOLOGY = {
                    "W^2 / sum w^2). Small samples show MCB > 0 even when calibrated; this says whether the "
                    "observed MCB is more than chance. The consistency band of the reliability curve "
                    "(band_low, band_high; 90%) comes from the same resamples. Above 1000 distinct forecast "
-                   "values the resampling uses the values rounded to 0.001 (resampling_note says so). The groups "
-                   "of a breakdown are drawn together from one seeded stream.",
+                   "values the resampling uses the values rounded to 0.001 (resampling_note says so). Each group "
+                   "of a breakdown draws the seeded stream afresh, so its figures are those it has scored alone.",
     "calibration": "Calibration table: half-open bins [low, high) decided on the exact decimal value of the "
                    "forecast (rounded to 12 decimals), the last bin closed at 1. n is the weight in the bin "
                    "(scored pairs; fractional under time-averaging), observed the weighted share that "
                    "happened, ci the Wilson 95% interval for it (z = 1.959964, n and x weighted). Folded: a "
                    "forecast p < 0.5 on X counts as 1 - p on not-X.",
     "brier_ci": "95% bootstrap interval of the mean binary Brier: scored pairs resampled with replacement "
-                "n_resamples times (seeded, reproducible). The multinomial draw is over distinct per-pair "
-                "scores (exact); above 256 distinct scores they are pooled into 256 quantile groups whose "
-                "inner spread is added as a normal term with the same variance. The groups of a breakdown are "
-                "drawn together from one seeded stream.",
+                "n_resamples times (seeded, reproducible). Up to 256 pairs each resample draws that many pairs; "
+                "above, a multinomial draw over distinct per-pair scores (exact), and above 256 distinct scores "
+                "they are pooled into 256 quantile groups whose inner spread is added as a normal term with the "
+                "same variance. Each group of a breakdown draws the seeded stream afresh, so its interval is "
+                "the one it has scored alone.",
     "relative": "Relative score: per question, the forecaster's Brier (Good Judgment form) minus the median "
                 "Brier of the other forecasters on the same question; mean over questions, with a bootstrap "
                 "interval. Negative is better than the others.",

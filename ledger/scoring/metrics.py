@@ -210,7 +210,7 @@ def _values(g: Grouped) -> tuple[list[str], Values]:
 
     data = g.execute(f"SELECT grp_no, probability, weight, yes_weight, weight_sq FROM {g.values} "
                      "ORDER BY grp_no, probability").fetchnumpy()
-    names = g.names()
+    names = g.names
     return names, Values(np.asarray(data["grp_no"], np.int64), *(np.asarray(data[c], float) for c in (
         "probability", "weight", "yes_weight", "weight_sq")), n_groups=len(names))
 
@@ -293,7 +293,7 @@ def brier_intervals(g: Grouped, *, seed: int, n_resamples: int) -> dict[str, tup
     from ledger.scoring.resampling import bootstrap_mean_ci
 
     data = g.execute(f"SELECT grp_no, brier FROM {g.pairs} WHERE kind = 'binary'").fetchnumpy()
-    names = g.names()
+    names = g.names
     cis = bootstrap_mean_ci(data["brier"], data["grp_no"], n_groups=len(names), seed=seed, n_resamples=n_resamples)
     return dict(zip(names, cis, strict=True))
 

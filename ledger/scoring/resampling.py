@@ -1,13 +1,15 @@
-"""Resampling: bootstrap intervals and CORP's calibration null, every group in one batched draw.
+"""Resampling: bootstrap intervals and CORP's calibration null, every group of a breakdown in one batch.
 
 Each function takes all the groups of a breakdown at once (``groups``: an
-integer code per value) and draws from one seeded generator, in a fixed
-order: the groups sorted by how many cells they draw over (stable, in code
-order), in chunks that bound memory. So the result is reproducible from the
-seed and the data, the work is set-wise over all groups (no Python step per
-group), and a single group (the whole selection) draws exactly the stream it
-would draw alone. A group's draws do depend on the other groups of its
-breakdown; its definition does not.
+integer code per value). Every group draws from the same seeded stream,
+restarted for it (the generator's state set back to the seed's): so a group's
+figures depend on its own data and the seed alone, and equal those it has when
+scored by itself, whatever the other groups of its breakdown. The draws are
+one call per group (a few microseconds beside the B resamples of its cells
+it draws anyway); everything after them (the PAV refits, the sums, the
+quantiles) runs over many groups' resamples at once, in chunks that bound
+memory (the groups sorted by how many cells they draw over, so a chunk holds
+groups of like widths).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["BAND_LEVEL", "BOOTSTRAP_MAX_CELLS", "DEFAULT_RESAMPLES", "DEFAULT_SE
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 20210301
-BOOTSTRAP_MAX_CELLS = 256  # above this many distinct values a group's bootstrap pools them into quantile cells
+BOOTSTRAP_MAX_CELLS = 256  # a group of at most this many values draws indices; above it this many cells at most
 RESAMPLE_MAX_VALUES = 1000  # above this many distinct forecast values the null is computed on 0.001 steps
 BAND_LEVEL = 0.90
 CHUNK_CELLS = 1 << 17  # groups × resamples × cells drawn at once: 1 MiB arrays, the fastest size measured for PAV
@@ -53,6 +55,20 @@ def _chunks(cells: np.ndarray, n_resamples: int) -> Iterator[np.ndarray]:
         start = stop
 
 
+def _restarts(seed):
+    """A generator, and a function that sets it back to the state the seed gives it (one a group)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    state = rng.bit_generator.state
+
+    def restart() -> np.random.Generator:
+        rng.bit_generator.state = state
+        return rng
+
+    return restart
+
+
 def _pad(values: np.ndarray, start: np.ndarray, size: np.ndarray, chunk: np.ndarray, *, left: bool) -> np.ndarray:
     """The chunk's groups as rows of a (groups, widest) array, zero-padded on the left or the right."""
     import numpy as np
@@ -70,8 +86,10 @@ def bootstrap_mean_ci(values, groups=None, *, n_groups: int | None = None, seed:
                       n_resamples: int = DEFAULT_RESAMPLES, level: float = 0.95) -> list[tuple[float, float] | None]:
     """Percentile bootstrap interval of each group's mean, seeded; None for an empty group.
 
-    A resample's mean is Σ_k C_k v_k / n with C ~ Multinomial(n, counts/n)
-    over the group's distinct values v_k: the ordinary bootstrap, in O(B·K).
+    The ordinary bootstrap. A group of at most BOOTSTRAP_MAX_CELLS values
+    draws each resample's n indices (O(B·n), a few ns a draw); a larger one
+    draws C ~ Multinomial(n, counts/n) over its distinct values v_k and takes
+    Σ_k C_k v_k / n (O(B·K), ~40 ns a cell: cheaper once values repeat).
     Above BOOTSTRAP_MAX_CELLS distinct values a group's sorted values are
     pooled into that many equal-count cells and the within-cell spread is
     added as N(0, Σ C_c var_c) (same mean and variance). ``groups`` holds a
@@ -101,15 +119,23 @@ def bootstrap_mean_ci(values, groups=None, *, n_groups: int | None = None, seed:
     mean = np.where(in_quantile_cell, np.add.reduceat(v, cell_start) / count, v[cell_start])
     var = np.where(in_quantile_cell, np.maximum(np.add.reduceat(v * v, cell_start) / count - mean * mean, 0.0), 0.0)
     first_cell, cells = _group_bounds(cell_group, n_groups)
-    rng = np.random.default_rng(seed)
+    restart = _restarts(seed)
     for chunk in _chunks(cells, n_resamples):
-        # Left-padded with zero probabilities: the multinomial skips them without a draw.
-        share = _pad(count, first_cell, cells, chunk, left=True) / n[chunk, None]
-        draws = rng.multinomial(n[chunk, None], share[:, None, :], size=(chunk.size, n_resamples)).astype(float)
-        totals = (draws @ _pad(mean, first_cell, cells, chunk, left=True)[:, :, None])[..., 0]
+        # Left-padded with zero counts and zero values, so the padding adds nothing.
+        draws = np.zeros((chunk.size, n_resamples, int(cells[chunk].max())))
+        noise, drawn = np.zeros((chunk.size, n_resamples)), np.zeros((chunk.size, n_resamples))
+        for i, code in enumerate(chunk.tolist()):
+            rng, at = restart(), slice(first_cell[code], first_cell[code] + cells[code])
+            if n[code] <= BOOTSTRAP_MAX_CELLS:
+                own = v[start[code]:start[code] + n[code]]
+                drawn[i] = own[rng.integers(0, n[code], (n_resamples, n[code]))].sum(axis=1)
+                continue
+            draws[i, :, draws.shape[2] - cells[code]:] = rng.multinomial(n[code], count[at] / n[code], n_resamples)
+            if pooled[code]:
+                noise[i] = rng.standard_normal(n_resamples)
+        totals = drawn + (draws @ _pad(mean, first_cell, cells, chunk, left=True)[:, :, None])[..., 0]
         spread = _pad(var, first_cell, cells, chunk, left=True)
-        if spread.any():
-            totals = totals + np.sqrt((draws @ spread[:, :, None])[..., 0]) * rng.standard_normal(totals.shape)
+        totals = totals + np.sqrt((draws @ spread[:, :, None])[..., 0]) * noise
         low, high = np.quantile(totals / n[chunk, None], [(1 - level) / 2, (1 + level) / 2], axis=1)
         for i, code in enumerate(chunk.tolist()):
             out[code] = (float(low[i]), float(high[i]))
@@ -155,6 +181,21 @@ def pool_values(values: Values, max_values: int = RESAMPLE_MAX_VALUES) -> tuple[
                   n_groups=values.n_groups), pooled
 
 
+def _binomials(rng: np.random.Generator, m: np.ndarray, x: np.ndarray, n_resamples: int) -> np.ndarray:
+    """``n_resamples`` rows of Binomial(m_k, x_k) draws: the cells with m = 1 first, each a uniform below x
+    (numpy's binomial costs ~30 ns a draw whatever m, a uniform ~5), then the others with numpy's binomial."""
+    import numpy as np
+
+    single = m == 1
+    if not single.any():
+        return rng.binomial(m, x, (n_resamples, m.size))
+    out = np.empty((n_resamples, m.size))
+    out[:, single] = rng.random((n_resamples, int(single.sum()))) < x[single]
+    if not single.all():
+        out[:, ~single] = rng.binomial(m[~single], x[~single], (n_resamples, int((~single).sum())))
+    return out
+
+
 @dataclass(frozen=True)
 class CalibrationNull:
     """Per group: the MCB null (p-value, mean, 95th percentile); per value: the consistency band."""
@@ -176,8 +217,10 @@ def calibration_null(values: Values, mcb: np.ndarray, *, seed: int = DEFAULT_SEE
     is refitted to each draw; MCB_null = (B(x) − B(fit)) / N per draw, and
     p = (1 + #{MCB_null ≥ MCB − 1e-12}) / (1 + n_resamples). The band is the
     central ``level`` of the refitted curves at each value. ``mcb`` is each
-    group's observed MCB on these values. Seeded with (seed, 0), the stream
-    the whole selection has always drawn.
+    group's observed MCB on these values. Each group draws the stream seeded
+    with (seed, 0), restarted for it: first the uniforms of its values with
+    m = 1 (Binomial(1, x) is a uniform below x), n_resamples rows of them,
+    then the binomials of the others (:func:`_binomials`).
     """
     import numpy as np
 
@@ -190,12 +233,14 @@ def calibration_null(values: Values, mcb: np.ndarray, *, seed: int = DEFAULT_SEE
     p_value, null_mean, null_q95 = (np.full(values.n_groups, np.nan) for _ in range(3))
     band_low, band_high = np.full(values.x.size, np.nan), np.full(values.x.size, np.nan)
     effective = np.maximum(1, np.rint(values.weight ** 2 / values.weight_sq))
-    rng = np.random.default_rng([seed, 0])
+    restart = _restarts([seed, 0])
     for chunk in _chunks(size, n_resamples):
         x, weight, m = (_pad(a, start, size, chunk, left=False) for a in (values.x, values.weight, effective))
-        m = m.astype(np.int64)  # zero on padding: the binomial skips it without a draw
-        scale = np.divide(weight, m, out=np.zeros_like(weight), where=m > 0)
-        draws = rng.binomial(m[:, None, :], x[:, None, :], size=(chunk.size, n_resamples, x.shape[1]))
+        scale = np.divide(weight, m, out=np.zeros_like(weight), where=m > 0)  # zero on the padding
+        draws = np.zeros((chunk.size, n_resamples, x.shape[1]))
+        for i, code in enumerate(chunk.tolist()):
+            draws[i, :, :size[code]] = _binomials(restart(), m[i, :size[code]].astype(np.int64), x[i, :size[code]],
+                                                  n_resamples)
         draws = draws * scale[:, None, :]
         rows = draws.reshape(-1, x.shape[1])
         fitted, pooled = pav_rows(np.repeat(weight, n_resamples, axis=0), rows)

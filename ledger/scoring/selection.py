@@ -371,8 +371,9 @@ class Grouped:
         """Run SQL over these relations on the selection's connection."""
         return self.scored.con.execute(sql, params or [])
 
+    @cached_property
     def names(self) -> list[str]:
-        """The group names, indexed by ``grp_no``."""
+        """The group names, indexed by ``grp_no`` (read once: CORP and the intervals both label by them)."""
         if self.by is None:
             return ["all"]
         return [grp for (grp,) in self.execute(
