@@ -60,7 +60,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "busy_timeout", "EDITABLE", "SORTS", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer",
-    "csv_columns", "data_dir", "default_path", "open_error", "question_model",
+    "csv_columns", "data_dir", "default_path", "first_stale_state", "mark_touched", "open_error", "question_model",
+    "refresh_state", "restate_touched",
 ]
 
 EDITABLE = ("criteria", "resolve_by", "tags")
@@ -329,6 +330,7 @@ class Store:
             yield writer
             head = writer.seal()
             if not batched:
+                refresh_state(self.con, f"commit_id = {writer.commit_id}")  # a batch's, when it ends
                 self.con.execute("COMMIT")
         except BaseException:
             self._tip = None
@@ -356,9 +358,11 @@ class Store:
         """
         self.con.execute("BEGIN TRANSACTION")
         self._pending = {}
+        before = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
         try:
             yield
             self._flush()
+            refresh_state(self.con, f"commit_id > {int(before)}")
             self.con.execute("COMMIT")
         except BaseException:
             self._tip = None
@@ -724,6 +728,9 @@ class Store:
                            f"{bad_commit.committed_at:%Y-%m-%d %H:%M} UTC): {bad_commit.why}")
         if (orphan := chain.first_orphan_record(self.con)) is not None:
             raise Tampered(f"record {orphan} belongs to no commit: it was inserted outside ledger")
+        if (stale := first_stale_state(self.con)) is not None:
+            raise Tampered(f"the kept state of question {short(stale)} is not what its records say: "
+                           "it was changed outside ledger")
         n_records, head = self.head()
         n_commits = self.con.execute("SELECT count(*) FROM commits").fetchone()[0]
         return VerifyReport(n_records=n_records, n_commits=n_commits, head=head)
@@ -994,6 +1001,8 @@ class Writer:
         return known
 
     def _read_current(self, question_id: str) -> _Current:
+        """Read from the records themselves: the kept state (``question_state``) is refreshed when the
+        commit (or a batch of them) ends, and this commit's earlier writes may have changed the question."""
         self.store._flush()
         row = self.con.execute(
             """SELECT statement, options, resolve_by,
@@ -1001,7 +1010,10 @@ class Writer:
                       (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
                        WHERE question_id = $id),
                       resolved_at, created_at
-               FROM questions WHERE id = $id""",
+               FROM (SELECT q.statement, q.options, q.created_at, s.*,
+                            CASE WHEN s.annulled THEN 'annulled' WHEN s.outcome IS NOT NULL THEN 'resolved' END AS status
+                     FROM question_records q JOIN question_state_from_records s ON s.id = q.id
+                     WHERE q.id = $id AND s.id = $id)""",
             {"id": question_id},
         ).fetchone()
         if row is None:
@@ -1072,6 +1084,61 @@ def _stored(kind: str, value: Any) -> Any:
             return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
         return datetime(value.year, value.month, value.day)  # a date: midnight, as a DATE casts
     raise ValueError(f"no stored form for column type {kind}")
+
+
+# Up to this many questions touched, their ids reach the state's records as constants (DuckDB pushes
+# them into each record table's scan: ~30 CPU ms a question on a million-question ledger); more
+# (an import) are refreshed by a join, one pass over the records.
+_FEW_TOUCHED = 1_000
+
+
+def refresh_state(con: duckdb.DuckDBPyConnection, commits: str) -> None:
+    """Make ``question_state`` say what the records say for every question the records of ``commits``
+    (a condition on ``commit_id``) created, resolved or edited, in the caller's transaction.
+
+    Every write calls it before it commits (:meth:`Store.write`, :meth:`Store.batch`), and so does a
+    team ledger's mirror after it takes commits from the server; forecasts change no state."""
+    mark_touched(con, commits)
+    restate_touched(con)
+
+
+def mark_touched(con: duckdb.DuckDBPyConnection, commits: str) -> None:
+    """Note (in a TEMP table) the questions the records of ``commits`` touch, for :func:`restate_touched`:
+    before those records are deleted, when a team ledger's mirror forgets a commit the server refused."""
+    touched = " UNION ".join(f"SELECT {column} AS id FROM {table} WHERE {commits}" for table, column in (
+        ("question_records", "id"), ("resolution_records", "question_id"), ("edit_records", "question_id")))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_questions AS {touched}")
+
+
+def restate_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the kept state of the questions :func:`mark_touched` noted with what their records say now."""
+    try:
+        ids = [row[0] for row in con.execute(f"SELECT id FROM temp.touched_questions LIMIT {_FEW_TOUCHED + 1}").fetchall()]
+        if not ids:
+            return
+        chosen = ("IN (SELECT id FROM temp.touched_questions)" if len(ids) > _FEW_TOUCHED
+                  else f"IN ({', '.join(chain.sql_text(question_id) for question_id in ids)})")  # ids the ledger made
+        con.execute(f"DELETE FROM question_state WHERE id {chosen}")
+        con.execute(f"INSERT INTO question_state SELECT * FROM question_state_from_records WHERE id {chosen}")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.touched_questions")  # never a table of that name in the file
+
+
+def first_stale_state(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The first question (by id) whose kept state differs from its records' (or is missing, kept twice,
+    or kept for no question), or None: what proves that a listing or a score read from the kept state
+    says what the records say."""
+    differs = " OR ".join(f"k.{column} IS DISTINCT FROM r.{column}" for column in _STATE_COLUMNS)
+    row = con.execute(f"""
+        SELECT coalesce(k.id, r.id) AS id
+        FROM (SELECT *, count(*) OVER (PARTITION BY id) AS copies FROM question_state) k
+        FULL JOIN question_state_from_records r ON r.id = k.id
+        WHERE k.id IS NULL OR r.id IS NULL OR k.copies > 1 OR {differs}
+        ORDER BY 1 LIMIT 1""").fetchone()
+    return row[0] if row else None
+
+
+_STATE_COLUMNS = ("criteria", "resolve_by", "tags", "outcome", "annulled", "resolved_at", "resolution_recorded_at")
 
 
 SORTS = {  # `--sort` keys and their SQL order; each ends in the id, so pages never overlap or skip
