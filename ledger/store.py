@@ -496,10 +496,9 @@ class Store:
         return self._page_rows(where, params, _order(sort), offset, limit)
 
     def _page_rows(self, where: str, params: list, order: str, offset: int, limit: int | None):
-        """A page in two steps. One pass over the questions view chooses the page and counts the list
-        into a TEMP table (:func:`_counted_page_sql`); then the page's forecasts and resolutions are read
-        by its ids, which reach the record tables through those views. (Reading the questions view again by id would not: its
-        joins take no filter, and each read is a pass over every question, ~2 s on a million.)"""
+        """A page in two steps. One pass over the questions view chooses the page's ids and counts the list
+        into a TEMP table (:func:`_counted_page_sql`); then the page's questions, forecasts and resolutions
+        are read by those ids, which reach the record tables and the kept state through the views."""
         self.con.execute("CREATE OR REPLACE TEMP TABLE listing_page AS "
                          + _counted_page_sql(where, order, offset, limit), params)
         try:
@@ -508,7 +507,8 @@ class Store:
                 total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
                 return [], total
             ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
-            rows = self.con.execute(_listing_sql(_ROW_SELECT, "SELECT * FROM temp.listing_page", order, ids=ids))
+            rows = self.con.execute(_listing_sql(_ROW_SELECT, f"SELECT * FROM questions q WHERE q.id IN ({ids})",
+                                                 order, ids=ids))
             return [_stored_question(*row) for row in rows.fetchall()], found[0][1]
         finally:
             self.con.execute("DROP TABLE IF EXISTS temp.listing_page")  # never a table of that name in the file
@@ -1165,16 +1165,17 @@ _TOP_ROWS = 10_000
 
 
 def _counted_page_sql(where: str, order: str, offset: int, limit: int | None) -> str:
-    """One page of the questions ``where`` chooses, in ``order``, each row with ``listed``: how many the
-    whole list has. A near page is the ``min_by`` of the first offset + limit rows, kept while the rows
+    """The ids of one page of the questions ``where`` chooses, in ``order``, each with ``listed``: how many
+    the whole list has. A near page is the ``min_by`` of the first offset + limit rows, kept while the rows
     stream past; a count(*) OVER () window holds every chosen row before the page is cut (a screen of
-    1,000,000 questions: 415 MiB peak that way, 246 MiB this way). A deep page sorts the whole list."""
+    1,000,000 questions: 415 MiB peak that way, 246 MiB this way). A deep page sorts the whole list.
+    Ids, not rows: keeping every column of each row that streams past cost half the pass."""
     if limit is None or offset + limit > _TOP_ROWS or order not in SORTS.values():  # SORTS: ascending, not null
-        return f"SELECT q.*, count(*) OVER () AS listed FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}"
+        return f"SELECT q.id, count(*) OVER () AS listed FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}"
     keys = ", ".join(f"'k{i}': {key.strip()}" for i, key in enumerate(order.split(",")))
-    return f"""WITH top AS (SELECT count(*) AS listed, min_by(q, {{{keys}}}, {int(offset) + int(limit)}) AS page
+    return f"""WITH top AS (SELECT count(*) AS listed, min_by(q.id, {{{keys}}}, {int(offset) + int(limit)}) AS page
                             FROM questions q WHERE {where})
-               SELECT unnest(picked), listed FROM (SELECT unnest(page[{int(offset) + 1}:]) AS picked, listed FROM top)"""
+               SELECT unnest(page[{int(offset) + 1}:]) AS id, listed FROM top"""
 
 
 def _chosen_sql(where: str, order: str, page: str = "") -> str:
