@@ -1098,30 +1098,38 @@ def refresh_state(con: duckdb.DuckDBPyConnection, commits: str) -> None:
 
     Every write calls it before it commits (:meth:`Store.write`, :meth:`Store.batch`), and so does a
     team ledger's mirror after it takes commits from the server; forecasts change no state."""
-    mark_touched(con, commits)
-    restate_touched(con)
+    _restate(con, _touched_sql(commits))
 
 
 def mark_touched(con: duckdb.DuckDBPyConnection, commits: str) -> None:
     """Note (in a TEMP table) the questions the records of ``commits`` touch, for :func:`restate_touched`:
     before those records are deleted, when a team ledger's mirror forgets a commit the server refused."""
-    touched = " UNION ".join(f"SELECT {column} AS id FROM {table} WHERE {commits}" for table, column in (
-        ("question_records", "id"), ("resolution_records", "question_id"), ("edit_records", "question_id")))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_questions AS {touched}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_questions AS {_touched_sql(commits)}")
 
 
 def restate_touched(con: duckdb.DuckDBPyConnection) -> None:
     """Replace the kept state of the questions :func:`mark_touched` noted with what their records say now."""
     try:
-        ids = [row[0] for row in con.execute(f"SELECT id FROM temp.touched_questions LIMIT {_FEW_TOUCHED + 1}").fetchall()]
-        if not ids:
-            return
-        chosen = ("IN (SELECT id FROM temp.touched_questions)" if len(ids) > _FEW_TOUCHED
-                  else f"IN ({', '.join(chain.sql_text(question_id) for question_id in ids)})")  # ids the ledger made
-        con.execute(f"DELETE FROM question_state WHERE id {chosen}")
-        con.execute(f"INSERT INTO question_state SELECT * FROM question_state_from_records WHERE id {chosen}")
+        _restate(con, "SELECT id FROM temp.touched_questions")
     finally:
         con.execute("DROP TABLE IF EXISTS temp.touched_questions")  # never a table of that name in the file
+
+
+def _touched_sql(commits: str) -> str:
+    """The questions the records of ``commits`` belong to (a scan of commit_id, which only grows: its
+    zone maps skip every block of older commits)."""
+    return " UNION ".join(f"SELECT {column} AS id FROM {table} WHERE {commits}" for table, column in (
+        ("question_records", "id"), ("resolution_records", "question_id"), ("edit_records", "question_id")))
+
+
+def _restate(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    ids = [row[0] for row in con.execute(f"{touched} LIMIT {_FEW_TOUCHED + 1}").fetchall()]
+    if not ids:
+        return
+    chosen = (f"IN ({touched})" if len(ids) > _FEW_TOUCHED
+              else f"IN ({', '.join(chain.sql_text(question_id) for question_id in ids)})")  # ids the ledger made
+    con.execute(f"DELETE FROM question_state WHERE id {chosen}")
+    con.execute(f"INSERT INTO question_state SELECT * FROM question_state_from_records WHERE id {chosen}")
 
 
 def first_stale_state(con: duckdb.DuckDBPyConnection) -> str | None:
