@@ -7,6 +7,7 @@ hashes cover, and every existing ledger would fail `ledger verify`.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import time
 from datetime import date, datetime
@@ -307,7 +308,9 @@ def test_rows_hashed_in_python_by_the_writer_pass_the_sql_verify(rows, bulk_too)
         "resolution_records": lambda r: {"question_id": r["text"], "outcome": r["maybe"], "annulled": r["flag"],
                                          "resolved_at": r["moment"], "note": r["maybe"], "evidence": None,
                                          "resolver": r["text"], "recorded_at": r["moment"]},
-        "edit_records": lambda r: {"question_id": r["text"], "field": "tags", "value": r["text"], "reason": r["maybe"],
+        # an edit's value is JSON, as every edit stores it (the questions' kept state reads it)
+        "edit_records": lambda r: {"question_id": r["text"], "field": "tags", "value": json.dumps([r["text"]]),
+                                   "reason": r["maybe"],
                                    "editor": None, "recorded_at": r["moment"]},
     }
     with tempfile.TemporaryDirectory() as directory, Store.open(Path(directory) / "l.duckdb") as store:
