@@ -52,6 +52,15 @@ script, itself 7.45 s on that load; an earlier run at load 9: 8.66 s -> 3.70 s C
 2.43 s (1.07x, load 3.4); after, load 6-9, first 3.07 s CPU, later 2.19 s CPU. ``--by source`` is unchanged:
 2,000 groups 57 ms CPU a group at full size (--small 14.7 before, 18.3 after, on heavier load); its cost is
 per (group, distinct value) cell, 1000 binomial draws and PAV refits each (PAV ~65%, the draws ~20%).
+Listing round 4 (4 December, load 5-10, main and branch `listing` interleaved, user+sys CPU of the whole
+process, two rounds): migration 0005 keeps each question's current state in ``question_state`` (refreshed by
+every write, checked by verify) and a page is chosen as ids. A screen of 1,000,000 questions 1.02-1.13 ->
+0.73-0.87 CPU s (in-process ``question_page``: 0.80-0.90 -> 0.44-0.54 s); ``--csv`` 10.9-12.0 -> 10.6-11.7 and
+``--json`` 7.9-8.5 -> 8.2-8.8 CPU s, 1.8-2.0 GB both sides: unchanged, their cost is the forecasts grouped per
+question (a pass per 50,000 questions cut the peak to 600 MiB but tripled the CPU: reverted). Cold ``add`` on
+100,000 questions: 0.26-0.36 -> 0.31-0.38 CPU s (the refresh, ~11 CPU ms in-process) beside ``import duckdb``'s
+0.08-0.11; its rest is typer ~65 ms, pydantic ~55, DuckDB's connect ~20 and close ~11. Run these with
+PYTHONDONTWRITEBYTECODE unset: with it set, every module is compiled on every run (~0.1 s of a cold ``add``).
 """
 
 from __future__ import annotations
