@@ -110,6 +110,23 @@ def test_a_batch_keeps_the_state_of_its_commits(db_path):
         assert store.verify()
 
 
+def test_a_question_added_and_resolved_in_one_commit_keeps_its_resolution(db_path):
+    """A question a write made is inserted as its record says, unless the same commit resolved or edited it."""
+    from ledger.models import Forecast, Question, Resolution
+
+    with Store.open(db_path) as store:
+        with store.write("add") as writer:
+            plain = writer.add_question(Question(statement="Plain", resolve_by="2030", criteria="c", tags=["t"]),
+                                        Forecast(forecaster="a", probability=0.5))
+            closed = writer.add_question(Question(statement="Closed", resolve_by="2030", criteria="c"),
+                                         Forecast(forecaster="a", probability=0.5))
+            writer.resolve(closed, Resolution(outcome="no"))
+            writer.edit(closed, "tags", ["late"], reason=None, editor=None)
+        rows = store.con.execute("SELECT id, status, outcome, tags FROM questions ORDER BY statement").fetchall()
+        assert rows == [(closed, "resolved", "no", ["late"]), (plain, "open", None, ["t"])]
+        assert store.verify()
+
+
 def test_verify_names_a_question_whose_kept_state_was_changed_outside_ledger(cli, db_path, tmp_path):
     """The kept state is not hashed (it is derived); verify recomputes it, so a score read from it
     cannot be flattered by rewriting it."""
