@@ -76,6 +76,15 @@ it). ``score_groups_bench.py`` (fresh processes, best of 2, two rounds): source 
 author 3.87-4.19 -> 3.83-4.26, tag ~1.5 both. ``score --json`` at 1,000,000 unchanged (1.74-1.79 vs
 1.66-1.77 s CPU, 1.19-1.42x the sklearn script at load ~9): in one process 1.22 s CPU, of which the selection
 0.83 (the rows window 0.45, pairs 0.13, candidates 0.11), three bootstraps 0.2; the process adds ~0.3.
+Listing round 4 (4 December, load 5-10, main and branch `listing` interleaved, user+sys CPU of the whole
+process, two rounds): migration 0005 keeps each question's current state in ``question_state`` (refreshed by
+every write, checked by verify) and a page is chosen as ids. A screen of 1,000,000 questions 1.02-1.13 ->
+0.73-0.87 CPU s (in-process ``question_page``: 0.80-0.90 -> 0.44-0.54 s); ``--csv`` 10.9-12.0 -> 10.6-11.7 and
+``--json`` 7.9-8.5 -> 8.2-8.8 CPU s, 1.8-2.0 GB both sides: unchanged, their cost is the forecasts grouped per
+question (a pass per 50,000 questions cut the peak to 600 MiB but tripled the CPU: reverted). Cold ``add`` on
+100,000 questions: 0.26-0.36 -> 0.31-0.38 CPU s (the refresh, ~11 CPU ms in-process) beside ``import duckdb``'s
+0.08-0.11; its rest is typer ~65 ms, pydantic ~55, DuckDB's connect ~20 and close ~11. Run these with
+PYTHONDONTWRITEBYTECODE unset: with it set, every module is compiled on every run (~0.1 s of a cold ``add``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,11 @@ from pathlib import Path
 from ledger.errors import LedgerError
 from ledger.parse import utc_now
 
-__all__ = ["MIGRATIONS", "applied", "foreign_objects", "install_views", "migrate", "pending", "statements"]
+__all__ = ["DERIVED", "MIGRATIONS", "applied", "foreign_objects", "install_views", "migrate", "pending", "statements"]
+
+# Tables that hold what the records say, kept by every write (ledger.store.refresh_state) and checked
+# by verify; a team ledger's mirror keeps its own, so the server stores none.
+DERIVED = ("question_state",)
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -195,6 +199,84 @@ MIGRATIONS: list[tuple[str, str]] = [
                                              q.resolve_by) AS backfilled
         FROM forecast_records f
         JOIN question_records q ON q.id = f.question_id;
+        """,
+    ),
+    (
+        "0005_question_state",
+        """
+        -- What each question is now, as its records say: its criteria, resolve-by and tags after
+        -- the latest edit of each, and its current resolution (the one of highest seq). One group
+        -- a question over all its records, so a filter on ids reaches every record table: the
+        -- state of a few questions is read without reading the others'.
+        CREATE VIEW question_state_from_records AS
+        WITH facts AS (
+            SELECT id, seq, criteria, resolve_by, tags, NULL::VARCHAR AS field, NULL::VARCHAR AS value,
+                   NULL::STRUCT(outcome VARCHAR, annulled BOOLEAN, resolved_at TIMESTAMP, recorded_at TIMESTAMP)
+                       AS resolution
+            FROM question_records
+            UNION ALL (
+                SELECT question_id, seq, NULL::VARCHAR, NULL::DATE, NULL::VARCHAR[], field, value, NULL
+                FROM edit_records
+                UNION ALL
+                SELECT question_id, seq, NULL::VARCHAR, NULL::DATE, NULL::VARCHAR[], NULL::VARCHAR, NULL::VARCHAR,
+                       {'outcome': outcome, 'annulled': annulled, 'resolved_at': resolved_at, 'recorded_at': recorded_at}
+                FROM resolution_records
+            )
+        ),
+        latest AS (
+            SELECT id,
+                   count(resolve_by) AS records,
+                   coalesce(arg_max(value, seq) FILTER (WHERE field = 'criteria') ->> '$',
+                            arg_max(criteria, seq) FILTER (WHERE resolve_by IS NOT NULL)) AS criteria,
+                   coalesce(CAST(arg_max(value, seq) FILTER (WHERE field = 'resolve_by') ->> '$' AS DATE),
+                            arg_max(resolve_by, seq) FILTER (WHERE resolve_by IS NOT NULL)) AS resolve_by,
+                   coalesce(CAST(from_json(arg_max(value, seq) FILTER (WHERE field = 'tags'), '["VARCHAR"]')
+                                 AS VARCHAR[]),
+                            arg_max(tags, seq) FILTER (WHERE resolve_by IS NOT NULL)) AS tags,
+                   arg_max(resolution, seq) FILTER (WHERE resolution IS NOT NULL) AS r
+            FROM facts
+            GROUP BY id
+        )
+        SELECT id, criteria, resolve_by, tags, r.outcome AS outcome, r.annulled AS annulled,
+               r.resolved_at AS resolved_at, r.recorded_at AS resolution_recorded_at
+        FROM latest
+        WHERE records > 0;
+
+        -- The same, kept: every write refreshes the rows of the questions it touched, in its own
+        -- transaction (ledger.store.refresh_state), so a listing reads one narrow table instead of
+        -- grouping every record; `ledger verify` proves it equal to the view above. Derived, never
+        -- hashed: the records stay the only truth.
+        CREATE TABLE question_state (
+            id VARCHAR NOT NULL,
+            criteria VARCHAR,
+            resolve_by DATE NOT NULL,
+            tags VARCHAR[] NOT NULL,
+            outcome VARCHAR,
+            annulled BOOLEAN,
+            resolved_at TIMESTAMP,
+            resolution_recorded_at TIMESTAMP
+        );
+        INSERT INTO question_state SELECT * FROM question_state_from_records;
+
+        -- 0002's questions, with the current state read from the kept table.
+        CREATE OR REPLACE VIEW questions AS
+        WITH merged AS (
+            SELECT q.id, q.kind, q.statement, s.criteria, s.resolve_by,
+                   q.resolve_by AS original_resolve_by,
+                   q.options, s.tags,
+                   q.source_title, q.source_author, q.source_outlet, q.source_url,
+                   q.source_published, q.quote, q.created_at,
+                   s.outcome, s.annulled, s.resolved_at, s.resolution_recorded_at
+            FROM question_records q
+            JOIN question_state s ON s.id = q.id
+        )
+        SELECT * EXCLUDE (annulled, resolution_recorded_at),
+               CASE WHEN annulled THEN 'annulled'
+                    WHEN outcome IS NOT NULL THEN 'resolved'
+                    WHEN resolve_by < current_date THEN 'due'
+                    ELSE 'open' END AS status,
+               coalesce(resolution_recorded_at::DATE > resolve_by, false) AS resolved_late
+        FROM merged;
         """,
     ),
 ]

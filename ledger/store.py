@@ -60,7 +60,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "busy_timeout", "EDITABLE", "SORTS", "STORAGE_VERSION", "Staging", "Store", "VerifyReport", "Writer",
-    "csv_columns", "data_dir", "default_path", "open_error", "question_model",
+    "csv_columns", "data_dir", "default_path", "first_stale_state", "mark_touched", "open_error", "question_model",
+    "refresh_state", "restate_touched",
 ]
 
 EDITABLE = ("criteria", "resolve_by", "tags")
@@ -329,6 +330,7 @@ class Store:
             yield writer
             head = writer.seal()
             if not batched:
+                refresh_state(self.con, f"commit_id = {writer.commit_id}", created=writer.created)  # a batch's, when it ends
                 self.con.execute("COMMIT")
         except BaseException:
             self._tip = None
@@ -356,9 +358,11 @@ class Store:
         """
         self.con.execute("BEGIN TRANSACTION")
         self._pending = {}
+        before = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
         try:
             yield
             self._flush()
+            refresh_state(self.con, f"commit_id > {int(before)}")
             self.con.execute("COMMIT")
         except BaseException:
             self._tip = None
@@ -492,10 +496,9 @@ class Store:
         return self._page_rows(where, params, _order(sort), offset, limit)
 
     def _page_rows(self, where: str, params: list, order: str, offset: int, limit: int | None):
-        """A page in two steps. One pass over the questions view chooses the page and counts the list
-        into a TEMP table (:func:`_counted_page_sql`); then the page's forecasts and resolutions are read
-        by its ids, which reach the record tables through those views. (Reading the questions view again by id would not: its
-        joins take no filter, and each read is a pass over every question, ~2 s on a million.)"""
+        """A page in two steps. One pass over the questions view chooses the page's ids and counts the list
+        into a TEMP table (:func:`_counted_page_sql`); then the page's questions, forecasts and resolutions
+        are read by those ids, which reach the record tables and the kept state through the views."""
         self.con.execute("CREATE OR REPLACE TEMP TABLE listing_page AS "
                          + _counted_page_sql(where, order, offset, limit), params)
         try:
@@ -504,7 +507,8 @@ class Store:
                 total = self.con.execute(f"SELECT count(*) FROM questions q WHERE {where}", params).fetchone()[0]
                 return [], total
             ids = ", ".join(chain.sql_text(question_id) for question_id, _ in found)  # ids the ledger made: hex
-            rows = self.con.execute(_listing_sql(_ROW_SELECT, "SELECT * FROM temp.listing_page", order, ids=ids))
+            rows = self.con.execute(_listing_sql(_ROW_SELECT, f"SELECT * FROM questions q WHERE q.id IN ({ids})",
+                                                 order, ids=ids))
             return [_stored_question(*row) for row in rows.fetchall()], found[0][1]
         finally:
             self.con.execute("DROP TABLE IF EXISTS temp.listing_page")  # never a table of that name in the file
@@ -724,6 +728,9 @@ class Store:
                            f"{bad_commit.committed_at:%Y-%m-%d %H:%M} UTC): {bad_commit.why}")
         if (orphan := chain.first_orphan_record(self.con)) is not None:
             raise Tampered(f"record {orphan} belongs to no commit: it was inserted outside ledger")
+        if (stale := first_stale_state(self.con)) is not None:
+            raise Tampered(f"the kept state of question {short(stale)} is not what its records say: "
+                           "it was changed outside ledger")
         n_records, head = self.head()
         n_commits = self.con.execute("SELECT count(*) FROM commits").fetchone()[0]
         return VerifyReport(n_records=n_records, n_commits=n_commits, head=head)
@@ -801,6 +808,7 @@ class Writer:
         self.first_seq = next_seq  # this commit's records are those from here on (seqs only grow)
         self.recorded_at = recorded_at
         self.warnings: list[str] = []  # what the command should tell the user, one line each
+        self.created: list[str] = []  # the questions add_question made, under fresh random ids (see refresh_state)
         # (seq, hash) of the records hashed here in Python; None once a bulk append hashed in SQL
         self._hashed: list[tuple[int, str]] | None = []
 
@@ -912,6 +920,7 @@ class Writer:
             "created_at": self.recorded_at,
         })
         self._append_forecast(question_id, forecast)
+        self.created.append(question_id)
         # A question just logged is open, with no resolution: what the questions view would say of it.
         self.store._known[question_id] = _Current(
             question.statement, _stored("VARCHAR[]", question.options), _stored("DATE", question.resolve_by),
@@ -994,6 +1003,8 @@ class Writer:
         return known
 
     def _read_current(self, question_id: str) -> _Current:
+        """Read from the records themselves: the kept state (``question_state``) is refreshed when the
+        commit (or a batch of them) ends, and this commit's earlier writes may have changed the question."""
         self.store._flush()
         row = self.con.execute(
             """SELECT statement, options, resolve_by,
@@ -1001,7 +1012,10 @@ class Writer:
                       (SELECT min(resolved_at) FILTER (WHERE NOT annulled) FROM resolution_records
                        WHERE question_id = $id),
                       resolved_at, created_at
-               FROM questions WHERE id = $id""",
+               FROM (SELECT q.statement, q.options, q.created_at, s.*,
+                            CASE WHEN s.annulled THEN 'annulled' WHEN s.outcome IS NOT NULL THEN 'resolved' END AS status
+                     FROM question_records q JOIN question_state_from_records s ON s.id = q.id
+                     WHERE q.id = $id AND s.id = $id)""",
             {"id": question_id},
         ).fetchone()
         if row is None:
@@ -1074,6 +1088,82 @@ def _stored(kind: str, value: Any) -> Any:
     raise ValueError(f"no stored form for column type {kind}")
 
 
+# Up to this many questions touched, their ids reach the state's records as constants (DuckDB pushes
+# them into each record table's scan: ~30 CPU ms a question on a million-question ledger); more
+# (an import) are refreshed by a join, one pass over the records.
+_FEW_TOUCHED = 1_000
+
+
+def refresh_state(con: duckdb.DuckDBPyConnection, commits: str, *, created: list[str] | tuple = ()) -> None:
+    """Make ``question_state`` say what the records say for every question the records of ``commits``
+    (a condition on ``commit_id``) created, resolved or edited, in the caller's transaction.
+
+    Every write calls it before it commits (:meth:`Store.write`, :meth:`Store.batch`), and so does a
+    team ledger's mirror after it takes commits from the server; forecasts change no state.
+
+    ``created``: questions a domain write made in these commits, under ids it drew at random, so no
+    earlier record names them; unless these commits also resolved or edited one, its state is its own
+    record's, inserted as it is (regrouping its records costs a cold ``add`` ~10 CPU ms on 100,000
+    questions; verify checks both alike)."""
+    touched = _touched_sql(commits)
+    if created:
+        fresh, later = ", ".join(chain.sql_text(question_id) for question_id in created), _touched_sql(
+            commits, ("resolution_records", "edit_records"))
+        con.execute(f"""INSERT INTO question_state
+                        SELECT id, criteria, resolve_by, tags, NULL, NULL, NULL, NULL FROM question_records
+                        WHERE {commits} AND id IN ({fresh}) AND id NOT IN ({later})""")
+        touched = f"SELECT id FROM ({touched}) WHERE id NOT IN ({fresh}) OR id IN ({later})"
+    _restate(con, touched)
+
+
+def mark_touched(con: duckdb.DuckDBPyConnection, commits: str) -> None:
+    """Note (in a TEMP table) the questions the records of ``commits`` touch, for :func:`restate_touched`:
+    before those records are deleted, when a team ledger's mirror forgets a commit the server refused."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_questions AS {_touched_sql(commits)}")
+
+
+def restate_touched(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the kept state of the questions :func:`mark_touched` noted with what their records say now."""
+    try:
+        _restate(con, "SELECT id FROM temp.touched_questions")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.touched_questions")  # never a table of that name in the file
+
+
+def _touched_sql(commits: str, tables: tuple[str, ...] = ("question_records", "resolution_records", "edit_records")) -> str:
+    """The questions the records of ``commits`` in ``tables`` belong to (a scan of commit_id, which only
+    grows: its zone maps skip every block of older commits)."""
+    return " UNION ".join(f"SELECT {'id' if table == 'question_records' else 'question_id'} AS id FROM {table} "
+                          f"WHERE {commits}" for table in tables)
+
+
+def _restate(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    ids = [row[0] for row in con.execute(f"{touched} LIMIT {_FEW_TOUCHED + 1}").fetchall()]
+    if not ids:
+        return
+    chosen = (f"IN ({touched})" if len(ids) > _FEW_TOUCHED
+              else f"IN ({', '.join(chain.sql_text(question_id) for question_id in ids)})")  # ids the ledger made
+    con.execute(f"DELETE FROM question_state WHERE id {chosen}")
+    con.execute(f"INSERT INTO question_state SELECT * FROM question_state_from_records WHERE id {chosen}")
+
+
+def first_stale_state(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The first question (by id) whose kept state differs from its records' (or is missing, kept twice,
+    or kept for no question), or None: what proves that a listing or a score read from the kept state
+    says what the records say."""
+    differs = " OR ".join(f"k.{column} IS DISTINCT FROM r.{column}" for column in _STATE_COLUMNS)
+    row = con.execute(f"""
+        SELECT coalesce(k.id, r.id) AS id
+        FROM (SELECT *, count(*) OVER (PARTITION BY id) AS copies FROM question_state) k
+        FULL JOIN question_state_from_records r ON r.id = k.id
+        WHERE k.id IS NULL OR r.id IS NULL OR k.copies > 1 OR {differs}
+        ORDER BY 1 LIMIT 1""").fetchone()
+    return row[0] if row else None
+
+
+_STATE_COLUMNS = ("criteria", "resolve_by", "tags", "outcome", "annulled", "resolved_at", "resolution_recorded_at")
+
+
 SORTS = {  # `--sort` keys and their SQL order; each ends in the id, so pages never overlap or skip
     "resolve-by": "q.resolve_by, q.created_at, q.id",
     "created": "q.created_at, q.id",
@@ -1098,16 +1188,17 @@ _TOP_ROWS = 10_000
 
 
 def _counted_page_sql(where: str, order: str, offset: int, limit: int | None) -> str:
-    """One page of the questions ``where`` chooses, in ``order``, each row with ``listed``: how many the
-    whole list has. A near page is the ``min_by`` of the first offset + limit rows, kept while the rows
+    """The ids of one page of the questions ``where`` chooses, in ``order``, each with ``listed``: how many
+    the whole list has. A near page is the ``min_by`` of the first offset + limit rows, kept while the rows
     stream past; a count(*) OVER () window holds every chosen row before the page is cut (a screen of
-    1,000,000 questions: 415 MiB peak that way, 246 MiB this way). A deep page sorts the whole list."""
+    1,000,000 questions: 415 MiB peak that way, 246 MiB this way). A deep page sorts the whole list.
+    Ids, not rows: keeping every column of each row that streams past cost half the pass."""
     if limit is None or offset + limit > _TOP_ROWS or order not in SORTS.values():  # SORTS: ascending, not null
-        return f"SELECT q.*, count(*) OVER () AS listed FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}"
+        return f"SELECT q.id, count(*) OVER () AS listed FROM questions q WHERE {where} ORDER BY {order}{_page(offset, limit)}"
     keys = ", ".join(f"'k{i}': {key.strip()}" for i, key in enumerate(order.split(",")))
-    return f"""WITH top AS (SELECT count(*) AS listed, min_by(q, {{{keys}}}, {int(offset) + int(limit)}) AS page
+    return f"""WITH top AS (SELECT count(*) AS listed, min_by(q.id, {{{keys}}}, {int(offset) + int(limit)}) AS page
                             FROM questions q WHERE {where})
-               SELECT unnest(picked), listed FROM (SELECT unnest(page[{int(offset) + 1}:]) AS picked, listed FROM top)"""
+               SELECT unnest(page[{int(offset) + 1}:]) AS id, listed FROM top"""
 
 
 def _chosen_sql(where: str, order: str, page: str = "") -> str:

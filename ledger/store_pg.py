@@ -44,7 +44,9 @@ from ledger import migrations
 from ledger.chain import RECORD_TABLES
 from ledger.errors import LedgerBusy, LedgerError, MissingDependency, NotFound, Tampered
 from ledger.location import ServerUrl
-from ledger.store import Store, VerifyReport, Writer, busy_timeout, data_dir
+from ledger.store import (
+    Store, VerifyReport, Writer, busy_timeout, data_dir, mark_touched, refresh_state, restate_touched,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -111,7 +113,8 @@ def record_columns() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def server_ddl() -> list[tuple[str, str]]:
     """(migration name, PostgreSQL DDL) for every migration: the tables it creates, rendered with a
-    type map. Views are not stored on the server: the code defines them in the mirror."""
+    type map. Views are not stored on the server: the code defines them in the mirror; nor are the tables
+    derived from the records (:data:`ledger.migrations.DERIVED`): the mirror keeps its own."""
     import duckdb
 
     scratch = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
@@ -120,7 +123,7 @@ def server_ddl() -> list[tuple[str, str]]:
         rendered, seen = [], set()
         for name, sql in migrations.MIGRATIONS:
             scratch.execute(sql)
-            made = {t: cols for t, cols in _columns(scratch).items() if t not in seen}
+            made = {t: cols for t, cols in _columns(scratch).items() if t not in seen and t not in migrations.DERIVED}
             seen.update(made)
             statements = []
             for table, cols in made.items():
@@ -355,7 +358,10 @@ class ServerStore(Store):
         _digests(self.con)
         with self._server_errors(), self.server.transaction():
             self.server.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            self._pull(since=self._load_cache() if use_cache else None)
+            cached = self._load_cache() if use_cache else None
+            if cached is not None:  # the cache holds records only: their state is the mirror's to keep
+                refresh_state(self.con, f"commit_id <= {int(cached)}")
+            self._pull(since=cached)
         migrations.install_views(self.con)
 
     def close(self) -> None:
@@ -403,6 +409,7 @@ class ServerStore(Store):
             finally:
                 self.con.unregister("pulled_rows")
             self.pulled += rows.num_rows
+        refresh_state(self.con, "TRUE" if since is None else f"commit_id > {int(since)}")
         self._mirrored = self.con.execute("SELECT coalesce(max(id), 0) FROM commits").fetchone()[0]
 
     def _take_digests(self, table: str, where: str) -> None:
@@ -432,9 +439,11 @@ class ServerStore(Store):
             self._take_digests(table, f" WHERE {_key(table)} = {int(commit_id)}")
 
     def _forget(self, commit_id: int) -> None:
-        """Drop from the mirror a commit the server did not take."""
+        """Drop from the mirror a commit the server did not take, and what it changed of the kept state."""
+        mark_touched(self.con, f"commit_id >= {int(commit_id)}")
         for table in TABLES:
             self.con.execute(f"DELETE FROM {table} WHERE {_key(table)} >= ?", [commit_id])
+        restate_touched(self.con)
         self.con.execute("DELETE FROM server_digests WHERE commit_id >= ?", [commit_id])
 
     # -- the local cache ------------------------------------------------------

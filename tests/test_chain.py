@@ -7,6 +7,7 @@ hashes cover, and every existing ledger would fail `ledger verify`.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import time
 from datetime import date, datetime
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import chain, migrations
-from ledger.store import Store
+from ledger.store import Store, refresh_state
 
 DATA = Path(__file__).parent / "data"
 PREV = "e61ae4a5e66967ab0d3485d256f90f8b4f04ec407603e887debbb15b03c9f937"
@@ -274,6 +275,7 @@ def test_golden_rows_written_through_a_real_ledger_file_verify(tmp_path):
         head = chain.commit_head(prev, commit_id, "golden", at, hashes)
         con.execute("INSERT INTO commits VALUES (?, ?, 'golden', ?, ?, ?)", [commit_id, at, len(records), prev, head])
         prev = head
+    refresh_state(con, "TRUE")  # a writer keeps the questions' state beside its records (verify checks it)
     con.close()
     with Store.open(path, create=False) as store:
         assert store.verify().head == prev
@@ -306,7 +308,9 @@ def test_rows_hashed_in_python_by_the_writer_pass_the_sql_verify(rows, bulk_too)
         "resolution_records": lambda r: {"question_id": r["text"], "outcome": r["maybe"], "annulled": r["flag"],
                                          "resolved_at": r["moment"], "note": r["maybe"], "evidence": None,
                                          "resolver": r["text"], "recorded_at": r["moment"]},
-        "edit_records": lambda r: {"question_id": r["text"], "field": "tags", "value": r["text"], "reason": r["maybe"],
+        # an edit's value is JSON, as every edit stores it (the questions' kept state reads it)
+        "edit_records": lambda r: {"question_id": r["text"], "field": "tags", "value": json.dumps([r["text"]]),
+                                   "reason": r["maybe"],
                                    "editor": None, "recorded_at": r["moment"]},
     }
     with tempfile.TemporaryDirectory() as directory, Store.open(Path(directory) / "l.duckdb") as store:

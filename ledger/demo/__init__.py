@@ -650,6 +650,7 @@ def _save(store: Store, path: Path) -> None:
     verbatim and in one transaction (the file is made by the store, empty and migrated, first).
     Should the copy fail, the file it made is removed: a run never leaves a ledger it cannot replace."""
     from ledger.chain import RECORD_TABLES
+    from ledger.migrations import DERIVED
     from ledger.store import Store
 
     Store.open(path).close()
@@ -657,7 +658,7 @@ def _save(store: Store, path: Path) -> None:
     con.execute(f"ATTACH '{literal}' AS demo_file")
     try:
         con.execute("BEGIN TRANSACTION")
-        for table in ("commits", *RECORD_TABLES):
+        for table in ("commits", *RECORD_TABLES, *DERIVED):  # the state its writes kept, too
             con.execute(f"INSERT INTO demo_file.main.{table} SELECT * FROM memory.main.{table}")
         con.execute("COMMIT")
     except BaseException:
