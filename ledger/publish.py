@@ -184,6 +184,7 @@ def _rescore(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[st
 
     from ledger import migrations
     from ledger.scoring import Options, Selection, score
+    from ledger.store import refresh_state
 
     con = duckdb.connect()
     migrations.migrate(con, migrations.MIGRATIONS)
@@ -193,6 +194,7 @@ def _rescore(manifest: dict[str, Any], records: list[dict[str, Any]]) -> dict[st
             casts = ", ".join(f"CAST(? AS {kind})" for _, kind in fields)
             con.executemany(f"INSERT INTO {table} SELECT {casts}, ''",
                             [[row[name] for name, _ in fields] for row in rows])
+    refresh_state(con, "TRUE")  # the questions' state, which scoring reads, as these records say it
     sel = manifest["selection"]
     openings = list(manifest.get("openings", {}).items())
     if sel["forecaster"] is not None and openings:
