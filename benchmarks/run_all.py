@@ -187,6 +187,9 @@ def main() -> None:
     home.mkdir(exist_ok=True)
     env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache"),
            "NO_COLOR": "1", "LEDGER_FORECASTER": "bench"}
+    # Commands run as from an install, whose modules pip compiled: with PYTHONDONTWRITEBYTECODE set (as on
+    # this workplace's machines) a checkout's would be compiled again by every process, ~0.1 s of a cold add.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     timeout, runs = options.timeout, options.runs
     print(f"sizes: {forecasts:,} forecasts on {questions:,} questions; `list` on {list_questions:,} questions; "
           f"best of {runs}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
