@@ -72,14 +72,25 @@ def fit(rows, c: float, scale: float):
     from sklearn.linear_model import LogisticRegression
 
     vectoriser = DictVectorizer()
-    matrix = vectoriser.fit_transform([_scaled(found, scale) for found, _, _ in rows])
-    classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=SEED)
+    matrix = _indexed_32(vectoriser.fit_transform([_scaled(found, scale) for found, _, _ in rows]))
+    # liblinear, not lbfgs: with the retired held-out sets the leave-one-domain-out grid is ~180 fits, and
+    # on this corpus liblinear fits in a twentieth of lbfgs' time (0.2 s against 4 s CPU) to the same optimum
+    # but for its penalised intercept.
+    classifier = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=5000,
+                                    random_state=SEED)
     classifier.fit(matrix, [label for _, label, _ in rows])
     return vectoriser, classifier, scale
 
 
+def _indexed_32(matrix):
+    """``matrix`` with 32-bit index arrays, the only kind liblinear takes (DictVectorizer may give 64-bit)."""
+    matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")
+    return matrix
+
+
 def scores(vectoriser, classifier, scale, rows):
-    return classifier.predict_proba(vectoriser.transform([_scaled(found, scale) for found, _, _ in rows]))[:, 1]
+    matrix = _indexed_32(vectoriser.transform([_scaled(found, scale) for found, _, _ in rows]))
+    return classifier.predict_proba(matrix)[:, 1]
 
 
 def figures(probabilities, rows, threshold: float) -> dict[str, float]:
@@ -122,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="report the cross-validation, write nothing")
     args = parser.parse_args()
-    documents = [d for d in corpus.read_all(ROOT / "corpus" / "sentences") if d.split in ("train", "dev")]
+    documents = corpus.tuning_documents(ROOT / "corpus")
     rows = featurise(documents)
     candidates, pooled_scores = [], {}
     for c in C_GRID:

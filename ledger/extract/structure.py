@@ -14,6 +14,9 @@ one question the error study of issue 16 found the words alone get wrong:
   person or organisation, or a group such as analysts, experts or polls
   ("… , but Steyn believes England will win", "Chairman Agarkar confirmed
   that …");
+- :func:`revises_forecast` — a verb of revision whose object is someone's
+  forecast ("Goldman raised its copper forecast", "IMF keeps 2025 outlook
+  unchanged"): news of a forecast, not one;
 - :func:`generic_you` — a second-person subject, a rule of thumb not a forecast;
 - :func:`negative_quantifier_subject` — "no one / none / few … will", which
   reverses the claim;
@@ -33,7 +36,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["REPORTING", "FORECASTING", "root", "subject", "person", "embedded_cue", "reported_by_third_party",
-           "names_someone", "third_party", "attributed_clause", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
+           "names_someone", "third_party", "attributed_clause", "revises_forecast", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
            "line_type"]
 
 REPORTING = frozenset("say tell note add write report claim argue warn state explain stress insist caution "
@@ -44,6 +47,12 @@ FORECASTING = frozenset("expect forecast project predict anticipate estimate see
 _GROUPS = frozenset("analyst expert economist strategist forecaster observer pundit poll pollster survey market "
                     "trader investor insider researcher critic official source bookmaker oddsmaker bettor "
                     "consensus participant respondent executive ceo chairman spokesman spokeswoman".split())
+# Documents that speak for their authors ("the report says", "the latest World Economic Outlook projects").
+_DOCUMENTS = frozenset("report study outlook analysis statement survey poll review update projection".split())
+_REVISION_VERBS = frozenset("raise cut lower trim lift boost revise upgrade downgrade maintain keep hold reiterate "
+                            "reaffirm stick slash hike increase reduce".split())
+_FORECAST_NOUNS = frozenset("forecast forecasts outlook projection projections estimate estimates target targets "
+                            "prediction predictions guidance view call".split())
 _EXPECTATION_NOUNS = frozenset("expectation expectations hope hopes fear fears belief view consensus".split())
 _NEGATIVE_QUANTIFIERS = frozenset("no none nobody nothing neither few".split())
 _FIRST_PERSON = frozenset("i we us our my".split())
@@ -122,6 +131,8 @@ def third_party(token) -> str | None:
         return "named"
     if token.lemma_.lower() in _GROUPS:
         return "group"
+    if token.lemma_.lower() in _DOCUMENTS and not any(child.lower_ in _FIRST_PERSON for child in token.children):
+        return "group"
     return None
 
 
@@ -130,6 +141,20 @@ def attributed_clause(sentence) -> str | None:
     verb anywhere in the sentence, or None: the voice of every clause, not only the main one."""
     kinds = {third_party(subject(token)) for token in sentence if token.lemma_ in REPORTING | FORECASTING}
     return "named" if "named" in kinds else "group" if "group" in kinds else None
+
+
+def revises_forecast(sentence) -> bool:
+    """Some verb of revision (raise, cut, keep …) has a forecast, outlook, estimate or target for its object,
+    and the forecast is not the author's own ("we raise our forecast" is a forecast)."""
+    for token in sentence:
+        if token.lemma_.lower() not in _REVISION_VERBS:
+            continue
+        for child in token.children:
+            if child.dep_ in ("dobj", "nsubjpass") and child.lemma_.lower() in _FORECAST_NOUNS:
+                owner = [t.lower_ for t in child.children if t.dep_ == "poss"] + [person(subject(token))]
+                if "first" not in owner and not _FIRST_PERSON & set(owner):
+                    return True
+    return False
 
 
 def generic_you(sentence) -> bool:
