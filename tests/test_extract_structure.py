@@ -123,6 +123,12 @@ def test_a_forecast_reported_in_the_past_tense_is_a_past_report():
     ("85: Average home prices rise during the year", "probability-prefix"),
     ("Rookie of the Year: Marvin Harrison Jr.", "verbless"),
     ("Prices will fall next year.", "sentence"),
+    ("Should win: Oppenheimer", "should-win"),
+    ("Will win: Oppenheimer", "sentence"),
+    ("My predictions on politics, economics and AI for the year", "announces"),
+    ("Latest Predictions from BoxOffice.com:", "announces"),
+    ("NFL predictions: Chiefs win the Super Bowl", "sentence"),
+    ("!", "no-words"),
 ])
 def test_line_types_for_headlines_and_rating_lines(line, kind):
     assert structure.line_type(line, parse(line)) == kind

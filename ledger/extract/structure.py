@@ -26,7 +26,8 @@ one question the error study of issue 16 found the words alone get wrong:
   own agency ("the staff projected that …") is still a forecast, but the
   same tense with a third party is not;
 - :func:`line_type` — verbless headlines and rating lines ("Florida Toss-up
-  Leans GOP", "Team to win") that have no finite verb to parse.
+  Leans GOP", "Team to win") that have no finite verb to parse, and the lines
+  around picks that are not forecasts ("Should win: X", "My predictions for 2025").
 
 They feed the detector as features; none of them decides alone.
 """
@@ -64,6 +65,10 @@ _RATING = re.compile(r"\b(?:safe|solid|likely|lean|leans|leaning|tilt|tilts|toss
 _TO_WIN = re.compile(r"^[\w .'&-]{2,60}\bto\s+(?:win|beat|lose|top|lead|finish|make|miss|reach|fall|rise)\b",
                      re.IGNORECASE)
 _PROBABILITY_PREFIX = re.compile(r"^\s*\d{1,3}\s*%?\s*[:.)-]?\s+\S")
+# "Should win: X" is the critic's preference beside the pick, an opinion (corpus/README.md's rules).
+_SHOULD_WIN = re.compile(r"^\s*should\s+(?:win|be|get)\b", re.IGNORECASE)
+# Head nouns of a line that announces forecasts ("My predictions for 2025", "Latest Predictions from …").
+_ANNOUNCING = frozenset("prediction forecast pick preview outlook projection tip".split())
 
 
 def root(sentence):
@@ -186,13 +191,22 @@ def past_report(sentence) -> bool:
 
 def line_type(text: str, sentence) -> str:
     """'rating' for handicapper lines, 'to-win' for "X to win", 'probability-prefix' for "85: X",
-    'verbless' for a line with no verb, else 'sentence'."""
+    'should-win' for a critic's preference, 'announces' for a verbless line headed by "predictions",
+    "picks" and the like that names no outcome, 'no-words' for punctuation alone, 'verbless' for a line
+    with no verb, else 'sentence'."""
+    if not re.search(r"[^\W\d_]", text):
+        return "no-words"
     if _PROBABILITY_PREFIX.match(text) and len(text.split()) <= 25:
         return "probability-prefix"
+    if _SHOULD_WIN.match(text):
+        return "should-win"
     if _RATING.search(text):
         return "rating"
     if _TO_WIN.match(text) and not any(token.pos_ == "AUX" for token in sentence):
         return "to-win"
-    if not any(token.pos_ in ("VERB", "AUX") for token in sentence):
+    verbless = not any(token.pos_ in ("VERB", "AUX") for token in sentence)
+    if verbless and root(sentence).lemma_.lower() in _ANNOUNCING and not re.search(r":\s*\S", text):
+        return "announces"
+    if verbless:
         return "verbless"
     return "sentence"
