@@ -242,7 +242,7 @@ def main() -> None:
                          | {"legacy unseen set": legacy.figures(), "timing": speed}, indent=2))
         return
     print(f"{len(documents)} documents; tuned on: train, dev, {', '.join(RETIRED_SETS)} (in-sample); "
-          f"held out and read: {', '.join(sorted(held_out)) or 'none'}\n")
+          f"held out and read: {', '.join(sorted(held_out - set(RETIRED_SETS))) or 'none'}\n")
     print(f"{'':<22} {'precision':>9} {'recall':>7} {'in range':>9} {'dated':>6} {'prop.':>6} {'labels':>7}")
     rows = [(f"split {name}", tally) for name, tally in sorted(groups["split"].items())]
     rows += [(f"  test: {name}", tally) for name, tally in sorted(groups["test domain"].items())]
