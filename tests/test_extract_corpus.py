@@ -94,3 +94,23 @@ def test_the_third_unseen_set_shares_nothing_with_the_corpus_or_the_first_two(do
     _shares_nothing_with(unseen3, seen)
     assert len({d.domain for d in unseen3} - {d.domain for d in seen}) >= 10
     assert all(d.url and d.licence for d in unseen3)
+
+
+def test_the_fourth_unseen_set_shares_nothing_with_the_corpus_or_the_first_three(documents):
+    seen = documents + [d for name in ("unseen", "unseen2", "unseen3") for d in corpus.read_all(ROOT / "corpus" / name)]
+    unseen4 = corpus.read_all(ROOT / "corpus" / "unseen4")
+    assert len(unseen4) >= 15
+    assert sum(len(d.sentences) for d in unseen4) >= 200
+    _shares_nothing_with(unseen4, seen)
+    assert len({d.domain for d in unseen4} - {d.domain for d in seen}) >= 8
+    assert all(d.url and d.licence for d in unseen4)
+
+
+def test_the_detector_is_tuned_on_train_dev_and_the_retired_sets_never_on_test_or_the_held_out_set():
+    tuning = corpus.tuning_documents(ROOT / "corpus")
+    ids = {d.id for d in tuning}
+    retired = [d for name in corpus.RETIRED_SETS for d in corpus.read_all(ROOT / "corpus" / name)]
+    assert retired and {d.id for d in retired} <= ids
+    assert not any(d.split == "test" for d in corpus.read_all(ROOT / "corpus" / "sentences") if d.id in ids)
+    assert not ids & {d.id for d in corpus.read_all(ROOT / "corpus" / "unseen4")}
+    assert "unseen4" not in corpus.RETIRED_SETS

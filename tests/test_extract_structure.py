@@ -55,6 +55,27 @@ def test_a_reporting_verb_in_any_clause_with_a_third_party_subject_is_attributed
     assert structure.attributed_clause(parse(sentence)) == kind
 
 
+@pytest.mark.parametrize(("sentence", "revised"), [
+    ("Goldman Sachs raised its copper price forecast for 2025 to $10,160 per ton.", True),
+    ("IMF raises global growth forecast", True),
+    ("OPEC kept its outlook for the oil market unchanged.", True),
+    ("We raise our premium growth estimate to 7.0% for 2024.", False),
+    ("Copper prices will rise to $11,000 a tonne next year.", False),
+])
+def test_a_revision_of_someone_elses_forecast_is_news_of_it(sentence, revised):
+    assert structure.revises_forecast(parse(sentence)) is revised
+    assert ("revises_forecast" in features.features(sentence, parse(sentence), date(2024, 1, 1))) is revised
+
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("The report added that demand will likely grow by 0.2 million bpd in 2024.", "group"),
+    ("The fund's latest outlook says growth will reach 3.2 percent in 2025.", "group"),
+    ("Our report says growth will reach 3.2 percent in 2025.", None),
+])
+def test_a_document_that_reports_or_forecasts_speaks_for_a_third_party(sentence, kind):
+    assert structure.attributed_clause(parse(sentence)) == kind
+
+
 @pytest.mark.parametrize(("sentence", "dated"), [
     ("The river will crest above flood stage in March.", True),
     ("Rates will fall by the end of next year.", True),
@@ -102,6 +123,12 @@ def test_a_forecast_reported_in_the_past_tense_is_a_past_report():
     ("85: Average home prices rise during the year", "probability-prefix"),
     ("Rookie of the Year: Marvin Harrison Jr.", "verbless"),
     ("Prices will fall next year.", "sentence"),
+    ("Should win: Oppenheimer", "should-win"),
+    ("Will win: Oppenheimer", "sentence"),
+    ("My predictions on politics, economics and AI for the year", "announces"),
+    ("Latest Predictions from BoxOffice.com:", "announces"),
+    ("NFL predictions: Chiefs win the Super Bowl", "sentence"),
+    ("!", "no-words"),
 ])
 def test_line_types_for_headlines_and_rating_lines(line, kind):
     assert structure.line_type(line, parse(line)) == kind

@@ -97,7 +97,8 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
     for name, test in (("reported_by_third_party", structure.reported_by_third_party),
                        ("generic_you", structure.generic_you),
                        ("negative_quantifier_subject", structure.negative_quantifier_subject),
-                       ("own_plan", structure.own_plan), ("past_report", structure.past_report)):
+                       ("own_plan", structure.own_plan), ("past_report", structure.past_report),
+                       ("revises_forecast", structure.revises_forecast)):
         if test(sentence):
             on(name)
     reading = cues.read(text)
@@ -132,7 +133,8 @@ def features(text: str, sentence, published: date, context: dict[str, float] | N
     # Whose voice depends on the document: the same cue means a forecast in a first-person outlook and a
     # report in a news story about one. A linear model needs the products spelt out.
     voice = [name for name in ("doc:reporting", "doc:first_person", "subject_is_outlet", "attribution",
-                               "attributed:named", "attributed:group", "quote:inside", "neighbour:reported")
+                               "attributed:named", "attributed:group", "quote:inside", "neighbour:reported",
+                               "revises_forecast")
              if name in found]
     for name in [n for n in found if n == "cue" or n.startswith(("modal:", "forecasting_verb:", "line:", "subject:"))]:
         for other in voice:

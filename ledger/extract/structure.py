@@ -14,6 +14,9 @@ one question the error study of issue 16 found the words alone get wrong:
   person or organisation, or a group such as analysts, experts or polls
   ("… , but Steyn believes England will win", "Chairman Agarkar confirmed
   that …");
+- :func:`revises_forecast` — a verb of revision whose object is someone's
+  forecast ("Goldman raised its copper forecast", "IMF keeps 2025 outlook
+  unchanged"): news of a forecast, not one;
 - :func:`generic_you` — a second-person subject, a rule of thumb not a forecast;
 - :func:`negative_quantifier_subject` — "no one / none / few … will", which
   reverses the claim;
@@ -23,7 +26,8 @@ one question the error study of issue 16 found the words alone get wrong:
   own agency ("the staff projected that …") is still a forecast, but the
   same tense with a third party is not;
 - :func:`line_type` — verbless headlines and rating lines ("Florida Toss-up
-  Leans GOP", "Team to win") that have no finite verb to parse.
+  Leans GOP", "Team to win") that have no finite verb to parse, and the lines
+  around picks that are not forecasts ("Should win: X", "My predictions for 2025").
 
 They feed the detector as features; none of them decides alone.
 """
@@ -33,7 +37,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["REPORTING", "FORECASTING", "root", "subject", "person", "embedded_cue", "reported_by_third_party",
-           "names_someone", "third_party", "attributed_clause", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
+           "names_someone", "third_party", "attributed_clause", "revises_forecast", "generic_you", "negative_quantifier_subject", "own_plan", "past_report",
            "line_type"]
 
 REPORTING = frozenset("say tell note add write report claim argue warn state explain stress insist caution "
@@ -44,6 +48,12 @@ FORECASTING = frozenset("expect forecast project predict anticipate estimate see
 _GROUPS = frozenset("analyst expert economist strategist forecaster observer pundit poll pollster survey market "
                     "trader investor insider researcher critic official source bookmaker oddsmaker bettor "
                     "consensus participant respondent executive ceo chairman spokesman spokeswoman".split())
+# Documents that speak for their authors ("the report says", "the latest World Economic Outlook projects").
+_DOCUMENTS = frozenset("report study outlook analysis statement survey poll review update projection".split())
+_REVISION_VERBS = frozenset("raise cut lower trim lift boost revise upgrade downgrade maintain keep hold reiterate "
+                            "reaffirm stick slash hike increase reduce".split())
+_FORECAST_NOUNS = frozenset("forecast forecasts outlook projection projections estimate estimates target targets "
+                            "prediction predictions guidance view call".split())
 _EXPECTATION_NOUNS = frozenset("expectation expectations hope hopes fear fears belief view consensus".split())
 _NEGATIVE_QUANTIFIERS = frozenset("no none nobody nothing neither few".split())
 _FIRST_PERSON = frozenset("i we us our my".split())
@@ -55,6 +65,10 @@ _RATING = re.compile(r"\b(?:safe|solid|likely|lean|leans|leaning|tilt|tilts|toss
 _TO_WIN = re.compile(r"^[\w .'&-]{2,60}\bto\s+(?:win|beat|lose|top|lead|finish|make|miss|reach|fall|rise)\b",
                      re.IGNORECASE)
 _PROBABILITY_PREFIX = re.compile(r"^\s*\d{1,3}\s*%?\s*[:.)-]?\s+\S")
+# "Should win: X" is the critic's preference beside the pick, an opinion (corpus/README.md's rules).
+_SHOULD_WIN = re.compile(r"^\s*should\s+(?:win|be|get)\b", re.IGNORECASE)
+# Head nouns of a line that announces forecasts ("My predictions for 2025", "Latest Predictions from …").
+_ANNOUNCING = frozenset("prediction forecast pick preview outlook projection tip".split())
 
 
 def root(sentence):
@@ -122,6 +136,8 @@ def third_party(token) -> str | None:
         return "named"
     if token.lemma_.lower() in _GROUPS:
         return "group"
+    if token.lemma_.lower() in _DOCUMENTS and not any(child.lower_ in _FIRST_PERSON for child in token.children):
+        return "group"
     return None
 
 
@@ -130,6 +146,20 @@ def attributed_clause(sentence) -> str | None:
     verb anywhere in the sentence, or None: the voice of every clause, not only the main one."""
     kinds = {third_party(subject(token)) for token in sentence if token.lemma_ in REPORTING | FORECASTING}
     return "named" if "named" in kinds else "group" if "group" in kinds else None
+
+
+def revises_forecast(sentence) -> bool:
+    """Some verb of revision (raise, cut, keep …) has a forecast, outlook, estimate or target for its object,
+    and the forecast is not the author's own ("we raise our forecast" is a forecast)."""
+    for token in sentence:
+        if token.lemma_.lower() not in _REVISION_VERBS:
+            continue
+        for child in token.children:
+            if child.dep_ in ("dobj", "nsubjpass") and child.lemma_.lower() in _FORECAST_NOUNS:
+                owner = [t.lower_ for t in child.children if t.dep_ == "poss"] + [person(subject(token))]
+                if "first" not in owner and not _FIRST_PERSON & set(owner):
+                    return True
+    return False
 
 
 def generic_you(sentence) -> bool:
@@ -161,13 +191,22 @@ def past_report(sentence) -> bool:
 
 def line_type(text: str, sentence) -> str:
     """'rating' for handicapper lines, 'to-win' for "X to win", 'probability-prefix' for "85: X",
-    'verbless' for a line with no verb, else 'sentence'."""
+    'should-win' for a critic's preference, 'announces' for a verbless line headed by "predictions",
+    "picks" and the like that names no outcome, 'no-words' for punctuation alone, 'verbless' for a line
+    with no verb, else 'sentence'."""
+    if not re.search(r"[^\W\d_]", text):
+        return "no-words"
     if _PROBABILITY_PREFIX.match(text) and len(text.split()) <= 25:
         return "probability-prefix"
+    if _SHOULD_WIN.match(text):
+        return "should-win"
     if _RATING.search(text):
         return "rating"
     if _TO_WIN.match(text) and not any(token.pos_ == "AUX" for token in sentence):
         return "to-win"
-    if not any(token.pos_ in ("VERB", "AUX") for token in sentence):
+    verbless = not any(token.pos_ in ("VERB", "AUX") for token in sentence)
+    if verbless and root(sentence).lemma_.lower() in _ANNOUNCING and not re.search(r":\s*\S", text):
+        return "announces"
+    if verbless:
         return "verbless"
     return "sentence"
