@@ -427,16 +427,40 @@ class Store:
         return self._histories(*self._filters(tag=tag, forecaster=forecaster))
 
     def history_batches(self, *, tag: str | None = None, forecaster: str | None = None,
-                        size: int = 5_000, by_id: bool = False) -> Iterator[list[QuestionHistory]]:
+                        size: int = 5_000, by_id: bool = False,
+                        prefixes: list[str] | None = None) -> Iterator[list[QuestionHistory]]:
         """:meth:`histories` in the same order (or in id order, ``by_id``), ``size`` questions at a time:
-        a site of a large ledger holds one batch of histories in memory, not all of them."""
+        a site of a large ledger holds one batch of histories in memory, not all of them. ``prefixes``:
+        only the questions whose ids start with one of them (the pages of a site that changed)."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
+        if prefixes is not None:
+            where += " AND list_contains(?::VARCHAR[], left(q.id, ?))"
+            params = [*params, prefixes, len(prefixes[0]) if prefixes else 1]
         order = "q.id" if by_id else "q.resolve_by, q.created_at, q.id"
         ids = [row[0] for row in self.con.execute(
             f"SELECT q.id FROM questions q WHERE {where} ORDER BY {order}", params).fetchall()]
         for start in range(0, len(ids), size):
             batch = self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
             yield sorted(batch, key=lambda q: q.id) if by_id else batch
+
+    def history_digests(self, *, tag: str | None = None, forecaster: str | None = None,
+                        prefix: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """What the histories of the questions matching the filters are made of, by id prefix of
+        ``prefix`` characters: ``{prefix: digest of every record of those questions}`` (a record's hash
+        covers its content, seq and commit), and each question's ``(id, status)`` in :meth:`histories`'
+        order (the status moves from open to due with the calendar, not with a record). A prefix
+        whose digest and statuses are those of an earlier run holds the same histories."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        chosen = self.con.execute(f"SELECT q.id, q.status FROM questions q WHERE {where} "
+                                  "ORDER BY q.resolve_by, q.created_at, q.id", params).fetchall()
+        records = " UNION ALL ".join(
+            f"SELECT {'id' if table == 'question_records' else 'question_id'} AS question_id, seq, hash FROM {table}"
+            for table in RECORD_TABLES)
+        digests = self.con.execute(f"""
+            SELECT left(r.question_id, {prefix:d}), md5(string_agg(r.hash, '' ORDER BY r.seq))
+            FROM ({records}) r SEMI JOIN unnest(?::VARCHAR[]) AS c(id) ON c.id = r.question_id
+            GROUP BY ALL""", [[question_id for question_id, _ in chosen]]).fetchall()
+        return dict(digests), chosen
 
     def _histories(self, where: str, params: list) -> list[QuestionHistory]:
         rows = self._question_rows(f"WHERE {where}", params)

@@ -131,24 +131,47 @@ class ReportFolder:
         path = self.path / relative
         return relative in self.owned and path.is_file() and not path.is_symlink() and path.stat().st_size == size
 
-    def write_keyed(self, relative: str, key: str, make: Callable[[], str]) -> bool:
+    def write_keyed(self, relative: str, key: str, make: Callable[[], str | bytes]) -> bool:
         """Write ``make()`` unless the folder holds what an earlier run wrote for the same ``key`` (a digest
-        of the file's content, or of everything it is made from), untouched since (same size and
-        modification time: a run killed after rewriting it left the old key behind): a question page
-        that did not change is not written again. Whether it was written."""
-        kept = self._kept_keys.get(relative)
-        if isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned:
-            try:
-                look = (self.path / relative).lstat()
-            except OSError:
-                look = None
-            if look is not None and stat.S_ISREG(look.st_mode) and [look.st_size, look.st_mtime_ns] == kept[1:]:
-                self.keep(relative)
-                self.keys[relative] = kept
-                return False
+        of the file's content, or of everything it is made from), untouched since (:meth:`unchanged`).
+        Whether it was written."""
+        if self.unchanged(relative, key):
+            return False
         look = self.write(relative, make()).lstat()
         self.keys[relative] = [key, look.st_size, look.st_mtime_ns]
         return True
+
+    def unchanged(self, relative: str, key: str) -> bool:
+        """Whether ``relative`` is what an earlier run wrote for ``key``, untouched since (same size and
+        modification time: a run killed after rewriting it left the old key behind); if so it counts
+        as this run's (:meth:`keep`), so a question page that did not change is not even made again."""
+        kept = self._kept_keys.get(relative)
+        if not (isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned):
+            return False
+        try:
+            look = (self.path / relative).lstat()
+        except OSError:
+            return False
+        if not (stat.S_ISREG(look.st_mode) and [look.st_size, look.st_mtime_ns] == kept[1:]):
+            return False
+        self.keep(relative)
+        self.keys[relative] = kept
+        return True
+
+    def earlier(self, relative: str, digest: Callable[[bytes], str]) -> bytes | None:
+        """The bytes of a file an earlier run wrote by key, if it is untouched since and ``digest`` of
+        them is still its key (so what is read back is exactly what that run wrote); else None."""
+        kept = self._kept_keys.get(relative)
+        if not (isinstance(kept, list) and len(kept) == 3 and relative in self.owned):
+            return None
+        path = self.path / relative
+        try:
+            if path.is_symlink():
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if digest(data) == kept[0] else None
 
     def remove(self, relative: str) -> None:
         """Delete a file an earlier run wrote that this one does not (a page with nothing left to show)."""

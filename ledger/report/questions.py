@@ -18,11 +18,13 @@ the digest of the page itself: :meth:`~ledger.report.folder.ReportFolder.write_k
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import groupby
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.format import count, number
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from ledger.scoring import QuestionScore
 
 __all__ = ["MOVED_PAGE", "PREFIX_MARK", "PREFIX_PAGE", "SECTIONS_MARK", "SHARD", "fill_page", "moved_page",
-           "page_digest", "question_href", "question_page", "question_section", "shards"]
+           "page_digest", "page_keys", "question_href", "question_page", "question_section", "shards"]
 
 SHARD = 3  # id characters that name a page: ids are 16 hex digits, so at most 4,096 pages
 PREFIX_PAGE = re.compile(rf"q/[0-9a-f]{{{SHARD}}}\.html")
@@ -64,8 +66,33 @@ def fill_page(shell: str, page: str, sections: str) -> str:
     return shell.replace(PREFIX_MARK, _escape(prefix)).replace(SECTIONS_MARK, sections)
 
 
-def page_digest(page: str) -> str:
-    return hashlib.blake2b(page.encode("utf-8"), digest_size=16).hexdigest()
+def page_digest(page: str | bytes) -> str:
+    return hashlib.blake2b(page.encode("utf-8") if isinstance(page, str) else page, digest_size=16).hexdigest()
+
+
+def page_keys(shell: str, policy: str, digests: dict[str, str],
+              chosen: list[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """``{page: (key, its question ids)}``: a key is the digest of all a page is made from, so an
+    equal key means equal bytes: the records of its questions and their statuses
+    (:meth:`~ledger.store.Store.history_digests`), the page around them (the site's title and
+    forecasters), the policy its scores follow, and the code that draws and scores them."""
+    ids: dict[str, list[str]] = {}
+    statuses: dict[str, list[str]] = {}
+    for question_id, status in sorted(chosen):
+        page = question_page(question_id)
+        ids.setdefault(page, []).append(question_id)
+        statuses.setdefault(page, []).append(f"{question_id} {status}")
+    common = page_digest("\n".join((_code_digest(), page_digest(shell), policy)))
+    return {page: (page_digest("\n".join((common, digests[question_ids[0][:SHARD]], *statuses[page]))), question_ids)
+            for page, question_ids in ids.items()}
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The digest of the package's code and templates: a page drawn by other code is drawn again."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".sql") and p.is_file())
+    return page_digest(b"".join(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def moved_page(question_id: str) -> str:

@@ -33,12 +33,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSETS", "DATA_FILE", "calibration_sentences", "cdn_url", "forecast_history", "plotly_file", "render_markdown",
-    "render_page", "rows_script", "safe_url", "script_json",
+    "read_rows", "render_page", "rows_script", "safe_url", "script_json",
 ]
 
 HERE = Path(__file__).resolve().parent
 ASSETS = ("report.css", "report.js", "verify.js")
 DATA_FILE = "data/questions.js"
+ROWS_START, ROWS_END = "window.LEDGER_ROWS = ", ";\n"
 
 
 def plotly_file() -> str:
@@ -66,7 +67,13 @@ def script_json(data: Any) -> str:
 def rows_script(rows: list[dict[str, Any]]) -> str:
     """The tables' rows as a script side file: loaded with ``<script src>``, so it works from
     ``file://`` too (browsers refuse ``fetch`` there), and it is data only (:func:`script_json`)."""
-    return f"window.LEDGER_ROWS = {script_json(rows)};\n"
+    return f"{ROWS_START}{script_json(rows)}{ROWS_END}"
+
+
+def read_rows(script: bytes) -> list[dict[str, Any]]:
+    """The rows of a side file :func:`rows_script` wrote (an earlier run's, read back to reuse them)."""
+    text = script.decode("utf-8")
+    return json.loads(text[len(ROWS_START):-len(ROWS_END)]) if text.startswith(ROWS_START) and text.endswith(ROWS_END) else []
 
 
 def safe_url(url: str | None) -> str | None:
