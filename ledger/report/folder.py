@@ -159,8 +159,8 @@ class ReportFolder:
         return True
 
     def earlier(self, relative: str, digest: Callable[[bytes], str]) -> bytes | None:
-        """The bytes of a file an earlier run wrote by key, if it is untouched since and ``digest`` of
-        them is still its key (so what is read back is exactly what that run wrote); else None."""
+        """The bytes of a file an earlier run wrote by key, if ``digest`` of them is still its key (so what
+        is read back is exactly what that run wrote); else None, and the file is written again."""
         kept = self._kept_keys.get(relative)
         if not (isinstance(kept, list) and len(kept) == 3 and relative in self.owned):
             return None
@@ -171,7 +171,10 @@ class ReportFolder:
             data = path.read_bytes()
         except OSError:
             return None
-        return data if digest(data) == kept[0] else None
+        if digest(data) != kept[0]:
+            del self._kept_keys[relative]  # not what was written: written again, whatever its size and time say
+            return None
+        return data
 
     def remove(self, relative: str) -> None:
         """Delete a file an earlier run wrote that this one does not (a page with nothing left to show)."""
