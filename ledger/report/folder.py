@@ -23,6 +23,8 @@ page was most of a large report's time (103 s of 256 s for 25,000 pages).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import stat
@@ -31,9 +33,20 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 
-__all__ = ["MARKER", "ReportFolder", "atomic_write"]
+__all__ = ["MARKER", "ReportFolder", "atomic_write", "code_digest"]
 
 MARKER = ".forecast-ledger-report"
+
+
+@functools.cache
+def code_digest() -> str:
+    """The digest of the package's code and templates, part of every key a file is written by: a file
+    that other code would draw differently is written again."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".sql") and p.is_file()):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:

@@ -18,16 +18,15 @@ the digest of the page itself: :meth:`~ledger.report.folder.ReportFolder.write_k
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import groupby
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ledger.format import count, number
+from ledger.report.folder import code_digest
 from ledger.report.render import forecast_history, safe_url
 
 if TYPE_CHECKING:
@@ -82,17 +81,9 @@ def page_keys(shell: str, policy: str, digests: dict[str, str],
         page = question_page(question_id)
         ids.setdefault(page, []).append(question_id)
         statuses.setdefault(page, []).append(f"{question_id} {status}")
-    common = page_digest("\n".join((_code_digest(), page_digest(shell), policy)))
+    common = page_digest("\n".join((code_digest(), page_digest(shell), policy)))
     return {page: (page_digest("\n".join((common, digests[question_ids[0][:SHARD]], *statuses[page]))), question_ids)
             for page, question_ids in ids.items()}
-
-
-@functools.cache
-def _code_digest() -> str:
-    """The digest of the package's code and templates: a page drawn by other code is drawn again."""
-    package = Path(__file__).resolve().parents[1]
-    files = sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".sql") and p.is_file())
-    return page_digest(b"".join(p.relative_to(package).as_posix().encode() + b"\0" + p.read_bytes() for p in files))
 
 
 def moved_page(question_id: str) -> str:
