@@ -717,6 +717,19 @@ def test_a_republish_reads_and_draws_only_the_pages_that_changed(tmp_path, cli, 
                                                                                  "data/questions.js"}
 
 
+def test_a_report_remembers_its_verify_as_ledger_verify_does(tmp_path, cli, monkeypatch):
+    """The report verifies the chain through ledger.verified: a later report or score of the unchanged file
+    trusts that verify; a changed file is verified in full again (tests/test_honest_record.py: refused)."""
+    from ledger.verified import entry_path
+
+    monkeypatch.setattr("ledger.verified.SETTLED", 0.0)  # the file was written a moment ago
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    assert not entry_path(db).exists()
+    cli("report", "--db", db, "--out", tmp_path / "site", "--cdn")
+    remembered = json.loads(entry_path(db).read_text())
+    assert remembered["path"] == str(db.resolve()) and remembered["records"] > 12
+
+
 def test_an_edited_side_file_is_not_reused(tmp_path):
     """The rows an unchanged page takes from the earlier side file are trusted only while its digest is
     still the key it was written with: an edit of the same size and modification time is caught."""
