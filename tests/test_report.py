@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -715,6 +716,23 @@ def test_a_republish_reads_and_draws_only_the_pages_that_changed(tmp_path, cli, 
     assert "42%" in question_section(site, changed)
     assert {p for p in before if (site / p).stat().st_mtime_ns != before[p]} == {f"q/{changed[:3]}.html",
                                                                                  "data/questions.js"}
+
+
+def test_a_republish_under_another_selection_draws_its_scores_again(tmp_path):
+    """The same questions scored otherwise (backfilled forecasts left out) are other pages, though the
+    questions, their records and the page around them are the same."""
+    from ledger.report import ReportOptions, build
+    from ledger.scoring import Selection
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    strict = ReportOptions(cdn=True, n_resamples=0, title="Same title", selection=Selection(exclude_backfilled=True))
+    with Store.open(db) as store:
+        build(store, tmp_path / "site", replace(strict, selection=Selection()))
+        before = _site_files(tmp_path / "site")
+        build(store, tmp_path / "site", strict)
+        build(store, tmp_path / "fresh", strict)
+    assert _site_files(tmp_path / "site") == _site_files(tmp_path / "fresh") != before
 
 
 def test_a_report_remembers_its_verify_as_ledger_verify_does(tmp_path, cli, monkeypatch):

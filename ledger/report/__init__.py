@@ -6,8 +6,8 @@
 - ``f/<slug>.html``, one page per forecaster: their record alone;
 - ``q/<prefix>.html``, the questions whose ids start with the same three
   characters, each at ``q/<prefix>.html#<question id>``, a URL that stays
-  the same across publishes (the id never changes); a page is written again
-  only when it changed (:mod:`~ledger.report.questions`);
+  the same across publishes (the id never changes); a page is made again
+  only when its questions changed (:mod:`~ledger.report.questions`);
 - ``data/questions.js``, the rows the pages' tables search, filter, sort
   and paginate in the browser (so no page grows with the ledger);
 - ``report.css``, ``report.js``; and plotly.js once per reports root, in
@@ -115,7 +115,7 @@ def _write_question_pages(folder: ReportFolder, store, site: dict, options: Repo
     selection = options.selection
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     digests, chosen = store.history_digests(**scope, prefix=SHARD)
-    keys = page_keys(shell, selection.policy, digests, chosen)
+    keys = page_keys(shell, selection, digests, chosen)
     earlier = folder.earlier(DATA_FILE, page_digest)
     rows = {row["id"]: row for row in read_rows(earlier)} if earlier is not None else {}
     changed = []

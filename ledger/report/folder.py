@@ -2,8 +2,9 @@
 
 A report folder carries a marker file (:data:`MARKER`) listing every file an
 earlier ``ledger report`` wrote into it and, for the files written by key
-(:meth:`ReportFolder.write_keyed`: the question pages, keyed by the digest of
-their bytes), that key, so an unchanged one is not written again. :class:`ReportFolder` refuses:
+(:meth:`ReportFolder.write_keyed`: the question pages, the side file and the
+records files, each keyed by a digest of what it is made from, which covers
+the code: :func:`code_digest`), that key, so an unchanged one is not written again. :class:`ReportFolder` refuses:
 
 - the file-system root, and a path that exists and is not a folder;
 - a non-empty folder without the marker (not an earlier report of ours),
