@@ -43,7 +43,8 @@ from ledger.report.questions import (
     question_section, shards,
 )
 from ledger.report.render import (
-    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, rows_script, safe_url,
+    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, row_json, rows_script,
+    safe_url,
     script_json,
 )
 
@@ -106,7 +107,7 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
 
 
 def _write_question_pages(folder: ReportFolder, store, site: dict, options: ReportOptions, shell: str,
-                          on_progress: Callable[[int], None]) -> list[dict]:
+                          on_progress: Callable[[int], None]) -> list[str]:
     """Every question page (:mod:`~ledger.report.questions`) whose key changed since the last run, the
     others not even made (nor their histories read: a republish costs what changed); at an earlier
     report's page of one question, a link to its place now; an earlier prefix page with no question
@@ -117,7 +118,7 @@ def _write_question_pages(folder: ReportFolder, store, site: dict, options: Repo
     digests, chosen = store.history_digests(**scope, prefix=SHARD)
     keys = page_keys(shell, selection, digests, chosen)
     earlier = folder.earlier(DATA_FILE, page_digest)
-    rows = {row["id"]: row for row in read_rows(earlier)} if earlier is not None else {}
+    rows = read_rows(earlier) if earlier is not None else {}
     changed = []
     for page, (key, ids) in keys.items():
         if all(i in rows for i in ids) and folder.unchanged(page, key):
@@ -133,7 +134,7 @@ def _write_question_pages(folder: ReportFolder, store, site: dict, options: Repo
         html = fill_page(shell, page, "".join(
             question_section(q, scores.get(q.id, []), slugs, selection.policy) for q in questions))
         folder.write_keyed(page, keys[page][0], lambda html=html: html)
-        rows.update((q.id, table_row(q, scores.get(q.id, []), slugs)) for q in questions)
+        rows.update((q.id, row_json(table_row(q, scores.get(q.id, []), slugs))) for q in questions)
     for relative in sorted(folder.owned - folder.written):
         if moved := MOVED_PAGE.fullmatch(relative):
             folder.write_keyed(relative, "moved", partial(moved_page, moved[1]))
