@@ -52,6 +52,14 @@ script, itself 7.45 s on that load; an earlier run at load 9: 8.66 s -> 3.70 s C
 2.43 s (1.07x, load 3.4); after, load 6-9, first 3.07 s CPU, later 2.19 s CPU. ``--by source`` is unchanged:
 2,000 groups 57 ms CPU a group at full size (--small 14.7 before, 18.3 after, on heavier load); its cost is
 per (group, distinct value) cell, 1000 binomial draws and PAV refits each (PAV ~65%, the draws ~20%).
+Report branch, 4 December (main and branch back to back from /tmp, one run each, load 3-14, so CPU beside wall):
+a republish makes only the question pages and records files whose inputs changed (digests of their record hashes),
+reuses unchanged side-file rows as text, and trusts a remembered verify. 100,000 forecasts, nothing changed: main
+5.3-6.1 s wall, 5.0-5.3 s CPU, 396-410 MiB -> 2.3-3.7 s, 2.4-2.7 s CPU, 250 MiB; first publish unchanged (6.8 s,
+~6.6 s CPU). 1,000,000 forecasts: nothing changed, main 110-122 s wall, 35-38 s CPU, 1.41 GB -> 8.5-9.4 s, 9.2 s CPU,
+1.06-1.13 GB; one question more (an existing forecaster, the file verified before), main 40.9 s, 38.7 s CPU ->
+10.8 s, 11.2 s CPU; first publish unchanged (52-61 s wall, ~37 s CPU). What is left of a republish at 1M is the four
+scoring passes (~70%, Selection temp tables the most) and the questions view pass of the page digests (~2.5 s).
 """
 
 from __future__ import annotations
