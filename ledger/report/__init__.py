@@ -44,8 +44,7 @@ from ledger.report.questions import (
 )
 from ledger.report.render import (
     ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, row_json, rows_script,
-    safe_url,
-    script_json,
+    safe_url, script_json,
 )
 
 __all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json", "site_steps"]
@@ -119,14 +118,10 @@ def _write_question_pages(folder: ReportFolder, store, site: dict, options: Repo
     keys = page_keys(shell, selection, digests, chosen)
     earlier = folder.earlier(DATA_FILE, page_digest)
     rows = read_rows(earlier) if earlier is not None else {}
-    changed = []
-    for page, (key, ids) in keys.items():
-        if all(i in rows for i in ids) and folder.unchanged(page, key):
-            on_progress(len(ids))
-        else:
-            changed.append(page)
-    kept = {i for page, (_, ids) in keys.items() if page not in changed for i in ids}
-    rows = {i: row for i, row in rows.items() if i in kept}
+    kept = [page for page, (key, ids) in keys.items() if all(i in rows for i in ids) and folder.unchanged(page, key)]
+    on_progress(sum(len(keys[page][1]) for page in kept))
+    changed = sorted(keys.keys() - set(kept))
+    rows = {i: rows[i] for page in kept for i in keys[page][1]}
     slugs, scores = site["slugs"], site["scores"]
     prefixes = [page.removeprefix("q/").removesuffix(".html") for page in changed]
     batches = store.history_batches(**scope, by_id=True, size=HISTORY_BATCH, prefixes=prefixes) if changed else ()
