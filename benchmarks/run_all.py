@@ -89,6 +89,14 @@ Extraction, issue 16's fifth round (4 December, load 3-5, main and branch `extra
 ``extract_eval.timing``, best of 3 fresh processes): 5,205 words including imports and model load, main 1.92 /
 1.95 s, branch 1.82 / 1.89 s (yardstick spaCy load + parse 1.45-1.64 s; ratio 1.17-1.32 on both; aim 3 s);
 the retrained detector.json is 279 KiB (242 before).
+Report branch, 4 December (main and branch back to back from /tmp, one run each, load 3-14, so CPU beside wall):
+a republish makes only the question pages and records files whose inputs changed (digests of their record hashes),
+reuses unchanged side-file rows as text, and trusts a remembered verify. 100,000 forecasts, nothing changed: main
+5.3-6.1 s wall, 5.0-5.3 s CPU, 396-410 MiB -> 2.3-3.7 s, 2.4-2.7 s CPU, 250 MiB; first publish unchanged (6.8 s,
+~6.6 s CPU). 1,000,000 forecasts: nothing changed, main 110-122 s wall, 35-38 s CPU, 1.41 GB -> 8.5-9.4 s, 9.2 s CPU,
+1.06-1.13 GB; one question more (an existing forecaster, the file verified before), main 40.9 s, 38.7 s CPU ->
+10.8 s, 11.2 s CPU; first publish unchanged (52-61 s wall, ~37 s CPU). What is left of a republish at 1M is the four
+scoring passes (~70%, Selection temp tables the most) and the questions view pass of the page digests (~2.5 s).
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ import json
 import math
 import re
 from datetime import UTC, datetime
-from itertools import islice
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -60,12 +59,18 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
     report's :class:`ledger.report.folder.ReportFolder` (atomically, as files the report owns)."""
     heads = _read_heads(folder.path / "heads.json")
     records_dir = folder.path / "records"
-    rows = store.published_records(tag=selection.tag, forecaster=selection.forecaster, size=RECORDS_PER_FILE)
+    from ledger.report.folder import code_digest  # here: `ledger verify SITE` imports this module, not the report
+
+    scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     files = []
-    while (chunk := list(islice(rows, RECORDS_PER_FILE))) or not files:  # one file even for an empty ledger
-        name = f"records/records-{len(files) + 1:04d}.jsonl"
-        folder.write(name, "".join(_record_line(*row) for row in chunk))
-        files.append(name)
+    # a file is made again only when its records changed (most of a republish's records are the same)
+    for digest, first, last in store.published_chunks(**scope, size=RECORDS_PER_FILE):
+        files.append(f"records/records-{len(files) + 1:04d}.jsonl")
+        folder.write_keyed(files[-1], f"{code_digest()} {digest}", lambda seqs=(first, last): "".join(
+            _record_line(*row) for row in store.published_records(**scope, size=RECORDS_PER_FILE, seqs=seqs)))
+    if not files:  # one file even for an empty ledger
+        files.append("records/records-0001.jsonl")
+        folder.write(files[-1], "")
     for stale in records_dir.glob("records-*.jsonl"):  # ours, from a larger earlier publish
         if f"records/{stale.name}" not in files and f"records/{stale.name}" in folder.owned:
             stale.unlink()

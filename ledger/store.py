@@ -431,16 +431,40 @@ class Store:
         return self._histories(*self._filters(tag=tag, forecaster=forecaster))
 
     def history_batches(self, *, tag: str | None = None, forecaster: str | None = None,
-                        size: int = 5_000, by_id: bool = False) -> Iterator[list[QuestionHistory]]:
+                        size: int = 5_000, by_id: bool = False,
+                        prefixes: list[str] | None = None) -> Iterator[list[QuestionHistory]]:
         """:meth:`histories` in the same order (or in id order, ``by_id``), ``size`` questions at a time:
-        a site of a large ledger holds one batch of histories in memory, not all of them."""
+        a site of a large ledger holds one batch of histories in memory, not all of them. ``prefixes``:
+        only the questions whose ids start with one of them (the pages of a site that changed)."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
+        if prefixes is not None:
+            where += " AND list_contains(?::VARCHAR[], left(q.id, ?))"
+            params = [*params, prefixes, len(prefixes[0]) if prefixes else 1]
         order = "q.id" if by_id else "q.resolve_by, q.created_at, q.id"
         ids = [row[0] for row in self.con.execute(
             f"SELECT q.id FROM questions q WHERE {where} ORDER BY {order}", params).fetchall()]
         for start in range(0, len(ids), size):
             batch = self._histories(f"{where} AND q.id IN (SELECT unnest(?::VARCHAR[]))", [*params, ids[start:start + size]])
             yield sorted(batch, key=lambda q: q.id) if by_id else batch
+
+    def history_digests(self, *, tag: str | None = None, forecaster: str | None = None,
+                        prefix: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """What the histories of the questions matching the filters are made of, by id prefix of
+        ``prefix`` characters: ``{prefix: digest of every record of those questions}`` (a record's hash
+        covers its content, seq and commit), and each question's ``(id, status)`` in :meth:`histories`'
+        order (the status moves from open to due with the calendar, not with a record). A prefix
+        whose digest and statuses are those of an earlier run holds the same histories."""
+        where, params = self._filters(tag=tag, forecaster=forecaster)
+        chosen = self.con.execute(f"SELECT q.id, q.status FROM questions q WHERE {where} "
+                                  "ORDER BY q.resolve_by, q.created_at, q.id", params).fetchall()
+        records = " UNION ALL ".join(
+            f"SELECT {'id' if table == 'question_records' else 'question_id'} AS question_id, seq, hash FROM {table}"
+            for table in RECORD_TABLES)
+        digests = self.con.execute(f"""
+            SELECT left(r.question_id, {prefix:d}), md5(string_agg(r.hash, '' ORDER BY r.seq))
+            FROM ({records}) r SEMI JOIN unnest(?::VARCHAR[]) AS c(id) ON c.id = r.question_id
+            GROUP BY ALL""", [[question_id for question_id, _ in chosen]]).fetchall()
+        return dict(digests), chosen
 
     def _histories(self, where: str, params: list) -> list[QuestionHistory]:
         rows = self._question_rows(f"WHERE {where}", params)
@@ -622,15 +646,44 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def published_records(self, *, tag: str | None = None, forecaster: str | None = None,
-                          size: int = 50_000) -> Iterator[tuple]:
+                          size: int = 50_000, seqs: tuple[int, int] | None = None) -> Iterator[tuple]:
         """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site,
-        fetched ``size`` at a time (a million records' texts are never all held at once).
+        fetched ``size`` at a time (a million records' texts are never all held at once); ``seqs``:
+        only those from the first to the last seq given (one file of :meth:`published_chunks`).
 
         ``text`` is the exact canonical text the hash covers for records in
         the selection (its questions, their resolutions and edits, and the
         selected forecaster's forecasts on them), NULL for every other
         record, whose hash alone lets the chain recompute.
         """
+        within = "TRUE" if seqs is None else f"r.seq BETWEEN {int(seqs[0])} AND {int(seqs[1])}"
+        sql, params = self._published(tag, forecaster, lambda table, shown: f"""
+            SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
+                   CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
+            FROM {table} r WHERE {within}""")
+        cursor = self.con.cursor()  # its own: the store may be asked other things before the last record is read
+        migrations.install_views(cursor)  # a cursor is a connection of its own: it must read this code's views
+        cursor.execute(sql + " ORDER BY seq", params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+        cursor.close()
+
+    def published_chunks(self, *, tag: str | None = None, forecaster: str | None = None,
+                         size: int = 50_000) -> list[tuple[str, int, int]]:
+        """The records :meth:`published_records` gives, ``size`` at a time in seq order, as ``(digest,
+        first seq, last seq)``: the digest covers each record's table, hash (its content, seq and commit)
+        and whether its text is published, so a chunk whose digest an earlier publish saw is the same
+        file, and no canonical text is built to know it."""
+        sql, params = self._published(tag, forecaster, lambda table, shown: f"""
+            SELECT '{table}' AS tbl, r.seq, r.hash, {shown} AS shown FROM {table} r""")
+        return self.con.execute(f"""
+            SELECT md5(string_agg(tbl || r.hash || shown::INTEGER, ',' ORDER BY seq)), min(seq), max(seq)
+            FROM (SELECT *, (row_number() OVER (ORDER BY seq) - 1) // {int(size)} AS chunk FROM ({sql})) r
+            GROUP BY chunk ORDER BY chunk""", params).fetchall()
+
+    def _published(self, tag: str | None, forecaster: str | None, select) -> tuple[str, list]:
+        """The union of ``select(table, shown)`` over the record tables, ``shown`` the SQL that tells
+        a record of the selection (whose text is published) from the others."""
         where, params = self._filters(tag=tag, forecaster=forecaster)
         parts = []
         for table in RECORD_TABLES:
@@ -638,16 +691,9 @@ class Store:
             shown = f"{question} IN (SELECT id FROM published_questions)"
             if table == "forecast_records" and forecaster:
                 shown += f" AND r.forecaster = {chain.sql_text(forecaster)}"
-            parts.append(f"""SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
-                                    CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text
-                             FROM {table} r""")
-        cursor = self.con.cursor()  # its own: the store may be asked other things before the last record is read
-        migrations.install_views(cursor)  # a cursor is a connection of its own: it must read this code's views
-        cursor.execute(f"WITH published_questions AS MATERIALIZED (SELECT q.id FROM questions q WHERE {where}) "
-                       + " UNION ALL ".join(parts) + " ORDER BY seq", params)
-        while rows := cursor.fetchmany(size):
-            yield from rows
-        cursor.close()
+            parts.append(select(table, f"({shown})"))
+        return (f"WITH published_questions AS MATERIALIZED (SELECT q.id FROM questions q WHERE {where}) "
+                + " UNION ALL ".join(parts)), params
 
     @staticmethod
     def _filters(*, status: str = "all", tag: str | None = None, forecaster: str | None = None) -> tuple[str, list]:

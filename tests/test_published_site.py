@@ -99,6 +99,41 @@ def test_publish_again_proves_the_first_head_and_refuses_a_forged_one(cli, tmp_p
     assert ids
 
 
+def _records_files(site: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted((site / "records").glob("records-*.jsonl"))}
+
+
+def test_a_republish_writes_only_the_records_files_that_changed(cli, tmp_path, monkeypatch):
+    """Records files of 4 records: a forecast more rewrites the last file only; another selection rewrites the
+    files whose published texts it changes. Each time the files are a fresh publish's, and the site verifies."""
+    monkeypatch.setattr("ledger.publish.RECORDS_PER_FILE", 4)
+    make_ledger(cli)
+    question = add(cli, "E happens", "40%")
+    site = tmp_path / "site"
+    publish(cli, site, "--cdn")
+    before = _records_files(site)
+    assert len(before) >= 4
+    cli("forecast", question, "-p", "45%")
+    publish(cli, site, "--cdn")
+    after = _records_files(site)
+    last = sorted(after)[-1]
+    assert {name for name in after if after[name][1] != before.get(name, (b"", 0))[1]} == {last}
+    assert {name: data for name, (data, _) in after.items()} == {
+        name: data for name, (data, _) in _records_files(publish_fresh(cli, tmp_path / "fresh")).items()}
+    assert cli("verify", site).stdout.startswith("ok: ")
+    publish(cli, site, "--cdn", "-f", "bo")
+    mine = _records_files(site)
+    assert all(mine[name][1] != after[name][1] for name in mine)  # bo's texts shown now, the tester's hidden
+    assert {name: data for name, (data, _) in mine.items()} == {
+        name: data for name, (data, _) in _records_files(publish_fresh(cli, tmp_path / "fresh-bo", "-f", "bo")).items()}
+    assert cli("verify", site).stdout.startswith("ok: ")
+
+
+def publish_fresh(cli, site: Path, *extra) -> Path:
+    publish(cli, site, "--cdn", *extra)
+    return site
+
+
 # -- the page checks itself, in a real browser ------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

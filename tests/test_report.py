@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -672,6 +673,101 @@ def test_only_changed_question_pages_are_written_again(tmp_path, cli):
     assert "edited by hand" not in (site / "q" / edited).read_text(encoding="utf-8")
     cli("report", "--db", db, "--out", site, "--cdn", "--title", "Another title")  # every page names the site
     assert all(p.stat().st_mtime_ns != again[p.name] for p in (site / "q").glob("*.html"))
+
+
+def _site_files(folder: Path) -> dict[str, bytes]:
+    """The question pages and the side file of a site: what a republish may reuse."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in [*sorted((folder / "q").glob("*.html")), folder / "data" / "questions.js"]}
+
+
+def test_a_republish_reads_and_draws_only_the_pages_that_changed(tmp_path, cli, monkeypatch):
+    """Nothing changed: no history is read, no question page nor the side file is written; one forecast
+    more: only its page's histories are read, and the site is byte for byte what a fresh report gives."""
+    from ledger.report import ReportOptions, build
+    from ledger.store import Store
+
+    asked: list = []
+    real = Store.history_batches
+
+    def history_batches(self, **kwargs):  # the real reads, with who asked for which pages written down
+        asked.append(kwargs.get("prefixes"))
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(Store, "history_batches", history_batches)
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=40)
+    site, options = tmp_path / "site", ReportOptions(cdn=True, n_resamples=0)
+    with Store.open(db) as store:
+        build(store, site, options)
+        pages = sorted(p.stem for p in (site / "q").glob("*.html"))
+        assert asked == [pages] and len(pages) > 10
+        changed = next(r.id for r in store.questions(status="open"))
+    before = {p: (site / p).stat().st_mtime_ns for p in _site_files(site)}
+    asked.clear()
+    with Store.open(db) as store:
+        build(store, site, options)
+    assert asked == [] and {p: (site / p).stat().st_mtime_ns for p in before} == before
+    cli("forecast", changed, "-p", "0.42", "-f", "ana", "--db", db)
+    with Store.open(db) as store:
+        build(store, site, options)
+        assert asked == [[changed[:3]]]
+        build(store, tmp_path / "fresh", options)
+    assert _site_files(site) == _site_files(tmp_path / "fresh")
+    assert "42%" in question_section(site, changed)
+    assert {p for p in before if (site / p).stat().st_mtime_ns != before[p]} == {f"q/{changed[:3]}.html",
+                                                                                 "data/questions.js"}
+
+
+def test_a_republish_under_another_selection_draws_its_scores_again(tmp_path):
+    """The same questions scored otherwise (backfilled forecasts left out) are other pages, though the
+    questions, their records and the page around them are the same."""
+    from ledger.report import ReportOptions, build
+    from ledger.scoring import Selection
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    strict = ReportOptions(cdn=True, n_resamples=0, title="Same title", selection=Selection(exclude_backfilled=True))
+    with Store.open(db) as store:
+        build(store, tmp_path / "site", replace(strict, selection=Selection()))
+        before = _site_files(tmp_path / "site")
+        build(store, tmp_path / "site", strict)
+        build(store, tmp_path / "fresh", strict)
+    assert _site_files(tmp_path / "site") == _site_files(tmp_path / "fresh") != before
+
+
+def test_a_report_remembers_its_verify_as_ledger_verify_does(tmp_path, cli, monkeypatch):
+    """The report verifies the chain through ledger.verified: a later report or score of the unchanged file
+    trusts that verify; a changed file is verified in full again (tests/test_honest_record.py: refused)."""
+    from ledger.verified import entry_path
+
+    monkeypatch.setattr("ledger.verified.SETTLED", 0.0)  # the file was written a moment ago
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    assert not entry_path(db).exists()
+    cli("report", "--db", db, "--out", tmp_path / "site", "--cdn")
+    remembered = json.loads(entry_path(db).read_text())
+    assert remembered["path"] == str(db.resolve()) and remembered["records"] > 12
+
+
+def test_an_edited_side_file_is_not_reused(tmp_path):
+    """The rows an unchanged page takes from the earlier side file are trusted only while its digest is
+    still the key it was written with: an edit of the same size and modification time is caught."""
+    import os
+
+    from ledger.report import ReportOptions, build
+    from ledger.store import Store
+
+    db = hostile_ledger(tmp_path / "l.duckdb", tmp_path, n_questions=12)
+    site, options = tmp_path / "site", ReportOptions(cdn=True, n_resamples=0)
+    side = site / "data" / "questions.js"
+    with Store.open(db) as store:
+        build(store, site, options)
+        honest = side.read_bytes()
+        look = side.stat()
+        side.write_bytes(honest.replace(b'"st":"resolved"', b'"st":"xesolved"', 1))
+        os.utime(side, ns=(look.st_atime_ns, look.st_mtime_ns))
+        assert side.read_bytes() != honest and side.stat().st_size == look.st_size
+        build(store, site, options)
+    assert side.read_bytes() == honest
 
 
 def test_an_earlier_sites_question_pages_lead_to_their_new_place(tmp_path, cli):

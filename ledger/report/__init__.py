@@ -6,8 +6,8 @@
 - ``f/<slug>.html``, one page per forecaster: their record alone;
 - ``q/<prefix>.html``, the questions whose ids start with the same three
   characters, each at ``q/<prefix>.html#<question id>``, a URL that stays
-  the same across publishes (the id never changes); a page is written again
-  only when it changed (:mod:`~ledger.report.questions`);
+  the same across publishes (the id never changes); a page is made again
+  only when its questions changed (:mod:`~ledger.report.questions`);
 - ``data/questions.js``, the rows the pages' tables search, filter, sort
   and paginate in the browser (so no page grows with the ledger);
 - ``report.css``, ``report.js``; and plotly.js once per reports root, in
@@ -34,15 +34,17 @@ from ledger.errors import LedgerError
 from ledger.publish import publish
 from ledger.report.charts import build_figures
 from ledger.report.collect import (
-    ReportOptions, collect, collect_site, default_reports_root, site_steps, slugify, table_row,
+    HISTORY_BATCH, ReportOptions, collect, collect_site, default_reports_root, site_steps, slugify, table_row,
 )
 from ledger.report.folder import ReportFolder
 from ledger.report.images import write_images
 from ledger.report.questions import (
-    MOVED_PAGE, PREFIX_MARK, PREFIX_PAGE, SECTIONS_MARK, SHARD, fill_page, moved_page, page_digest, question_section, shards,
+    MOVED_PAGE, PREFIX_MARK, PREFIX_PAGE, SECTIONS_MARK, SHARD, fill_page, moved_page, page_digest, page_keys,
+    question_section, shards,
 )
 from ledger.report.render import (
-    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, render_markdown, render_page, rows_script, safe_url, script_json,
+    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, row_json, rows_script,
+    safe_url, script_json,
 )
 
 __all__ = ["FORMATS", "ReportOptions", "build", "collect", "default_out", "safe_url", "script_json", "site_steps"]
@@ -71,7 +73,7 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         return target
     from markupsafe import Markup
 
-    site = collect_site(store, options, on_progress)  # question histories in id order: a page's are consecutive
+    site = collect_site(store, options, on_progress)
     plotly_path = None if options.cdn else _write_plotly(*_assets_folder(folder, options))
     overview = site["overview"]
 
@@ -88,10 +90,11 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
         folder.write(f"f/{site['slugs'][name]}.html", render_page(
             "record.html", root="../", plotly_src=plotly_src(folder.path / "f"), figures=build_figures(record),
             d=record, person=name, **common))
-    rows = _write_question_pages(folder, site, options, render_page(
+    rows = _write_question_pages(folder, store, site, options, render_page(
         "question.html", root="../", plotly_src=None, prefix=Markup(PREFIX_MARK), sections=Markup(SECTIONS_MARK),
         **common), on_progress)
-    folder.write(DATA_FILE, rows_script(rows))
+    side = rows_script(rows)
+    folder.write_keyed(DATA_FILE, page_digest(side), lambda: side)
     for asset in ASSETS:
         folder.write(asset, (HERE / asset).read_bytes())
     publish(store, folder, options.selection, overview["score"])
@@ -102,25 +105,37 @@ def build(store, out: Path | None = None, options: ReportOptions | None = None,
     return target
 
 
-def _write_question_pages(folder: ReportFolder, site: dict, options: ReportOptions, shell: str,
-                          on_progress: Callable[[int], None]) -> list[dict]:
-    """Every question page (:mod:`~ledger.report.questions`), written only when its bytes changed; at an
-    earlier report's page of one question, a link to its place now; an earlier prefix page with no
-    question left, removed. The side file's rows, in the site's order (soonest resolve-by first)."""
-    rows = []
-    policy, slugs, scores = options.selection.policy, site["slugs"], site["scores"]
-    for page, questions in shards(_each(site["batches"], on_progress)):
+def _write_question_pages(folder: ReportFolder, store, site: dict, options: ReportOptions, shell: str,
+                          on_progress: Callable[[int], None]) -> list[str]:
+    """Every question page (:mod:`~ledger.report.questions`) whose key changed since the last run, the
+    others not even made (nor their histories read: a republish costs what changed); at an earlier
+    report's page of one question, a link to its place now; an earlier prefix page with no question
+    left, removed. The side file's rows, in the site's order (soonest resolve-by first): an unchanged
+    page's from the earlier side file, which holds exactly what its unchanged questions give."""
+    selection = options.selection
+    scope = {"tag": selection.tag, "forecaster": selection.forecaster}
+    digests, chosen = store.history_digests(**scope, prefix=SHARD)
+    keys = page_keys(shell, selection, digests, chosen)
+    earlier = folder.earlier(DATA_FILE, page_digest)
+    rows = read_rows(earlier) if earlier is not None else {}
+    kept = [page for page, (key, ids) in keys.items() if all(i in rows for i in ids) and folder.unchanged(page, key)]
+    on_progress(sum(len(keys[page][1]) for page in kept))
+    changed = sorted(keys.keys() - set(kept))
+    rows = {i: rows[i] for page in kept for i in keys[page][1]}
+    slugs, scores = site["slugs"], site["scores"]
+    prefixes = [page.removeprefix("q/").removesuffix(".html") for page in changed]
+    batches = store.history_batches(**scope, by_id=True, size=HISTORY_BATCH, prefixes=prefixes) if changed else ()
+    for page, questions in shards(_each(batches, on_progress)):
         html = fill_page(shell, page, "".join(
-            question_section(q, scores.get(q.id, []), slugs, policy) for q in questions))
-        folder.write_keyed(page, page_digest(html), lambda html=html: html)
-        rows.extend(((q.resolve_by, q.created_at, q.id), table_row(q, scores.get(q.id, []), slugs)) for q in questions)
+            question_section(q, scores.get(q.id, []), slugs, selection.policy) for q in questions))
+        folder.write_keyed(page, keys[page][0], lambda html=html: html)
+        rows.update((q.id, row_json(table_row(q, scores.get(q.id, []), slugs))) for q in questions)
     for relative in sorted(folder.owned - folder.written):
         if moved := MOVED_PAGE.fullmatch(relative):
             folder.write_keyed(relative, "moved", partial(moved_page, moved[1]))
         elif PREFIX_PAGE.fullmatch(relative):
             folder.remove(relative)
-    rows.sort(key=lambda pair: pair[0])
-    return [row for _, row in rows]
+    return [rows[question_id] for question_id, _ in chosen]
 
 
 def _each(batches, on_progress: Callable[[int], None]):

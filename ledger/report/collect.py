@@ -1,9 +1,9 @@
 """What the report shows: scoring passes and the store's public listings.
 
-:func:`collect_site` gathers everything the site needs: the overview record
-(one :func:`collect` of the selection), one record per forecaster, and every
-question of the selection with its history and per-forecaster scores. The
-charts and the templates only draw and format it, computing nothing.
+:func:`collect_site` gathers what the site's pages are drawn from: the overview
+record (one :func:`collect` of the selection), one record per forecaster, and
+each forecaster's score on each question of the selection. The charts and the
+templates only draw and format it, computing nothing.
 """
 
 from __future__ import annotations
@@ -185,10 +185,9 @@ def site_steps(store, options: ReportOptions) -> int:
 
 
 def collect_site(store, options: ReportOptions, on_progress: Callable[[int], None] = lambda n: None) -> dict[str, Any]:
-    """The whole site: the overview, a record per forecaster, and ``batches``: the selection's questions
-    (each with its whole history, :class:`~ledger.records.QuestionHistory`) a batch at a time in id order, so a
-    large ledger's site never holds them all; ``scores`` has each forecaster's score on each.
-    ``on_progress(1)`` after each scoring pass."""
+    """What the site's pages are drawn from: the overview, a record per forecaster, and ``scores``, each
+    forecaster's score on each question (the question pages read their histories themselves, and only
+    those of pages that changed: :func:`ledger.report.build`). ``on_progress(1)`` after each scoring pass."""
     selection = options.selection
     overview = collect(store, options)
     on_progress(1)
@@ -201,6 +200,4 @@ def collect_site(store, options: ReportOptions, on_progress: Callable[[int], Non
         for name in names:
             people[name] = collect(store, options, replace(selection, forecaster=name))
             on_progress(1)
-    return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"],
-            "batches": store.history_batches(tag=selection.tag, forecaster=selection.forecaster, by_id=True,
-                                             size=HISTORY_BATCH)}
+    return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"]}

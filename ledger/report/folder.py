@@ -2,8 +2,9 @@
 
 A report folder carries a marker file (:data:`MARKER`) listing every file an
 earlier ``ledger report`` wrote into it and, for the files written by key
-(:meth:`ReportFolder.write_keyed`: the question pages, keyed by the digest of
-their bytes), that key, so an unchanged one is not written again. :class:`ReportFolder` refuses:
+(:meth:`ReportFolder.write_keyed`: the question pages, the side file and the
+records files, each keyed by a digest of what it is made from, which covers
+the code: :func:`code_digest`), that key, so an unchanged one is not written again. :class:`ReportFolder` refuses:
 
 - the file-system root, and a path that exists and is not a folder;
 - a non-empty folder without the marker (not an earlier report of ours),
@@ -23,6 +24,8 @@ page was most of a large report's time (103 s of 256 s for 25,000 pages).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import stat
@@ -31,9 +34,20 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 
-__all__ = ["MARKER", "ReportFolder", "atomic_write"]
+__all__ = ["MARKER", "ReportFolder", "atomic_write", "code_digest"]
 
 MARKER = ".forecast-ledger-report"
+
+
+@functools.cache
+def code_digest() -> str:
+    """The digest of the package's code and templates, part of every key a file is written by: a file
+    that other code would draw differently is written again."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".sql") and p.is_file()):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -131,24 +145,50 @@ class ReportFolder:
         path = self.path / relative
         return relative in self.owned and path.is_file() and not path.is_symlink() and path.stat().st_size == size
 
-    def write_keyed(self, relative: str, key: str, make: Callable[[], str]) -> bool:
+    def write_keyed(self, relative: str, key: str, make: Callable[[], str | bytes]) -> bool:
         """Write ``make()`` unless the folder holds what an earlier run wrote for the same ``key`` (a digest
-        of the file's content, or of everything it is made from), untouched since (same size and
-        modification time: a run killed after rewriting it left the old key behind): a question page
-        that did not change is not written again. Whether it was written."""
-        kept = self._kept_keys.get(relative)
-        if isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned:
-            try:
-                look = (self.path / relative).lstat()
-            except OSError:
-                look = None
-            if look is not None and stat.S_ISREG(look.st_mode) and [look.st_size, look.st_mtime_ns] == kept[1:]:
-                self.keep(relative)
-                self.keys[relative] = kept
-                return False
+        of the file's content, or of everything it is made from), untouched since (:meth:`unchanged`).
+        Whether it was written."""
+        if self.unchanged(relative, key):
+            return False
         look = self.write(relative, make()).lstat()
         self.keys[relative] = [key, look.st_size, look.st_mtime_ns]
         return True
+
+    def unchanged(self, relative: str, key: str) -> bool:
+        """Whether ``relative`` is what an earlier run wrote for ``key``, untouched since (same size and
+        modification time: a run killed after rewriting it left the old key behind); if so it counts
+        as this run's (:meth:`keep`), so a question page that did not change is not even made again."""
+        kept = self._kept_keys.get(relative)
+        if not (isinstance(kept, list) and len(kept) == 3 and kept[0] == key and relative in self.owned):
+            return False
+        try:
+            look = (self.path / relative).lstat()
+        except OSError:
+            return False
+        if not (stat.S_ISREG(look.st_mode) and [look.st_size, look.st_mtime_ns] == kept[1:]):
+            return False
+        self.keep(relative)
+        self.keys[relative] = kept
+        return True
+
+    def earlier(self, relative: str, digest: Callable[[bytes], str]) -> bytes | None:
+        """The bytes of a file an earlier run wrote by key, if ``digest`` of them is still its key (so what
+        is read back is exactly what that run wrote); else None, and the file is written again."""
+        kept = self._kept_keys.get(relative)
+        if not (isinstance(kept, list) and len(kept) == 3 and relative in self.owned):
+            return None
+        path = self.path / relative
+        try:
+            if path.is_symlink():
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if digest(data) != kept[0]:
+            del self._kept_keys[relative]  # not what was written: written again, whatever its size and time say
+            return None
+        return data
 
     def remove(self, relative: str) -> None:
         """Delete a file an earlier run wrote that this one does not (a page with nothing left to show)."""

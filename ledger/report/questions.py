@@ -12,8 +12,9 @@ A section is made by plain string formatting, every piece of user text
 escaped as Jinja's autoescaping (markupsafe) does it and isolated in
 ``<bdi>``; links only from ``http(s)`` URLs. The page around the sections
 (head, navigation, footer) comes from ``question.html`` once a run. A page
-is written again only when its bytes change (the digest of what it shows is
-the digest of the page itself: :meth:`~ledger.report.folder.ReportFolder.write_keyed`).
+is made again only when what it is made from changed (:func:`page_keys`; the
+others are kept by :meth:`~ledger.report.folder.ReportFolder.unchanged`, their
+histories not even read).
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from ledger.format import count, number
+from ledger.report.folder import code_digest
 from ledger.report.render import forecast_history, safe_url
 
 if TYPE_CHECKING:
     from ledger.records import QuestionHistory
-    from ledger.scoring import QuestionScore
+    from ledger.scoring import QuestionScore, Selection
 
 __all__ = ["MOVED_PAGE", "PREFIX_MARK", "PREFIX_PAGE", "SECTIONS_MARK", "SHARD", "fill_page", "moved_page",
-           "page_digest", "question_href", "question_page", "question_section", "shards"]
+           "page_digest", "page_keys", "question_href", "question_page", "question_section", "shards"]
 
 SHARD = 3  # id characters that name a page: ids are 16 hex digits, so at most 4,096 pages
 PREFIX_PAGE = re.compile(rf"q/[0-9a-f]{{{SHARD}}}\.html")
@@ -64,8 +66,26 @@ def fill_page(shell: str, page: str, sections: str) -> str:
     return shell.replace(PREFIX_MARK, _escape(prefix)).replace(SECTIONS_MARK, sections)
 
 
-def page_digest(page: str) -> str:
-    return hashlib.blake2b(page.encode("utf-8"), digest_size=16).hexdigest()
+def page_digest(page: str | bytes) -> str:
+    return hashlib.blake2b(page.encode("utf-8") if isinstance(page, str) else page, digest_size=16).hexdigest()
+
+
+def page_keys(shell: str, selection: Selection, digests: dict[str, str],
+              chosen: list[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """``{page: (key, its question ids)}``: a key is the digest of all a page is made from, so an
+    equal key means equal bytes: the records of its questions and their statuses
+    (:meth:`~ledger.store.Store.history_digests`), the page around them (the site's title and
+    forecasters), the selection its scores follow (policy, forecaster, backfilled or not, since),
+    and the code that draws and scores them."""
+    ids: dict[str, list[str]] = {}
+    statuses: dict[str, list[str]] = {}
+    for question_id, status in sorted(chosen):
+        page = question_page(question_id)
+        ids.setdefault(page, []).append(question_id)
+        statuses.setdefault(page, []).append(f"{question_id} {status}")
+    common = page_digest("\n".join((code_digest(), page_digest(shell), repr(selection))))
+    return {page: (page_digest("\n".join((common, digests[question_ids[0][:SHARD]], *statuses[page]))), question_ids)
+            for page, question_ids in ids.items()}
 
 
 def moved_page(question_id: str) -> str:

@@ -33,12 +33,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSETS", "DATA_FILE", "calibration_sentences", "cdn_url", "forecast_history", "plotly_file", "render_markdown",
-    "render_page", "rows_script", "safe_url", "script_json",
+    "read_rows", "render_page", "row_json", "rows_script", "safe_url", "script_json",
 ]
 
 HERE = Path(__file__).resolve().parent
 ASSETS = ("report.css", "report.js", "verify.js")
 DATA_FILE = "data/questions.js"
+ROWS_START, ROWS_END = "window.LEDGER_ROWS = ", ";\n"
+ROW_ID = '{"id":"'  # how every row begins: table_row puts the question id first
 
 
 def plotly_file() -> str:
@@ -63,10 +65,25 @@ def script_json(data: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
-def rows_script(rows: list[dict[str, Any]]) -> str:
-    """The tables' rows as a script side file: loaded with ``<script src>``, so it works from
-    ``file://`` too (browsers refuse ``fetch`` there), and it is data only (:func:`script_json`)."""
-    return f"window.LEDGER_ROWS = {script_json(rows)};\n"
+def rows_script(rows: list[str]) -> str:
+    """The tables' rows (each :func:`row_json`) as a script side file: loaded with ``<script src>``, so it
+    works from ``file://`` too (browsers refuse ``fetch`` there), and it is data only (:func:`script_json`).
+    One row a line, so a republish takes an unchanged row back as it is (:func:`read_rows`), unparsed."""
+    return ROWS_START + "[\n" + ",\n".join(rows) + "\n]" + ROWS_END
+
+
+def row_json(row: dict[str, Any]) -> str:
+    """One row of the side file: :func:`script_json` (no line break: JSON escapes it), its id first."""
+    return script_json(row)
+
+
+def read_rows(script: bytes) -> dict[str, str]:
+    """``{question id: its line}`` of a side file :func:`rows_script` wrote (an earlier run's, to reuse)."""
+    lines = script.decode("utf-8").split("\n")
+    if not (lines[0] == f"{ROWS_START}[" and lines[-2:] == [f"]{ROWS_END.rstrip()}", ""]):
+        return {}
+    rows = [line.removesuffix(",") for line in lines[1:-2]]
+    return {row[len(ROW_ID):len(ROW_ID) + 16]: row for row in rows if row.startswith(ROW_ID)}
 
 
 def safe_url(url: str | None) -> str | None:
