@@ -20,7 +20,7 @@ from ledger.format import forecast_text, outcome_text
 from ledger.scoring import Selection
 
 if TYPE_CHECKING:
-    from ledger.scoring import QuestionScore
+    from ledger.scoring import QuestionScore, Scored
 
 __all__ = [
     "BREAKDOWNS", "HISTORY_BATCH", "MAX_GROUPS", "MIN_LISTED", "SMALL_SAMPLE", "ReportOptions", "collect", "collect_site", "default_reports_root",
@@ -99,19 +99,25 @@ def forecaster_slugs(names: list[str]) -> dict[str, str]:
     return slugs
 
 
-def collect(store, options: ReportOptions, selection: Selection | None = None) -> dict[str, Any]:
-    """One record (the overview, or one forecaster's): a :func:`ledger.scoring.score` pass and counts."""
-    from ledger.scoring import Options, analyst_levels, score
+def collect(store, options: ReportOptions, scored: Scored | None = None,
+            overview: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One record: a :func:`ledger.scoring.score` pass of ``scored`` (default: the options' selection,
+    made here) and counts. The overview's, or with ``overview`` (that record) one forecaster's, whose
+    ``scored`` is the forecaster's part of the overview's selection and whose corrections are the
+    overview's on the questions the forecaster forecast on (what the store's filter would choose)."""
+    from ledger.scoring import Options, Scored, analyst_levels, score
 
-    overview = selection is None
-    selection = selection or options.selection  # checked when it was made, so a bad --policy costs no query
+    if scored is None:
+        with Scored(store, options.selection) as scored:  # checked when it was made: a bad --policy costs no query
+            return collect(store, options, scored)
+    selection = scored.selection
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     # A forecaster's record asks for no per-question scores (the overview's serve every page) and
     # no breakdown by forecaster (one forecaster is none): each is a scoring pass of its own.
-    groupings = tuple(by for by in BREAKDOWNS if overview or by != "forecaster")
-    main = score(store, selection, Options(
-        include_questions=overview, groupings=groupings, max_groups=MAX_GROUPS,
+    groupings = tuple(by for by in BREAKDOWNS if overview is None or by != "forecaster")
+    main = score(scored, options=Options(
+        include_questions=overview is None, groupings=groupings, max_groups=MAX_GROUPS,
         calibrations={"folded": analyst_levels(fold=True)}, **resample))
     breakdowns, unlisted = {}, {}
     for by, grouping in main.groupings.items():
@@ -129,7 +135,7 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
     for row in main.questions or ():
         scores.setdefault(row.question_id, []).append(row)
     return {
-        "title": options.heading() if overview else selection.forecaster,
+        "title": options.heading() if overview is None else selection.forecaster,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "options": options,
         "selection": selection,
@@ -141,7 +147,9 @@ def collect(store, options: ReportOptions, selection: Selection | None = None) -
         "status": statuses,
         "small_sample": main.n_questions < SMALL_SAMPLE,
         "min_listed": MIN_LISTED,
-        "corrections": store.corrected(**scope),  # retractions included: each says what it was
+        # retractions included: each says what it was
+        "corrections": store.corrected(**scope) if overview is None else [
+            q for q in overview["corrections"] if any(f.forecaster == selection.forecaster for f in q.forecasts)],
         "integrity": {"records": n_records, "head": head, "ledger": store.path.name},
     }
 
@@ -188,16 +196,20 @@ def collect_site(store, options: ReportOptions, on_progress: Callable[[int], Non
     """What the site's pages are drawn from: the overview, a record per forecaster, and ``scores``, each
     forecaster's score on each question (the question pages read their histories themselves, and only
     those of pages that changed: :func:`ledger.report.build`). ``on_progress(1)`` after each scoring pass."""
+    from ledger.scoring import Scored
+
     selection = options.selection
-    overview = collect(store, options)
-    on_progress(1)
-    names = [selection.forecaster] if selection.forecaster else store.forecasters(tag=selection.tag)
-    slugs = forecaster_slugs(names)
-    if len(names) == 1:
-        people = {names[0]: overview}
-    else:
-        people = {}
-        for name in names:
-            people[name] = collect(store, options, replace(selection, forecaster=name))
-            on_progress(1)
-    return {"overview": overview, "forecasters": people, "slugs": slugs, "scores": overview["scores"]}
+    with Scored(store, selection) as whole:  # the one selection made: each forecaster's pass scores a part of it
+        overview = collect(store, options, whole)
+        on_progress(1)
+        names = [selection.forecaster] if selection.forecaster else store.forecasters(tag=selection.tag)
+        if len(names) == 1:
+            people = {names[0]: overview}
+        else:
+            people = {}
+            for name in names:
+                with whole.narrowed(name) as part:
+                    people[name] = collect(store, options, part, overview)
+                on_progress(1)
+    return {"overview": overview, "forecasters": people, "slugs": forecaster_slugs(names),
+            "scores": overview["scores"]}

@@ -132,34 +132,47 @@ def score(source: Any, selection: Selection | None = None, options: Options | No
     also works: keyword arguments fill :class:`Selection` and :class:`Options`.
     The selection is made once; the whole-selection metrics, ``by``, every
     grouping of ``groupings`` and the extra ``calibrations`` all read it.
+    ``source`` may also be a :class:`Scored` selection already made (a report
+    scores one, then each forecaster's part of it: :meth:`Scored.narrowed`);
+    its selection is the one scored, so none may be given.
     """
+    if isinstance(source, Scored):
+        if selection is not None or set(kwargs) & set(Selection.__dataclass_fields__):
+            raise TypeError("a Scored selection is scored as it was made: give no selection")
+        return _scores(source, _arguments(source.selection, options, kwargs)[1])
     selection, options = _arguments(selection, options, kwargs)
     with Scored(source, selection) as scored:
-        whole = scored.grouped(None)
-        forecasters = scored.forecaster_names()
-        several = options.relative and len(forecasters) > 1
-        resampling = {"seed": options.seed, "n_resamples": options.n_resamples}
-        wants_questions = options.include_questions or options.question_ids is not None
-        return Scores(
-            **_fields(_metrics(whole, options)["all"]),
-            excluded=scored.excluded,
-            selection=Settings(
-                policy=selection.policy, forecaster=selection.forecaster, tag=selection.tag, since=selection.since,
-                exclude_backfilled=selection.exclude_backfilled, bins=options.binning.describe(),
-                fold=options.binning.fold, by=options.by, seed=options.seed, n_resamples=options.n_resamples),
-            methodology=methodology(selection.policy),
-            over_time=over_time(scored),
-            forecasters=tuple(forecasters),
-            relative=relative_scores(scored, **resampling) if several else None,
-            paired=paired_differences(scored, forecasters, **resampling)
-            if several and len(forecasters) <= MAX_PAIRED else None,
-            calibrations={name: calibration(whole, binning).get("all", ())
-                          for name, binning in options.calibrations.items()},
-            groups=_groups(scored, options.by, options) if options.by else None,
-            groupings={by: _grouping(scored, by, options) for by in options.groupings},
-            questions=per_question(scored, options.question_ids) if wants_questions else None,
-            retractions=retractions(source, selection),
-        )
+        return _scores(scored, options)
+
+
+def _scores(scored: Scored, options: Options) -> Scores:
+    """Every metric of a selection made, as :func:`score` returns them."""
+    selection = scored.selection
+    whole = scored.grouped(None)
+    forecasters = scored.forecaster_names()
+    several = options.relative and len(forecasters) > 1
+    resampling = {"seed": options.seed, "n_resamples": options.n_resamples}
+    wants_questions = options.include_questions or options.question_ids is not None
+    return Scores(
+        **_fields(_metrics(whole, options)["all"]),
+        excluded=scored.excluded,
+        selection=Settings(
+            policy=selection.policy, forecaster=selection.forecaster, tag=selection.tag, since=selection.since,
+            exclude_backfilled=selection.exclude_backfilled, bins=options.binning.describe(),
+            fold=options.binning.fold, by=options.by, seed=options.seed, n_resamples=options.n_resamples),
+        methodology=methodology(selection.policy),
+        over_time=over_time(scored),
+        forecasters=tuple(forecasters),
+        relative=relative_scores(scored, **resampling) if several else None,
+        paired=paired_differences(scored, forecasters, **resampling)
+        if several and len(forecasters) <= MAX_PAIRED else None,
+        calibrations={name: calibration(whole, binning).get("all", ())
+                      for name, binning in options.calibrations.items()},
+        groups=_groups(scored, options.by, options) if options.by else None,
+        groupings={by: _grouping(scored, by, options) for by in options.groupings},
+        questions=per_question(scored, options.question_ids) if wants_questions else None,
+        retractions=retractions(scored.con, selection),
+    )
 
 
 def retractions(source: Any, selection: Selection) -> Retractions:

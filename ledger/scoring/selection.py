@@ -22,7 +22,7 @@ over rows is a mean over scored pairs.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -207,6 +207,26 @@ class Scored:
                    count(seq) AS n_forecasts,
                    count(seq) FILTER (WHERE backfilled) AS n_backfilled
             FROM {self.rows} GROUP BY question_no, forecaster_no""")
+
+    def narrowed(self, forecaster: str) -> Scored:
+        """This selection's part that is ``forecaster``'s: what ``Scored(source, replace(selection,
+        forecaster=forecaster))`` makes, from this one's tables. Its ``rows`` and ``pairs`` are those of
+        the forecaster here, in the same order, for a selection with a forecaster filter numbers the
+        forecasters and opens the windows as one without does; ``scope``, ``candidates``,
+        ``questions``, ``forecasters`` and ``openings`` are this one's. A report scores the whole
+        selection and each forecaster's part (one selection made, not one a forecaster). Close it first.
+        """
+        part = object.__new__(Scored)
+        part.con, part.selection = self.con, replace(self.selection, forecaster=forecaster)
+        part._prefix = prefix = f"scoring{next(_names)}"
+        part._created, part._grouped = [], {}
+        part.scope, part.candidates, part.questions, part.forecasters, part.openings = (
+            self.scope, self.candidates, self.questions, self.forecasters, self.openings)
+        part.rows, part.pairs = f"{prefix}_rows", f"{prefix}_pairs"
+        number = f"(SELECT forecaster_no FROM {self.forecasters} WHERE forecaster = ?)"
+        for mine, whole in ((part.rows, self.rows), (part.pairs, self.pairs)):
+            part._create("TABLE", mine, f"SELECT * FROM {whole} WHERE forecaster_no = {number}", [forecaster])
+        return part
 
     def _create(self, kind: str, name: str, sql: str, params: list | None = None) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}", params or [])
