@@ -822,3 +822,104 @@ def test_published_records_read_this_codes_views(tmp_path):
     with Store.open(db) as store:
         assert list(store.published_records(tag="plain", size=3)) == honest
     assert sum(text is not None for *_, text in honest) > 0
+
+
+def _mixed_ledger(path: Path):
+    """A ledger with every case a forecaster's part of the selection must score as its own selection:
+    four forecasters joining late (imputed stretches) and revising, yes/no and multiple-choice
+    questions, open and annulled ones, a correction and a retraction; backfilled forecasts (claiming
+    an earlier moment, some after the resolve-by day or after the outcome), and live ones (made as
+    they are logged, on questions resolved in a later commit)."""
+    from datetime import datetime, timedelta
+
+    from ledger.models import Forecast, Question, Resolution
+    from ledger.store import Store
+
+    rng = random.Random(13)
+    names = ["ana", "ben", "cleo", "dev"]
+    store = Store.open(path)
+    later = []
+    with store.write("test") as w:
+        for i in range(48):
+            choice, live = i % 4 == 2, i % 3 != 0
+            options = ["red", "green", "blue"] if choice else None
+
+            def forecast(who, days):  # live: made now
+                made_at = None if live else datetime(2024, 1, 1) + timedelta(days=days)
+                if choice:
+                    p = [rng.random() + 0.05 for _ in options]
+                    return Forecast(forecaster=who, probabilities=[x / sum(p) for x in p], made_at=made_at)
+                return Forecast(forecaster=who, probability=round(rng.uniform(0.02, 0.98), 2), made_at=made_at)
+
+            q = w.add_question(Question(statement=f"Question {i}", resolve_by="2024-02-15" if not live else "2099-12-31",
+                                        options=options, tags=["even"] if i % 2 == 0 else ["odd", "x"]),
+                               forecast(names[i % 4], i % 9))
+            for who in rng.sample(names, rng.randint(1, 4)):
+                for _ in range(rng.randint(1, 3)):
+                    w.add_forecast(q, forecast(who, rng.uniform(0, 60)))
+            outcome = rng.choice(options) if choice else rng.choice(["yes", "no"])
+            resolved_at = None if live else datetime(2024, 1, 1) + timedelta(days=65)
+            for who in [] if live else names:
+                w.add_forecast(q, forecast(who, 70))  # after the outcome (day 65)
+            if i % 7 == 1:
+                continue  # open
+            if i % 11 == 4:
+                w.resolve(q, Resolution(annulled=True, note="criteria failed", resolved_at=resolved_at))
+            elif not live:
+                w.resolve(q, Resolution(outcome=outcome, resolved_at=resolved_at))
+            else:
+                later.append((q, outcome, options))
+    with store.write("test") as w:
+        for q, outcome, _ in later:
+            w.resolve(q, Resolution(outcome=outcome))
+    (corrected, outcome, options), (retracted, _, _) = later[0], later[1]
+    with store.write("test") as w:
+        w.resolve(corrected, Resolution(outcome=next(o for o in options or ["yes", "no"] if o != outcome)))
+        w.resolve(retracted, Resolution(annulled=True, note="retracted"), force=True)
+    return store
+
+
+def _assert_close(shared, own, where="score"):
+    """Equal, numbers to 1e-12 (the sums run over the same rows, so they are all but bit-identical)."""
+    if isinstance(own, dict):
+        assert shared.keys() == own.keys(), where
+        for key in own:
+            _assert_close(shared[key], own[key], f"{where}.{key}")
+    elif isinstance(own, list | tuple):
+        assert len(shared) == len(own), where
+        for i, (a, b) in enumerate(zip(shared, own, strict=True)):
+            _assert_close(a, b, f"{where}[{i}]")
+    elif isinstance(own, float) and not isinstance(shared, bool):
+        assert shared == pytest.approx(own, rel=0, abs=1e-12), where
+    else:
+        assert shared == own, where
+
+
+@pytest.mark.parametrize("selection", [{}, {"policy": "first"}, {"policy": "last", "tag": "x"},
+                                       {"exclude_backfilled": True}])
+def test_each_forecaster_scored_from_the_shared_selection_as_by_its_own(tmp_path, selection):
+    """A site makes one selection and scores each forecaster's part of it (Scored.narrowed): every
+    figure of every forecaster's record is what a selection of that forecaster alone gives, and so
+    are the counts and the corrections beside it."""
+    from ledger.report import ReportOptions, collect_site
+    from ledger.scoring import Options, Selection, analyst_levels, score
+
+    store = _mixed_ledger(tmp_path / "l.duckdb")
+    try:
+        options = ReportOptions(selection=Selection(**selection), n_resamples=30)
+        site = collect_site(store, options)
+        people = site["forecasters"]
+        assert sorted(people) == ["ana", "ben", "cleo", "dev"]
+        assert site["overview"]["score"].retractions.n == 1 and site["overview"]["corrections"]
+        for name, record in people.items():
+            alone = replace(options.selection, forecaster=name)
+            own = score(store, alone, Options(groupings=("tag", "source"), max_groups=30, n_resamples=30,
+                                              calibrations={"folded": analyst_levels(fold=True)}))
+            assert own.n_questions > 0 and own.n_backfilled + own.excluded.backfilled > 0, name
+            assert own.excluded.after_outcome > 0, name
+            assert own.imputed_share or alone.policy != "time-averaged" or alone.exclude_backfilled, name
+            _assert_close(record["score"].as_json(), own.as_json(), name)
+            assert record["status"] == store.status_counts(tag=alone.tag, forecaster=name), name
+            assert record["corrections"] == store.corrected(tag=alone.tag, forecaster=name), name
+    finally:
+        store.close()

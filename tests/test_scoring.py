@@ -642,3 +642,17 @@ def test_scoring_never_imports_the_store_and_loads_numpy_only_to_compute():
             "'duckdb') if m in sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(loaded) == []
+
+
+def test_a_made_selection_is_scored_as_made(revised_ledger):
+    """score() of a Scored scores its selection, and refuses another; a part of it (Scored.narrowed)
+    is scored as a selection of that forecaster, and closing it leaves the whole one readable."""
+    with scoring.Scored(revised_ledger, scoring.Selection(policy="last")) as whole:
+        with pytest.raises(TypeError):
+            scoring.score(whole, policy="first")
+        with whole.narrowed("alice") as part:
+            alice = scoring.score(part, n_resamples=0)
+        assert scoring.score(whole, n_resamples=0).as_json() == scoring.score(
+            revised_ledger, policy="last", n_resamples=0).as_json()
+    assert alice.as_json() == scoring.score(revised_ledger, policy="last", forecaster="alice", n_resamples=0).as_json()
+    assert alice.brier == pytest.approx(0.01, abs=1e-12) and alice.selection.forecaster == "alice"
