@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -896,12 +897,14 @@ def _assert_close(shared, own, where="score"):
 
 
 @pytest.mark.parametrize("selection", [{}, {"policy": "first"}, {"policy": "last", "tag": "x"},
-                                       {"exclude_backfilled": True}])
+                                       {"exclude_backfilled": True}, {"since": date(2024, 3, 1)}])
 def test_each_forecaster_scored_from_the_shared_selection_as_by_its_own(tmp_path, selection):
     """A site makes one selection and scores each forecaster's part of it (Scored.narrowed): every
     figure of every forecaster's record is what a selection of that forecaster alone gives, and so
     are the counts and the corrections beside it."""
     from ledger.report import ReportOptions, collect_site
+    from datetime import date
+
     from ledger.scoring import Options, Selection, analyst_levels, score
 
     store = _mixed_ledger(tmp_path / "l.duckdb")

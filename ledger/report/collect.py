@@ -99,12 +99,13 @@ def forecaster_slugs(names: list[str]) -> dict[str, str]:
     return slugs
 
 
-def collect(store, options: ReportOptions, scored: Scored | None = None,
-            overview: dict[str, Any] | None = None) -> dict[str, Any]:
+def collect(store, options: ReportOptions, scored: Scored | None = None, overview: dict[str, Any] | None = None,
+            status: dict[str, int] | None = None) -> dict[str, Any]:
     """One record: a :func:`ledger.scoring.score` pass of ``scored`` (default: the options' selection,
     made here) and counts. The overview's, or with ``overview`` (that record) one forecaster's, whose
     ``scored`` is the forecaster's part of the overview's selection and whose corrections are the
-    overview's on the questions the forecaster forecast on (what the store's filter would choose)."""
+    overview's on the questions the forecaster forecast on (what the store's filter would choose).
+    ``status``: the record's questions by status, if already counted (else the store counts them)."""
     from ledger.scoring import Options, Scored, analyst_levels, score
 
     if scored is None:
@@ -130,7 +131,7 @@ def collect(store, options: ReportOptions, scored: Scored | None = None,
         breakdowns[by] = replace(grouping, groups=tuple(listed))
         unlisted[by] = len(groups) - len(listed)
     n_records, head = store.head()
-    statuses = store.status_counts(**scope)
+    statuses = store.status_counts(**scope) if status is None else status
     scores: dict[str, list[QuestionScore]] = {}
     for row in main.questions or ():
         scores.setdefault(row.question_id, []).append(row)
@@ -206,10 +207,12 @@ def collect_site(store, options: ReportOptions, on_progress: Callable[[int], Non
         if len(names) == 1:
             people = {names[0]: overview}
         else:
+            # every forecaster's questions by status in one count, where the scope is the store's filter
+            counts = whole.status_counts() if selection.since is None else {}
             people = {}
             for name in names:
                 with whole.narrowed(name) as part:
-                    people[name] = collect(store, options, part, overview)
+                    people[name] = collect(store, options, part, overview, counts.get(name))
                 on_progress(1)
     return {"overview": overview, "forecasters": people, "slugs": forecaster_slugs(names),
             "scores": overview["scores"]}

@@ -300,6 +300,17 @@ class Scored:
              *([selection.forecaster] if selection.forecaster else [])]).fetchone()
         return Exclusions(*(int(x) for x in row))
 
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """Per forecaster, how many questions of the scope (whatever their status) they forecast on, by
+        status: one pass of ``candidates`` for what the store's ``status_counts`` of each forecaster
+        counts, when the scope is its filter (a tag, no ``since``)."""
+        counts: dict[str, dict[str, int]] = {}
+        for forecaster, status, n in self.con.execute(f"""
+                SELECT forecaster, status, count(DISTINCT question_no) FROM {self.candidates}
+                GROUP BY forecaster, status""").fetchall():
+            counts.setdefault(forecaster, dict.fromkeys(("open", "due", "resolved", "annulled"), 0))[status] = n
+        return counts
+
     def forecaster_names(self) -> list[str]:
         """The forecasters with a scored pair, by name."""
         return [name for (name,) in self.con.execute(f"""
