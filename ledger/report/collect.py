@@ -1,7 +1,8 @@
 """What the report shows: scoring passes and the store's public listings.
 
 :func:`collect_site` gathers what the site's pages are drawn from: the overview
-record (one :func:`collect` of the selection), one record per forecaster, and
+record (one :func:`collect` of the selection), one record per forecaster (a
+:func:`collect` of the forecaster's part of that one selection, made once), and
 each forecaster's score on each question of the selection. The charts and the
 templates only draw and format it, computing nothing.
 """
@@ -115,7 +116,7 @@ def collect(store, options: ReportOptions, scored: Scored | None = None, overvie
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
     resample = {} if options.n_resamples is None else {"n_resamples": options.n_resamples}
     # A forecaster's record asks for no per-question scores (the overview's serve every page) and
-    # no breakdown by forecaster (one forecaster is none): each is a scoring pass of its own.
+    # no breakdown by forecaster (one forecaster is none).
     groupings = tuple(by for by in BREAKDOWNS if overview is None or by != "forecaster")
     main = score(scored, options=Options(
         include_questions=overview is None, groupings=groupings, max_groups=MAX_GROUPS,
