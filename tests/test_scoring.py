@@ -652,6 +652,8 @@ def test_a_made_selection_is_scored_as_made(revised_ledger):
             scoring.score(whole, policy="first")
         with whole.narrowed("alice") as part:
             alice = scoring.score(part, n_resamples=0)
+        with whole.narrowed("nobody") as part:
+            assert scoring.score(part, n_resamples=0).n_questions == 0
         assert scoring.score(whole, n_resamples=0).as_json() == scoring.score(
             revised_ledger, policy="last", n_resamples=0).as_json()
     assert alice.as_json() == scoring.score(revised_ledger, policy="last", forecaster="alice", n_resamples=0).as_json()

@@ -223,9 +223,12 @@ class Scored:
         part.scope, part.candidates, part.questions, part.forecasters, part.openings = (
             self.scope, self.candidates, self.questions, self.forecasters, self.openings)
         part.rows, part.pairs = f"{prefix}_rows", f"{prefix}_pairs"
-        number = f"(SELECT forecaster_no FROM {self.forecasters} WHERE forecaster = ?)"
-        for mine, whole in ((part.rows, self.rows), (part.pairs, self.pairs)):
-            part._create("TABLE", mine, f"SELECT * FROM {whole} WHERE forecaster_no = {number}", [forecaster])
+        found = self.con.execute(f"SELECT forecaster_no FROM {self.forecasters} WHERE forecaster = ?", [forecaster])
+        number = int((found.fetchone() or [-1])[0])  # -1: no forecast of theirs in the scope, so nothing scored
+        # rows a view (its list columns not copied: each grouping reads it once, into its values table),
+        # pairs a table (every metric reads it)
+        part._create("VIEW", part.rows, f"SELECT * FROM {self.rows} WHERE forecaster_no = {number}")
+        part._create("TABLE", part.pairs, f"SELECT * FROM {self.pairs} WHERE forecaster_no = {number}")
         return part
 
     def _create(self, kind: str, name: str, sql: str, params: list | None = None) -> None:
