@@ -97,13 +97,14 @@ reuses unchanged side-file rows as text, and trusts a remembered verify. 100,000
 1.06-1.13 GB; one question more (an existing forecaster, the file verified before), main 40.9 s, 38.7 s CPU ->
 10.8 s, 11.2 s CPU; first publish unchanged (52-61 s wall, ~37 s CPU). What is left of a republish at 1M is the four
 scoring passes (~70%, Selection temp tables the most) and the questions view pass of the page digests (~2.5 s).
-Report round 2 (4 December, load 4-8, main and branch `report2` in turn from /tmp): a site makes one selection;
-each forecaster's pass scores its part of it (``Scored.narrowed``: its rows and pairs filtered, the same figures to
-1e-12), corrections are filtered from the overview's and every forecaster's status counts come from one pass.
-In-process ``collect_site`` (the scoring passes; CPU): 100,000 forecasts 1.55-1.64 -> 1.27-1.28 s warm, 2.14-2.27
--> 1.88-1.94 s cold; 1,000,000 5.72-6.38 -> 4.25-4.70 s. A whole first publish (``ledger report`` under GNU time):
-100,000 main 5.1-5.3 s CPU, 5.7-6.1 s wall -> 4.7-5.0 s CPU, 4.9-6.3 s wall; 1,000,000 (one run each) 40.2 s CPU,
-46.9 s wall -> 35.4 s CPU, 43.3 s wall. The run_all row (wall, best of 2-3) moved within its noise (7.0-8.5 s both).
+Report round 2 (4 December, load 2-8, main and branch `report2` in turn from /tmp): a site makes one selection;
+each forecaster's pass scores its part of it (``Scored.narrowed``: its rows a view, its pairs a filtered table; the
+same figures to 1e-12), corrections are filtered from the overview's, every forecaster's status counts come from one
+pass. In-process ``collect_site`` (the scoring passes, 3 forecasters; process CPU): 100,000 forecasts 1.55-1.64 ->
+1.27-1.28 s warm, 1.74-2.27 -> 1.70-1.94 s cold; 1,000,000 5.72-7.21 -> 3.80-4.65 s. A whole first publish
+(``ledger report`` under GNU time): 100,000 main 5.1-5.3 s CPU -> 4.7-5.0; 1,000,000 (two runs each) 40.2 / 32.9 s
+CPU, 46.9 / 33.4 s wall -> 35.4 / 31.4 s CPU, 43.3 / 36.4 s wall. The run_all row (wall) moved within its noise
+(7.0-8.5 s both). Main's published floats already differ in the last digits run to run (DuckDB's threaded sums).
 """
 
 from __future__ import annotations
