@@ -34,7 +34,9 @@ import hashlib
 import json
 import math
 import re
+from bisect import bisect_left
 from datetime import UTC, datetime
+from itertools import groupby
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -62,12 +64,18 @@ def publish(store, folder, selection, score) -> dict[str, Any]:
     from ledger.report.folder import code_digest  # here: `ledger verify SITE` imports this module, not the report
 
     scope = {"tag": selection.tag, "forecaster": selection.forecaster}
-    files = []
-    # a file is made again only when its records changed (most of a republish's records are the same)
-    for digest, first, last in store.published_chunks(**scope, size=RECORDS_PER_FILE):
-        files.append(f"records/records-{len(files) + 1:04d}.jsonl")
-        folder.write_keyed(files[-1], f"{code_digest()} {digest}", lambda seqs=(first, last): "".join(
-            _record_line(*row) for row in store.published_records(**scope, size=RECORDS_PER_FILE, seqs=seqs)))
+    chunks = store.published_chunks(**scope, size=RECORDS_PER_FILE)
+    files = [f"records/records-{n:04d}.jsonl" for n in range(1, len(chunks) + 1)]
+    keys = [f"{code_digest()} {digest}" for digest, _, _ in chunks]
+    # A file is made again only when its records changed (most of a republish's records are the same),
+    # and the records of all that did are read in one pass, split into their files by seq.
+    changed = [i for i, (name, key) in enumerate(zip(files, keys)) if not folder.unchanged(name, key)]
+    if changed:
+        lasts = [chunks[i][2] for i in changed]
+        rows = store.published_records(**scope, size=RECORDS_PER_FILE, seqs=[chunks[i][1:] for i in changed])
+        for at, part in groupby(rows, key=lambda row: bisect_left(lasts, row[1])):
+            text = "".join(_record_line(*row) for row in part)
+            folder.write_keyed(files[changed[at]], keys[changed[at]], lambda text=text: text)
     if not files:  # one file even for an empty ledger
         files.append("records/records-0001.jsonl")
         folder.write(files[-1], "")

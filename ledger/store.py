@@ -646,17 +646,18 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def published_records(self, *, tag: str | None = None, forecaster: str | None = None,
-                          size: int = 50_000, seqs: tuple[int, int] | None = None) -> Iterator[tuple]:
+                          size: int = 50_000, seqs: list[tuple[int, int]] | None = None) -> Iterator[tuple]:
         """Every record as (table, seq, commit_id, hash, text) in seq order, for a published site,
         fetched ``size`` at a time (a million records' texts are never all held at once); ``seqs``:
-        only those from the first to the last seq given (one file of :meth:`published_chunks`).
+        only those within these (first, last) ranges (files of :meth:`published_chunks`), in one pass.
 
         ``text`` is the exact canonical text the hash covers for records in
         the selection (its questions, their resolutions and edits, and the
         selected forecaster's forecasts on them), NULL for every other
         record, whose hash alone lets the chain recompute.
         """
-        within = "TRUE" if seqs is None else f"r.seq BETWEEN {int(seqs[0])} AND {int(seqs[1])}"
+        within = "TRUE" if seqs is None else " OR ".join(
+            f"r.seq BETWEEN {int(first)} AND {int(last)}" for first, last in seqs) or "FALSE"
         sql, params = self._published(tag, forecaster, lambda table, shown: f"""
             SELECT '{table}' AS tbl, r.seq, r.commit_id, r.hash,
                    CASE WHEN {shown} THEN {chain.canonical_sql(table, "r")} END AS text

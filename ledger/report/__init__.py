@@ -43,7 +43,7 @@ from ledger.report.questions import (
     question_section, shards,
 )
 from ledger.report.render import (
-    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, row_json, rows_script,
+    ASSETS, DATA_FILE, HERE, cdn_url, plotly_file, read_rows, render_markdown, render_page, rows_script,
     safe_url, script_json,
 )
 
@@ -129,7 +129,7 @@ def _write_question_pages(folder: ReportFolder, store, site: dict, options: Repo
         html = fill_page(shell, page, "".join(
             question_section(q, scores.get(q.id, []), slugs, selection.policy) for q in questions))
         folder.write_keyed(page, keys[page][0], lambda html=html: html)
-        rows.update((q.id, row_json(table_row(q, scores.get(q.id, []), slugs))) for q in questions)
+        rows.update((q.id, script_json(table_row(q, scores.get(q.id, []), slugs))) for q in questions)
     for relative in sorted(folder.owned - folder.written):
         if moved := MOVED_PAGE.fullmatch(relative):
             folder.write_keyed(relative, "moved", partial(moved_page, moved[1]))

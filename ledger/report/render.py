@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSETS", "DATA_FILE", "calibration_sentences", "cdn_url", "forecast_history", "plotly_file", "render_markdown",
-    "read_rows", "render_page", "row_json", "rows_script", "safe_url", "script_json",
+    "read_rows", "render_page", "rows_script", "safe_url", "script_json",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -66,15 +66,11 @@ def script_json(data: Any) -> str:
 
 
 def rows_script(rows: list[str]) -> str:
-    """The tables' rows (each :func:`row_json`) as a script side file: loaded with ``<script src>``, so it
-    works from ``file://`` too (browsers refuse ``fetch`` there), and it is data only (:func:`script_json`).
-    One row a line, so a republish takes an unchanged row back as it is (:func:`read_rows`), unparsed."""
+    """The tables' rows, each :func:`script_json` of one row, as a script side file: loaded with
+    ``<script src>``, so it works from ``file://`` too (browsers refuse ``fetch`` there), and it is data
+    only. One row a line (JSON escapes every line break in a row), so a republish takes an unchanged row
+    back as it is (:func:`read_rows`), unparsed."""
     return ROWS_START + "[\n" + ",\n".join(rows) + "\n]" + ROWS_END
-
-
-def row_json(row: dict[str, Any]) -> str:
-    """One row of the side file: :func:`script_json` (no line break: JSON escapes it), its id first."""
-    return script_json(row)
 
 
 def read_rows(script: bytes) -> dict[str, str]:
